@@ -1,0 +1,50 @@
+# f0monitor: `make run` serves the app with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app f0monitor
+TRANSLATIONS := f0monitor/translations
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install translations messages run test test-sqlite test-postgres lint bench clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("f0monitor needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[postgres,server,test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+translations: install
+	@$(VENV)/bin/pybabel compile -d $(TRANSLATIONS) >/dev/null
+
+# Refresh the catalog after adding strings; then translate the empty msgstr in the .po file.
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-location --ignore-obsolete
+
+instance/config.py:
+	@mkdir -p instance
+	@$(PY) -c 'import secrets; print("# Made by make run: a local secret key and plain-http cookies.\nSECRET_KEY = %r\nSESSION_COOKIE_SECURE = False\nREMEMBER_COOKIE_SECURE = False" % secrets.token_hex(32))' > $@
+
+run: install translations instance/config.py
+	$(FLASK) init-db
+	@if [ ! -f instance/.demo-seeded ]; then $(FLASK) seed-demo && touch instance/.demo-seeded; else $(FLASK) demo-logins; fi
+	@echo "f0monitor: http://$(HOST):$(PORT)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install translations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install translations
+	$(PY) bench/bench_assess.py
+	$(PY) bench/bench_reassess.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

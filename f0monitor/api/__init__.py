@@ -1,0 +1,102 @@
+"""The JSON API at /api/v1 (../shared/api.md): bearer tokens, one error shape, no cookies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError
+
+from ..errors import api_error
+from ..extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Bearer tokens, not cookies, authenticate the API (the session loader ignores /api/), so a
+# forged cross-site request carries no credentials: CSRF tokens are not needed here.
+csrf.exempt(bp)
+
+MAX_PER_PAGE = 200
+
+
+class BadBody(Exception):
+    """The body is not a JSON object."""
+
+
+def load_body(schema: Schema) -> Any:
+    """Parse the JSON body with a schema.
+
+    :raise BadBody: when the body is not JSON; marshmallow's ValidationError when invalid.
+    """
+    if not request.is_json:
+        raise BadBody(_("Send JSON with Content-Type: application/json."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadBody(_("The body must be a JSON object."))
+    return schema.load(body)
+
+
+def page_args() -> tuple[int, int]:
+    """Return (page, per_page) from the query string, within bounds."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
+    except ValueError:
+        raise ValidationError({"page": [_("must be a whole number")]}) from None
+    return page, per_page
+
+
+@bp.errorhandler(ValidationError)
+def _validation_error(exc: ValidationError):
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return api_error(422, _("Some fields are not valid."), fields=_flatten(messages))
+
+
+@bp.errorhandler(BadBody)
+def _bad_body(exc: BadBody):
+    return api_error(400, str(exc), code="bad_request")
+
+
+def _flatten(messages: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """Turn nested marshmallow messages into {"report.spo2": [...]}."""
+    out: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[name] = [_translate_marshmallow(v) for v in value]
+        else:
+            out[name] = [str(value)]
+    return out
+
+
+_MARSHMALLOW_TEXTS = {
+    "Missing data for required field.": "This field is required.",
+    "Unknown field.": "Unknown field.",
+    "Not a valid number.": "Not a valid number.",
+    "Not a valid integer.": "Not a valid integer.",
+    "Not a valid date.": "Not a valid date.",
+    "Not a valid boolean.": "Not a valid boolean.",
+    "Not a valid string.": "Not a valid string.",
+    "Not a valid list.": "Not a valid list.",
+    "Field may not be null.": "Field may not be null.",
+    "Not a valid datetime.": "Not a valid datetime.",
+}
+
+
+def _translate_marshmallow(text: str) -> str:
+    if text in _MARSHMALLOW_TEXTS:
+        return _(_MARSHMALLOW_TEXTS[text])
+    if text.startswith("Must be one of:"):
+        return _("must be one of: %(values)s", values=text.split(":", 1)[1].strip().rstrip("."))
+    if text.startswith("Must be greater than or equal to"):
+        return _("out of range") + " (" + text + ")"
+    return text
+
+
+def init_app_hooks() -> None:
+    current_app.logger.debug("api ready")
+
+
+from . import calculator, me, openapi, patients, tokens  # noqa: E402,F401

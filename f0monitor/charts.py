@@ -1,0 +1,81 @@
+"""plotly figures of a patient's vitals over time. Plain data in, figure JSON out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import plotly.graph_objects as go
+
+from .timeutil import VN_TZ
+
+SERIES = (
+    ("temperature_c", "°C"),
+    ("spo2", "%"),
+    ("pulse", "/min"),
+    ("respiratory_rate", "/min"),
+)
+
+
+def vital_figure(
+    name: str,
+    title: str,
+    unit: str,
+    points: Sequence[tuple[datetime, float | None]],
+    thresholds: Sequence[tuple[float, str]],
+) -> str:
+    """Return the JSON of a small line chart of one vital with its warning thresholds drawn."""
+    xs = [moment.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") for moment, value in points if value is not None]
+    ys = [value for _moment, value in points if value is not None]
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines+markers",
+            name=title,
+            line={"color": "#1f4e79", "width": 2},
+            marker={"size": 7},
+            hovertemplate="%{x|%d/%m %H:%M}: %{y} " + unit + "<extra></extra>",
+        )
+    )
+    for value, label in thresholds:
+        fig.add_hline(
+            y=value,
+            line={"color": "#b00020", "dash": "dash", "width": 1.5},
+            annotation_text=label,
+            annotation_position="top left",
+            annotation_font={"color": "#b00020", "size": 11},
+        )
+    fig.update_layout(
+        title={"text": f"{title} ({unit})", "font": {"size": 14}},
+        height=220,
+        margin={"l": 40, "r": 10, "t": 36, "b": 30},
+        showlegend=False,
+        xaxis={"tickformat": "%d/%m", "fixedrange": True},
+        yaxis={"fixedrange": True},
+        paper_bgcolor="white",
+        plot_bgcolor="#f6f8fa",
+        meta={"vital": name},
+    )
+    return fig.to_json()
+
+
+def vitals_figures(
+    rows: Sequence[Mapping[str, object]],
+    titles: Mapping[str, str],
+    thresholds: Mapping[str, Sequence[tuple[float, str]]],
+) -> list[dict[str, str]]:
+    """Return one figure per vital that has at least one value, oldest point first."""
+    ordered = sorted(rows, key=lambda row: row["reported_at"])  # type: ignore[arg-type, return-value]
+    figures = []
+    for name, unit in SERIES:
+        points = [(row["reported_at"], row.get(name)) for row in ordered]
+        if not any(value is not None for _m, value in points):
+            continue
+        figures.append(
+            {
+                "name": name,
+                "json": vital_figure(name, titles[name], unit, points, thresholds.get(name, ())),  # type: ignore[arg-type]
+            }
+        )
+    return figures

@@ -1,0 +1,126 @@
+"""Commands: flask --app f0monitor <command>, or the f0monitor console script."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import areas
+from .db import get_session, upgrade_db
+from .models import ROLES, User
+from .phones import InvalidPhone, normalize_phone
+from .timeutil import utcnow
+
+
+@click.command("seed-demo")
+@click.option("--patients", "n_patients", default=300, show_default=True, help="How many patients.")
+@with_appcontext
+def seed_demo_command(n_patients: int) -> None:
+    """Load the An Giang demo caseload and one account per role (safe to run twice)."""
+    from .demo import seed_demo
+
+    upgrade_db()
+    session = get_session()
+    with click.progressbar(length=n_patients, label="Demo patients") as bar:
+        created = seed_demo(session, now=utcnow(), n_patients=n_patients, progress=bar.update)
+    session.commit()
+    click.echo(
+        f"Created {created['patients']} patients, {created['reports']} reports, "
+        f"{created['accounts']} staff accounts, {created['facilities']} facilities."
+    )
+    _print_demo_logins()
+
+
+def _print_demo_logins() -> None:
+    from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PATIENT_PHONE
+
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for role, phone, name in DEMO_ACCOUNTS:
+        click.echo(f"  {role:<12} {phone}  {name}")
+    click.echo(f"  {'patient':<12} {DEMO_PATIENT_PHONE}")
+
+
+@click.command("demo-logins")
+def demo_logins_command() -> None:
+    """Print the demo accounts and their password."""
+    _print_demo_logins()
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice([r for r in ROLES if r != "patient"]), required=True)
+@click.option("--phone", required=True, help="Phone number, e.g. 0912345678.")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--province", "province_code", type=int, required=True, help="Province code.")
+@click.option("--ward", "ward_codes", type=int, multiple=True, help="Ward code (repeatable).")
+@click.option("--password", default=None, help="Prompted for when not given.")
+@with_appcontext
+def create_user_command(role, phone, name, province_code, ward_codes, password) -> None:
+    """Create a staff, department or admin account (this is how the first admin is made)."""
+    from .inputs import check_password
+    from .services.patients import hash_password
+
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhone:
+        raise click.BadParameter("not a valid phone number", param_hint="--phone") from None
+    if not areas.is_province(province_code):
+        raise click.BadParameter("unknown province code", param_hint="--province")
+    for ward in ward_codes:
+        if not areas.ward_in_province(ward, province_code):
+            raise click.BadParameter(f"ward {ward} is not in province {province_code}", param_hint="--ward")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problems = check_password(password)
+    if problems:
+        raise click.BadParameter("; ".join(str(p) for p in problems), param_hint="--password")
+    session = get_session()
+    if session.scalar(sa.select(User.id).where(User.phone == e164)) is not None:
+        raise click.ClickException("an account with this phone number already exists")
+    user = User(
+        phone=e164,
+        password_hash=hash_password(password),
+        role=role,
+        full_name=name.strip(),
+        province_code=province_code,
+        ward_codes=list(ward_codes),
+        created_at=utcnow(),
+        is_active_account=True,
+        session_version=1,
+        is_available=True,
+    )
+    session.add(user)
+    session.commit()
+    click.echo(f"Created {role} #{user.id} for {areas.province_name(province_code)}.")
+
+
+@click.command("reassess")
+@click.option("--batch-size", default=2000, show_default=True)
+@with_appcontext
+def reassess_command(batch_size: int) -> None:
+    """Re-score every active patient's latest report with the current rules."""
+    from .services.reassess import active_count, reassess_all
+
+    session = get_session()
+    total = active_count(session)
+    with click.progressbar(length=total, label="Re-scoring patients") as bar:
+        summary = reassess_all(session, now=utcnow(), batch_size=batch_size, progress=bar.update)
+    click.echo(f"Re-scored {summary.patients} patients with rules {summary.rules_version}.")
+    if not summary.changes:
+        click.echo("No tier changed.")
+    for (old, new), count in sorted(summary.changes.items()):
+        click.echo(f"  {old or 'none':>6} -> {new:<6} {count}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app."""
+    for command in (seed_demo_command, demo_logins_command, create_user_command, reassess_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """The f0monitor console script: the same commands as flask --app f0monitor."""
+    from . import create_app
+
+    FlaskGroup(create_app=lambda: create_app())(prog_name="f0monitor")

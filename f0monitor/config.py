@@ -1,0 +1,74 @@
+"""Configuration defaults and the normalisation of the database URL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+DEV_SECRET_KEY = "dev"
+
+
+class Defaults:
+    """Settings used unless instance/config.py or F0MONITOR_* variables override them."""
+
+    SECRET_KEY = DEV_SECRET_KEY
+    DATABASE_URL: str | None = None
+    # Session cookies: not readable by scripts, not sent cross-site; Secure unless debugging
+    # over plain http (the factory switches it off in debug and testing).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = None  # a patient may leave the report form open for a long time
+    # Flask-Limiter: memory for one process; point it at Redis when running several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+    LOGIN_LIMIT_PER_PHONE = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    REGISTER_LIMIT = "20 per hour"
+    ASSESS_LIMIT = "120 per minute"
+    API_TOKEN_TTL = timedelta(days=30)
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    DEFAULT_PROVINCE_CODE = 91  # An Giang
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "text/csv",
+    ]
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 500
+    SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)
+
+
+def database_url(app: Flask) -> str:
+    """Return the SQLAlchemy URL: the configured one with the psycopg 3 driver, or SQLite."""
+    url = app.config.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{Path(app.instance_path) / 'f0monitor.sqlite'}"
+    # A bare postgresql:// means psycopg2 to SQLAlchemy; we ship psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to run in production with the development secret key."""
+    if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY) and not (
+        app.debug or app.testing
+    ):
+        raise RuntimeError(
+            "SECRET_KEY is the development default. Set F0MONITOR_SECRET_KEY or SECRET_KEY in "
+            "instance/config.py before running f0monitor outside debug mode."
+        )

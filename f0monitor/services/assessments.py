@@ -1,0 +1,179 @@
+"""Turn stored rows into the risk module's inputs, and its verdicts back into rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import risk
+from ..models import Alert, Patient, RiskAssessment, SymptomReport
+
+# C2 needs the reports of the last 48 hours and the latest one before that.
+HISTORY_WINDOW = timedelta(hours=72)
+
+
+def to_profile(patient: Patient) -> risk.Profile:
+    """Return the risk module's view of a patient's profile."""
+    return risk.Profile(
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,
+        comorbidities=frozenset(patient.comorbidities or ()),
+        comorbidities_stable=bool(patient.comorbidities_stable),
+        pregnant=bool(patient.pregnant),
+        postpartum=bool(patient.postpartum),
+        fully_vaccinated=bool(patient.fully_vaccinated),
+        height_cm=patient.height_cm,
+        weight_kg=patient.weight_kg,
+        positive_test_date=patient.positive_test_date,
+        news2_scale=patient.news2_scale or 1,
+    )
+
+
+def to_risk_report(report: SymptomReport) -> risk.Report:
+    """Return the risk module's view of a stored report."""
+    return risk.Report(
+        reported_at=report.reported_at,
+        temperature_c=report.temperature_c,
+        spo2=report.spo2,
+        spo2_recheck=report.spo2_recheck,
+        pulse=report.pulse,
+        respiratory_rate=report.respiratory_rate,
+        systolic_bp=report.systolic_bp,
+        diastolic_bp=report.diastolic_bp,
+        symptoms=frozenset(report.symptoms or ()),
+    )
+
+
+def reason_rows(reasons: Sequence[risk.Reason]) -> list[dict[str, Any]]:
+    """Return reasons as JSON-ready rows (code and parameters; text is rendered on display)."""
+    return [{"code": r.code, "params": dict(r.params)} for r in reasons]
+
+
+def render_reasons(rows: Sequence[dict[str, Any]] | None, lang: str) -> list[dict[str, str]]:
+    """Return stored reason rows as {code, message} in a language."""
+    out = []
+    for row in rows or ():
+        reason = risk.Reason(row["code"], tuple((row.get("params") or {}).items()))
+        out.append({"code": reason.code, "message": reason.message(lang)})
+    return out
+
+
+def earlier_reports(
+    session: Session, patient_id: int, before: datetime, exclude_id: int | None = None
+) -> list[risk.Report]:
+    """Return the patient's reports in the window before an instant, for time-based rules."""
+    stmt = sa.select(SymptomReport).where(
+        SymptomReport.patient_id == patient_id,
+        SymptomReport.reported_at < before,
+        SymptomReport.reported_at >= before - HISTORY_WINDOW,
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(SymptomReport.id != exclude_id)
+    return [to_risk_report(r) for r in session.scalars(stmt)]
+
+
+def store_assessment(
+    session: Session,
+    patient: Patient,
+    report: SymptomReport,
+    result: risk.Assessment,
+    *,
+    now: datetime,
+) -> RiskAssessment:
+    """Store a verdict on a report and bring the patient's tier and alert state up to date."""
+    row = fill_assessment_row(report, patient, result, now=now)
+    session.add(row)
+    is_latest = patient.last_report_at is None or report.reported_at >= patient.last_report_at
+    if is_latest:
+        set_patient_tier(patient, result, now=now)
+        patient.last_report_at = report.reported_at
+    if result.alert:
+        open_alert_once(session, patient, report, result, now=now)
+    return row
+
+
+def set_patient_tier(patient: Patient, result: risk.Assessment, *, now: datetime) -> None:
+    """Copy a verdict's tiers and eligibility onto the patient."""
+    if patient.current_tier != result.tier.value:
+        patient.tier_since = now
+    patient.current_tier = result.tier.value
+    patient.baseline_tier = result.baseline_tier.value
+    patient.baseline_reasons = reason_rows(
+        [r for r in result.reasons if r not in result.warning_signs and not r.code.startswith("NEWS2")]
+    )
+    patient.eligible_home_care = result.eligible_home_care
+    patient.eligibility_reasons = reason_rows(result.eligibility_reasons)
+
+
+def open_alert_once(
+    session: Session,
+    patient: Patient,
+    report: SymptomReport | None,
+    result: risk.Assessment,
+    *,
+    now: datetime,
+) -> Alert | None:
+    """Open an alert for warning signs unless one is already open for the patient."""
+    existing = session.scalar(
+        sa.select(Alert).where(Alert.patient_id == patient.id, Alert.state != "resolved").limit(1)
+    )
+    if existing is not None:
+        return None
+    alert = Alert(
+        patient_id=patient.id,
+        report_id=report.id if report is not None else None,
+        state="open",
+        reason_codes=[r.code for r in result.warning_signs],
+        opened_at=now,
+    )
+    session.add(alert)
+    patient.has_open_alert = True
+    patient.alert_opened_at = now
+    return alert
+
+
+def rescore_profile(session: Session, patient: Patient, *, now: datetime) -> risk.Assessment:
+    """Re-score a patient after a change of profile, on the latest report or on none."""
+    latest = session.scalar(
+        sa.select(SymptomReport)
+        .where(SymptomReport.patient_id == patient.id)
+        .order_by(SymptomReport.reported_at.desc(), SymptomReport.id.desc())
+        .limit(1)
+    )
+    profile = to_profile(patient)
+    if latest is None:
+        result = risk.assess(profile, risk.Report(reported_at=now))
+        set_patient_tier(patient, result, now=now)
+        return result
+    history = earlier_reports(session, patient.id, latest.reported_at, exclude_id=latest.id)
+    result = risk.assess(profile, to_risk_report(latest), history)
+    fill_assessment_row(latest, patient, result, now=now)
+    set_patient_tier(patient, result, now=now)
+    return result
+
+
+def fill_assessment_row(
+    report: SymptomReport, patient: Patient, result: risk.Assessment, *, now: datetime
+) -> RiskAssessment:
+    """Write a verdict into the report's assessment row (created when missing)."""
+    row = report.assessment
+    if row is None:
+        row = RiskAssessment(report=report, patient_id=patient.id)
+    row.assessed_at = now
+    row.tier = result.tier.value
+    row.baseline_tier = result.baseline_tier.value
+    row.clinical_tier = result.clinical_tier.value
+    row.alert = result.alert
+    row.warning_signs = reason_rows(result.warning_signs)
+    row.reasons = reason_rows(result.reasons)
+    row.news2_score = result.news2.score if result.news2 else None
+    row.news2_band = result.news2.band if result.news2 else None
+    row.news2_complete = result.news2.complete if result.news2 else None
+    row.severity = result.severity
+    row.eligible_home_care = result.eligible_home_care
+    row.rules_version = result.rules_version
+    return row
