@@ -374,11 +374,17 @@ RULES: Mapping[str, Any] = MappingProxyType(
         "RECOVERY_DAY_VACCINATED": 10,
         "RECOVERY_DAY_NOT_VACCINATED": 14,
         # §4 reporting flags
+        # §2 SpO2 recheck: the report form asks for a second reading at or below this value
+        # (the adult W3 limit; the form asks children too: a second reading never hurts)
+        "SPO2_RECHECK_AT_OR_BELOW": 96,
+        # Patient charts: the fever line drawn on the temperature chart (§2 C2 / severity)
+        "CHART_FEVER_C": 38.0,
         "OVERDUE_AFTER_HOURS": 12,
         "MISSING_AFTER_HOURS": 24,
     }
 )
 
+SPO2_RECHECK_AT: int = RULES["SPO2_RECHECK_AT_OR_BELOW"]
 OVERDUE_AFTER = timedelta(hours=RULES["OVERDUE_AFTER_HOURS"])
 MISSING_AFTER = timedelta(hours=RULES["MISSING_AFTER_HOURS"])
 
@@ -1271,3 +1277,42 @@ _MESSAGES: dict[str, tuple[Any, Any]] = {
         "health worker, or wait until day {without_test_day}",
     ),
 }
+
+
+_CHART_LABELS = {
+    "fever": ("sốt", "fever"),
+    "W2": ("thở nhanh", "fast breathing"),
+    "W3": ("SpO2 thấp", "low SpO2"),
+    "W4_low": ("mạch chậm", "slow pulse"),
+    "W4_high": ("mạch nhanh", "fast pulse"),
+    "C2": ("sốt cao", "high fever"),
+}
+
+
+def chart_thresholds(
+    profile: Profile, on: date, lang: str = "vi"
+) -> dict[str, tuple[tuple[float, str], ...]]:
+    """Return the warning lines to draw on a patient's vital charts, for their age on a day.
+
+    Keys are vital names; each line is (value, label). The values are the rule table's, so a
+    chart can never disagree with the assessment.
+    """
+    i = _lang_index(lang)
+    _years, months = age_on(profile.date_of_birth, on)
+    lines: dict[str, tuple[tuple[float, str], ...]] = {}
+    temp = [(RULES["CHART_FEVER_C"], _CHART_LABELS["fever"][i])]
+    if months < RULES["C2_UNDER_AGE_MONTHS"]:
+        temp.append((RULES["C2_HIGH_FEVER_ABOVE_C"], _CHART_LABELS["C2"][i]))
+    lines["temperature_c"] = tuple(temp)
+    op, limit = _W3_VALUES[bisect_right(_W3_BOUNDS, months) - 1]
+    lines["spo2"] = ((limit, f"{_CHART_LABELS['W3'][i]} ({op} {limit})"),)
+    rr_limit = _from(*_W2, months)
+    lines["respiratory_rate"] = ((rr_limit, f"{_CHART_LABELS['W2'][i]} (≥ {rr_limit})"),)
+    pulse_limits = _from(*_W4, months)
+    if pulse_limits is not None:
+        low, high = pulse_limits
+        lines["pulse"] = (
+            (high, f"{_CHART_LABELS['W4_high'][i]} (> {high})"),
+            (low, f"{_CHART_LABELS['W4_low'][i]} (< {low})"),
+        )
+    return lines

@@ -96,8 +96,15 @@ def app(db_url: str, tmp_path, app_config) -> Iterator[Flask]:
 
 @pytest.fixture
 def session(app: Flask):
-    with app.app_context():
-        yield get_session()
+    """A session of the test's own, outside any app context.
+
+    Pushing an app context for the whole test would make every test-client request reuse it
+    (Flask shares an active app context with requests), and with it ``g``: requests would
+    share one database session and one CSRF token, which the real server never does.
+    """
+    db_session = app.extensions["f0monitor.sessionmaker"]()
+    yield db_session
+    db_session.close()
 
 
 @pytest.fixture

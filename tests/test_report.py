@@ -70,7 +70,7 @@ def test_normal_report_is_stored_and_assessed(patient_client, session):
     ],
 )
 def test_out_of_range_value_rejected_at_field(patient_client, session, field, value, expected):
-    data = report_form(patient_client, temperature_c="37.2", pulse="80", **{field: value})
+    data = report_form(patient_client, **{"temperature_c": "37.2", "pulse": "80", field: value})
     response = patient_client.post("/report", data=data)
     text = response.get_data(as_text=True)
     assert response.status_code == 422

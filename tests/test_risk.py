@@ -1543,3 +1543,25 @@ def test_sample_reasons_cover_every_code() -> None:
 
 def test_unknown_code_message_falls_back_to_the_code() -> None:
     assert Reason("X9").message() == "X9"
+
+
+# --- chart thresholds and the recheck limit come from the same table --------------------------
+
+
+def test_chart_thresholds_follow_age_bands():
+    adult = risk.Profile(date_of_birth=date(1980, 1, 1))
+    lines = risk.chart_thresholds(adult, date(2026, 1, 1), "en")
+    assert [v for v, _ in lines["spo2"]] == [96]
+    assert [v for v, _ in lines["respiratory_rate"]] == [20]
+    assert sorted(v for v, _ in lines["pulse"]) == [50, 120]
+    assert [v for v, _ in lines["temperature_c"]] == [38.0]
+    child = risk.Profile(date_of_birth=date(2022, 1, 1))  # 4 years old
+    lines = risk.chart_thresholds(child, date(2026, 1, 1), "vi")
+    assert [v for v, _ in lines["respiratory_rate"]] == [40]
+    assert "pulse" not in lines  # W4 is not applied under 12
+    assert [v for v, _ in lines["temperature_c"]] == [38.0, 39.0]
+    assert "thở nhanh" in lines["respiratory_rate"][0][1]
+
+
+def test_recheck_limit_is_the_adult_w3_limit():
+    assert risk.SPO2_RECHECK_AT == 96
