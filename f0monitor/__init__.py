@@ -44,7 +44,7 @@ def create_app(
     app.config["DATABASE_URL"] = config.database_url(app)
     config.check_secret_key(app)
 
-    from . import api, auth, cli, db, errors, i18n, patients, web
+    from . import api, auth, calculator, cli, db, errors, i18n, patients, web
 
     db.init_app(app)
     i18n.init_app(app)
@@ -55,6 +55,7 @@ def create_app(
     app.register_blueprint(auth.bp)
     app.register_blueprint(patients.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(calculator.bp)
     _register_optional_blueprints(app)
     return app
 

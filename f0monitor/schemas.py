@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -33,6 +33,20 @@ class AwareDateTime(fields.AwareDateTime):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(default_timezone=risk.VN_TZ, **kwargs)
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """Return an instant as ISO 8601 in UTC with "Z", to the second (the API's convention)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class UTCField(fields.Field):
+    """An aware instant written as ISO 8601 UTC with "Z" (output only)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return iso_z(value)
 
 
 def _raise(errors: dict[str, list[str]]) -> None:
@@ -232,7 +246,7 @@ class TokenIn(StrictSchema):
 
 class TokenOut(Schema):
     token = fields.String()
-    expires_at = fields.AwareDateTime()
+    expires_at = UTCField()
     role = fields.String()
 
 
@@ -261,7 +275,7 @@ class AssessmentOut(Schema):
 
 class ReportOut(Schema):
     id = fields.Integer()
-    reported_at = fields.AwareDateTime()
+    reported_at = UTCField()
     channel = fields.String()
     temperature_c = fields.Float(allow_none=True)
     spo2 = fields.Integer(allow_none=True)
@@ -301,20 +315,20 @@ class PatientOut(Schema):
     tier = fields.String(attribute="current_tier", allow_none=True)
     baseline_tier = fields.String(allow_none=True)
     eligible_home_care = fields.Boolean(allow_none=True)
-    registered_at = fields.AwareDateTime()
-    last_report_at = fields.AwareDateTime(allow_none=True)
+    registered_at = UTCField()
+    last_report_at = UTCField(allow_none=True)
 
 
 class TransferBriefOut(Schema):
     id = fields.Integer()
     state = fields.String()
-    updated_at = fields.AwareDateTime()
+    updated_at = UTCField()
 
 
 class MeOut(PatientOut):
     alert = fields.Boolean()
     day_of_treatment = fields.Integer()
-    next_report_due = fields.AwareDateTime()
+    next_report_due = UTCField()
     reporting_flag = fields.String(allow_none=True)
     transfer = fields.Dict(allow_none=True)
 

@@ -11,7 +11,7 @@ from ..access import access
 from ..db import get_session
 from ..i18n import current_lang
 from ..models import Alert, Patient, SymptomReport, Transfer
-from ..schemas import MeOut, ReportIn, ReportOut
+from ..schemas import MeOut, ReportIn, ReportOut, iso_z
 from ..services.reports import find_by_key, record_report
 from ..timeutil import local_date, next_report_due, utcnow
 from . import bp, load_body, page_args
@@ -47,7 +47,7 @@ def me():
     body.update(
         alert=alert is not None,
         day_of_treatment=risk.day_of_treatment(patient.positive_test_date, local_date(now)),
-        next_report_due=next_report_due(patient.last_report_at, now).isoformat(),
+        next_report_due=iso_z(next_report_due(patient.last_report_at, now)),
         reporting_flag=risk.reporting_flag(patient.last_report_at, patient.registered_at, now),
         transfer=transfer_dict(transfer) if transfer else None,
     )

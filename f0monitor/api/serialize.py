@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import RiskAssessment, SymptomReport, Transfer
-from ..schemas import ReportOut
+from ..schemas import ReportOut, iso_z
 from ..services.assessments import render_reasons
 
 
@@ -55,7 +55,7 @@ def transfer_dict(transfer: Transfer) -> dict[str, Any]:
                 "action": e.action,
                 "from_state": e.from_state,
                 "to_state": e.to_state,
-                "at": e.at.isoformat().replace("+00:00", "Z"),
+                "at": iso_z(e.at),
                 "by": {"id": e.by.id, "name": e.by.full_name} if e.by else None,
                 "note": e.note,
             }

@@ -100,13 +100,8 @@ def set_patient_tier(patient: Patient, result: risk.Assessment, *, now: datetime
     """Copy a verdict's tiers and eligibility onto the patient."""
     if patient.current_tier != result.tier.value:
         patient.tier_since = now
-    patient.current_tier = result.tier.value
-    patient.baseline_tier = result.baseline_tier.value
-    patient.baseline_reasons = reason_rows(
-        [r for r in result.reasons if r not in result.warning_signs and not r.code.startswith("NEWS2")]
-    )
-    patient.eligible_home_care = result.eligible_home_care
-    patient.eligibility_reasons = reason_rows(result.eligibility_reasons)
+    for name, value in patient_tier_values(result).items():
+        setattr(patient, name, value)
 
 
 def open_alert_once(
@@ -156,6 +151,39 @@ def rescore_profile(session: Session, patient: Patient, *, now: datetime) -> ris
     return result
 
 
+def assessment_values(result: risk.Assessment, *, now: datetime) -> dict[str, Any]:
+    """Return the columns of a stored assessment for a verdict."""
+    news2 = result.news2
+    return {
+        "assessed_at": now,
+        "tier": result.tier.value,
+        "baseline_tier": result.baseline_tier.value,
+        "clinical_tier": result.clinical_tier.value,
+        "alert": result.alert,
+        "warning_signs": reason_rows(result.warning_signs),
+        "reasons": reason_rows(result.reasons),
+        "news2_score": news2.score if news2 else None,
+        "news2_band": news2.band if news2 else None,
+        "news2_complete": news2.complete if news2 else None,
+        "severity": result.severity,
+        "eligible_home_care": result.eligible_home_care,
+        "rules_version": result.rules_version,
+    }
+
+
+def patient_tier_values(result: risk.Assessment) -> dict[str, Any]:
+    """Return the patient columns that follow a verdict (tier_since is the caller's)."""
+    return {
+        "current_tier": result.tier.value,
+        "baseline_tier": result.baseline_tier.value,
+        "baseline_reasons": reason_rows(
+            [r for r in result.reasons if r not in result.warning_signs and not r.code.startswith("NEWS2")]
+        ),
+        "eligible_home_care": result.eligible_home_care,
+        "eligibility_reasons": reason_rows(result.eligibility_reasons),
+    }
+
+
 def fill_assessment_row(
     report: SymptomReport, patient: Patient, result: risk.Assessment, *, now: datetime
 ) -> RiskAssessment:
@@ -163,17 +191,6 @@ def fill_assessment_row(
     row = report.assessment
     if row is None:
         row = RiskAssessment(report=report, patient_id=patient.id)
-    row.assessed_at = now
-    row.tier = result.tier.value
-    row.baseline_tier = result.baseline_tier.value
-    row.clinical_tier = result.clinical_tier.value
-    row.alert = result.alert
-    row.warning_signs = reason_rows(result.warning_signs)
-    row.reasons = reason_rows(result.reasons)
-    row.news2_score = result.news2.score if result.news2 else None
-    row.news2_band = result.news2.band if result.news2 else None
-    row.news2_complete = result.news2.complete if result.news2 else None
-    row.severity = result.severity
-    row.eligible_home_care = result.eligible_home_care
-    row.rules_version = result.rules_version
+    for name, value in assessment_values(result, now=now).items():
+        setattr(row, name, value)
     return row
