@@ -7,7 +7,7 @@ TRANSLATIONS := f0monitor/translations
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install translations messages run test test-sqlite test-postgres lint bench clean
+.PHONY: install translations messages assets run test test-sqlite test-postgres lint bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("f0monitor needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -26,17 +26,33 @@ messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-location --ignore-obsolete
 
+# plotly.js for the charts: the basic bundle matching the installed plotly package, from the
+# npm registry. Without npm the app serves the full bundle shipped inside the plotly package.
+PLOTLY_BASIC := static/vendor/plotly-basic.min.js
+$(PLOTLY_BASIC): $(VENV)/.installed
+	@mkdir -p static/vendor
+	@v=$$($(PY) -c 'from f0monitor.web import bundled_plotly_version as v; print(v())'); \
+	tmp=$$(mktemp -d); \
+	if command -v npm >/dev/null 2>&1 && [ -n "$$v" ] \
+	   && (cd $$tmp && npm pack --silent "plotly.js-basic-dist-min@$$v" >/dev/null 2>&1) \
+	   && tar -xzf $$tmp/*.tgz -C $$tmp package/plotly-basic.min.js; then \
+	  mv $$tmp/package/plotly-basic.min.js $@; echo "plotly.js basic $$v in $@"; \
+	else echo "npm unavailable: charts use the full plotly.js of the plotly package"; fi; \
+	rm -rf $$tmp
+
+assets: $(PLOTLY_BASIC)
+
 instance/config.py:
 	@mkdir -p instance
 	@$(PY) -c 'import secrets; print("# Made by make run: a local secret key and plain-http cookies.\nSECRET_KEY = %r\nSESSION_COOKIE_SECURE = False\nREMEMBER_COOKIE_SECURE = False" % secrets.token_hex(32))' > $@
 
-run: install translations instance/config.py
+run: install translations assets instance/config.py
 	$(FLASK) init-db
 	@if [ ! -f instance/.demo-seeded ]; then $(FLASK) seed-demo && touch instance/.demo-seeded; else $(FLASK) demo-logins; fi
 	@echo "f0monitor: http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install translations
+test: install translations assets
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

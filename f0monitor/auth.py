@@ -113,7 +113,12 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.phone.data, form.password.data)
         if user is not None:
-            session.clear()
+            chosen = session.get(LANG_COOKIE)
+            session.clear()  # a fresh session on login (no fixation)
+            if chosen:
+                session[LANG_COOKIE] = chosen
+                if not user.locale:
+                    user.locale = chosen  # the language picked before logging in sticks
             login_user(user)
             user.last_login_at = utcnow()
             get_session().commit()

@@ -47,6 +47,9 @@ class Defaults:
         "text/csv",
     ]
     COMPRESS_LEVEL = 6
+    # Flask-Compress leaves static files open when it compresses streamed responses, so it
+    # compresses the pages and JSON only; static assets are small and long-cached.
+    COMPRESS_STREAMS = False
     COMPRESS_MIN_SIZE = 500
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)
 

@@ -50,7 +50,7 @@ WARNING_QUESTIONS = {
     "chest_pain": _l("Do you have chest pain or tightness?"),
     "altered_consciousness": _l("Are you confused, very drowsy or hard to wake?"),
     "cyanosis": _l("Are your lips or nails blue or grey?"),
-    "cannot_drink_or_feed": _l("Can you not drink or eat, or do you vomit everything?"),
+    "cannot_drink_or_feed": _l("Are you unable to drink or eat, or vomiting everything?"),
     "other_acute_illness": _l("Do you have another acute illness (dengue, hand-foot-mouth…)?"),
 }
 COMORBIDITY_LABELS = {

@@ -50,6 +50,13 @@ def fmt_time(value: datetime | None) -> str:
     return value.astimezone(VN_TZ).strftime("%H:%M")
 
 
+def fmt_day_time(value: datetime | None) -> str:
+    """Format an instant as dd/mm HH:MM in Vietnam time (for tables within a treatment)."""
+    if value is None:
+        return ""
+    return value.astimezone(VN_TZ).strftime("%d/%m %H:%M")
+
+
 def fmt_date(value: date | datetime | None) -> str:
     """Format a day as dd/mm/yyyy."""
     if value is None:
@@ -68,5 +75,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = fmt_datetime
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["hm"] = fmt_time
+    app.jinja_env.filters["dm_hm"] = fmt_day_time
     app.jinja_env.globals["current_lang"] = current_lang
     app.jinja_env.globals["format_datetime"] = format_datetime

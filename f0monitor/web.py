@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 from functools import cache
 from pathlib import Path
 
@@ -17,26 +18,60 @@ from .extensions import compress
 bp = Blueprint("web", __name__)
 
 
-@cache
-def _plotly_bundle() -> tuple[bytes, bytes, str]:
-    """Return plotly.min.js from the installed plotly package, gzipped once, and its ETag."""
+def full_plotly_path() -> Path:
+    """Return the full plotly.js bundle shipped inside the installed plotly package."""
     import plotly
 
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    raw = path.read_bytes()
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def bundled_plotly_version() -> str:
+    """Return the plotly.js version the installed plotly package ships (e.g. "4.1.1")."""
+    head = full_plotly_path().read_text(encoding="utf-8", errors="replace")[:400]
+    match = re.search(r"plotly\.js v([0-9][0-9.]*)", head)
+    return match.group(1) if match else ""
+
+
+@cache
+def _plotly_bundle(static_folder: str) -> tuple[bytes, bytes, str]:
+    """Return plotly.js, gzipped once, and its ETag.
+
+    The basic bundle (scatter and bar charts: all we draw, a quarter of the bytes) is used when
+    the build step put it in static/vendor/ (`make` fetches the version matching the plotly
+    package from the npm registry); otherwise the full bundle of the plotly package.
+    """
+    basic = Path(static_folder) / "vendor" / "plotly-basic.min.js"
+    raw = basic.read_bytes() if basic.is_file() else full_plotly_path().read_bytes()
     return raw, gzip.compress(raw, compresslevel=9), hashlib.sha256(raw).hexdigest()[:16]
+
+
+@cache
+def _asset_hash(filename: str) -> str:
+    from flask import current_app
+
+    path = Path(current_app.static_folder) / filename
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def asset_url(filename: str) -> str:
+    """Return a static file's URL with a content hash, so a new release is never stale."""
+    return url_for("static", filename=filename, v=_asset_hash(filename))
 
 
 def plotly_url() -> str:
     """Return the versioned URL of plotly.js, so browsers cache it for a year."""
-    return url_for("web.plotly_js", v=_plotly_bundle()[2])
+    from flask import current_app
+
+    return url_for("web.plotly_js", v=_plotly_bundle(current_app.static_folder)[2])
 
 
 @bp.route("/assets/plotly.min.js")
 @access(PUBLIC)
 def plotly_js():
     """Serve plotly.js from the installed package: never from a CDN, gzipped and cached."""
-    raw, gz, etag = _plotly_bundle()
+    from flask import current_app
+
+    raw, gz, etag = _plotly_bundle(current_app.static_folder)
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     gzip_ok = "gzip" in request.headers.get("Accept-Encoding", "")
@@ -79,7 +114,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self' 'unsafe-eval'; frame-ancestors 'none'; form-action 'self'",
+        "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
     )
     if response.mimetype == "text/html":
         # Pages hold personal health data: never keep them in shared caches.
@@ -93,6 +128,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_blueprint(bp)
     app.jinja_env.globals["plotly_url"] = plotly_url
+    app.jinja_env.globals["asset_url"] = asset_url
     from .forms import COMORBIDITY_LABELS, SYMPTOM_LABELS
 
     app.jinja_env.globals["symptom_labels"] = SYMPTOM_LABELS

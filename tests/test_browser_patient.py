@@ -1,0 +1,106 @@
+"""The patient's journey in real Chromium: register, report a wrong value, correct it, see it.
+
+Also checks with axe-core that the key pages have no serious or critical accessibility
+violation. Skips with a reason where no Chromium is installed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from f0monitor.timeutil import today_local
+
+from .live import browser, chromium_or_skip, live_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def base_url(app):
+    chromium_or_skip()
+    with live_server(app) as url:
+        yield url
+
+
+def serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_register_report_correct_and_see_chart(base_url):
+    with browser() as b:
+        page = b.new_page(viewport={"width": 390, "height": 844})
+        page.goto(base_url + "/register")
+        assert serious_violations(page) == []
+        page.fill("#full_name", "Phạm Văn Tâm")
+        page.fill("#date_of_birth", "1975-08-09")
+        page.check("input[name=sex][value=male]")
+        page.fill("#phone", "0916 111 222")
+        page.fill("#password", "mật khẩu dài")
+        page.select_option("#ward_code", "30307")
+        page.fill("#address", "22 Lý Thái Tổ")
+        page.fill("#positive_test_date", (today_local() - timedelta(days=2)).isoformat())
+        page.check("input[name=test_type][value=rapid_antigen]")
+        page.check("#fully_vaccinated")
+        page.check("#consent")
+        page.click("button[type=submit].btn-primary")
+        page.wait_for_url("**/report")
+
+        # A wrong value: the message sits at the field and what was typed stays.
+        assert serious_violations(page) == []
+        for name in ("shortness_of_breath", "chest_pain", "altered_consciousness", "cyanosis",
+                     "cannot_drink_or_feed", "other_acute_illness"):
+            page.check(f"input[name={name}][value=no]")
+        page.fill("#temperature_c", "3.8")
+        page.fill("#spo2", "98")
+        page.fill("#pulse", "84")
+        page.click("button[type=submit].btn-primary")
+        error = page.locator("#temperature_c-error")
+        assert "34.0" in error.inner_text()
+        assert page.input_value("#spo2") == "98"
+        assert page.locator("#temperature_c").get_attribute("aria-invalid") == "true"
+
+        # Corrected: stored, and shown on the home page's chart and table.
+        page.fill("#temperature_c", "38.3")
+        page.click("button[type=submit].btn-primary")
+        page.wait_for_url("**/home")
+        assert "38.3" in page.locator("table.history").inner_text()
+        page.wait_for_selector(".chart .main-svg", timeout=15000)  # plotly drew the chart
+        assert page.locator(".chart .main-svg").count() >= 3
+        assert serious_violations(page) == []
+
+
+def test_low_spo2_shows_recheck_field_and_alert_box(base_url, make_patient):
+    make_patient(login=True, phone="+84912000777")
+    with browser() as b:
+        page = b.new_page(viewport={"width": 390, "height": 844})
+        page.goto(base_url + "/login")
+        assert serious_violations(page) == []
+        page.fill("#phone", "0912000777")
+        page.fill("#password", "correct horse 1")
+        page.click("button[type=submit].btn-primary")
+        page.wait_for_url("**/home")
+        page.goto(base_url + "/report")
+        assert not page.locator("#spo2_recheck").is_visible()
+        page.fill("#spo2", "94")
+        assert page.locator("#spo2_recheck").is_visible()  # asked at once, without a round trip
+        page.fill("#spo2_recheck", "93")
+        page.check("input[name=shortness_of_breath][value=yes]")
+        for name in ("chest_pain", "altered_consciousness", "cyanosis", "cannot_drink_or_feed",
+                     "other_acute_illness"):
+            page.check(f"input[name={name}][value=no]")
+        page.click("button[type=submit].btn-primary")
+        page.wait_for_url("**/home")
+        call = page.locator("a.btn-call[href='tel:115']")
+        assert call.is_visible()
+        box = call.bounding_box()
+        assert box["y"] + box["height"] <= 844  # on screen without scrolling
+        assert serious_violations(page) == []
