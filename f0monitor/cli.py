@@ -119,8 +119,13 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def main() -> None:
-    """The f0monitor console script: the same commands as flask --app f0monitor."""
+def cli_group() -> FlaskGroup:
+    """Return the command group of the f0monitor console script."""
     from . import create_app
 
-    FlaskGroup(create_app=lambda: create_app())(prog_name="f0monitor")
+    return FlaskGroup(create_app=lambda: create_app(), help="f0monitor commands.")
+
+
+def main() -> None:
+    """The f0monitor console script: the same commands as flask --app f0monitor."""
+    cli_group()(prog_name="f0monitor")

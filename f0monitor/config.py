@@ -14,6 +14,7 @@ class Defaults:
     """Settings used unless instance/config.py or F0MONITOR_* variables override them."""
 
     SECRET_KEY = DEV_SECRET_KEY
+    MAX_CONTENT_LENGTH = 512 * 1024  # no form or report comes near this
     DATABASE_URL: str | None = None
     # Session cookies: not readable by scripts, not sent cross-site; Secure unless debugging
     # over plain http (the factory switches it off in debug and testing).

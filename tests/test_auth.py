@@ -108,3 +108,23 @@ def test_language_switch_is_remembered_for_the_user(app, make_patient):
     other = app.test_client()  # a new device: the account remembers English
     login(other, "0912000121")
     assert "Day" in other.get("/home").get_data(as_text=True)
+
+
+def test_failed_logins_are_throttled_per_address(app, client, make_patient):
+    app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per 15 minutes"
+    for i in range(3):
+        assert login(client, f"091200013{i}", "nope").status_code == 200  # three different phones
+    assert login(client, "0912000139", "nope").status_code == 429
+    # Another address is not blocked.
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    assert login(other, "0912000139", "nope").status_code == 200
+
+
+def test_api_token_route_is_throttled_too(client, make_patient):
+    make_patient(login=True, phone="+84912000140")
+    for _ in range(5):
+        assert client.post("/api/v1/tokens", json={"phone": "0912000140", "password": "no"}).status_code == 401
+    response = client.post("/api/v1/tokens", json={"phone": "0912000140", "password": PASSWORD})
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "rate_limited" and "Retry-After" in response.headers

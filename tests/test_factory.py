@@ -61,3 +61,30 @@ def test_cookies_are_secure_in_production(tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_console_script_has_the_commands(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from f0monitor.cli import cli_group
+
+    monkeypatch.setenv("F0MONITOR_SECRET_KEY", "x")
+    monkeypatch.setenv("F0MONITOR_DATABASE_URL", f"sqlite:///{tmp_path / 'c.sqlite'}")
+    result = CliRunner().invoke(cli_group(), ["--help"])
+    assert result.exit_code == 0, result.output
+    for command in ("init-db", "seed-demo", "create-user", "reassess"):
+        assert command in result.output
+    result = CliRunner().invoke(cli_group(), ["init-db"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "c.sqlite").exists()
+
+
+def test_nul_bytes_are_refused_not_500(client):
+    assert client.post("/api/v1/assess", data=b'{"profile": "\\u0000"}', content_type="application/json").status_code == 400
+    assert client.post("/login", data={"phone": "09\x00", "password": "x"}).status_code == 400
+    assert client.get("/login?next=%00").status_code == 400
+
+
+def test_oversized_body_is_413(client):
+    response = client.post("/api/v1/assess", data=b"x" * 600_000, content_type="application/json")
+    assert response.status_code == 413
