@@ -65,3 +65,6 @@ def _register_optional_blueprints(app: Flask) -> None:
 
     app.register_blueprint(staff.bp)
     staff.init_app(app)
+    from .verify import bp as public_bp  # certificate verification, the hotline's ask page
+
+    app.register_blueprint(public_bp)
