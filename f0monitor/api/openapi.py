@@ -31,7 +31,7 @@ def _spec_for(rules: tuple[tuple[str, str, tuple[str, ...], str], ...]) -> dict:
         info={"description": "JSON API of f0monitor (see shared/api.md)."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name in {n for pair in _BODIES.values() for n in pair if n}:
+    for name in sorted({n for pair in _BODIES.values() for n in pair if n}):
         spec.components.schema(name, schema=getattr(schemas, name))
     paths: dict[str, dict] = {}
     for path, endpoint, methods, doc in rules:
