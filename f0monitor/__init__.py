@@ -66,3 +66,9 @@ def _register_optional_blueprints(app: Flask) -> None:
 
     app.register_blueprint(staff.bp)
     staff.init_app(app)
+    from .claim import bp as claim_bp
+
+    app.register_blueprint(claim_bp)
+    from .verify import bp as public_bp  # certificate verification, the hotline's ask page
+
+    app.register_blueprint(public_bp)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from . import areas
 from .db import get_session, upgrade_db
-from .models import ROLES, User
+from .models import ROLES
 from .phones import InvalidPhone, normalize_phone
 from .timeutil import utcnow
 
@@ -58,8 +57,8 @@ def demo_logins_command() -> None:
 @with_appcontext
 def create_user_command(role, phone, name, province_code, ward_codes, password) -> None:
     """Create a staff, department or admin account (this is how the first admin is made)."""
-    from .inputs import check_password
-    from .services.patients import hash_password
+    from .services import PhoneTaken
+    from .services.staff_users import BadStaff, StaffInput, create_staff
 
     try:
         e164 = normalize_phone(phone)
@@ -72,25 +71,22 @@ def create_user_command(role, phone, name, province_code, ward_codes, password) 
             raise click.BadParameter(f"ward {ward} is not in province {province_code}", param_hint="--ward")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problems = check_password(password)
-    if problems:
-        raise click.BadParameter("; ".join(str(p) for p in problems), param_hint="--password")
     session = get_session()
-    if session.scalar(sa.select(User.id).where(User.phone == e164)) is not None:
-        raise click.ClickException("an account with this phone number already exists")
-    user = User(
-        phone=e164,
-        password_hash=hash_password(password),
-        role=role,
-        full_name=name.strip(),
-        province_code=province_code,
-        ward_codes=list(ward_codes),
-        created_at=utcnow(),
-        is_active_account=True,
-        session_version=1,
-        is_available=True,
+    data = StaffInput(
+        role=role, phone=e164, full_name=name, province_code=province_code,
+        ward_codes=tuple(ward_codes), password=password,
     )
-    session.add(user)
+    try:
+        # Field messages are translated; a request context gives them the default language.
+        with current_app.test_request_context():
+            user = create_staff(session, data, now=utcnow())
+    except BadStaff as exc:
+        fields = exc.params.get("fields") or {}
+        name_, messages = next(iter(fields.items()), ("", ["not valid"]))
+        option = {"full_name": "name", "province_code": "province", "ward_codes": "ward"}.get(name_, name_)
+        raise click.BadParameter("; ".join(messages), param_hint=f"--{option}") from None
+    except PhoneTaken:
+        raise click.ClickException("an account with this phone number already exists") from None
     session.commit()
     click.echo(f"Created {role} #{user.id} for {areas.province_name(province_code)}.")
 

@@ -100,3 +100,5 @@ def init_app_hooks() -> None:
 
 
 from . import calculator, me, openapi, patients, tokens  # noqa: E402,F401
+from . import staff  # noqa: E402,F401  (staff endpoints: queue, patients, alerts)
+from . import transfers  # noqa: E402,F401  (transfers and discharge, issue 4 part B)

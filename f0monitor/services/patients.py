@@ -93,6 +93,9 @@ def register_patient(
     session.add(patient)
     session.flush()
     rescore_profile(session, patient, now=now)
+    from .assignment import auto_assign
+
+    auto_assign(session, patient, now=now)
     return patient
 
 

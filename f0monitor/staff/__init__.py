@@ -1,20 +1,63 @@
-"""Pages for staff (volunteers, doctors, coordinators, admins) and the health department."""
+"""Pages for staff (volunteers, doctors, coordinators, admins): the workspace.
+
+The blueprint lives here; its pages are in ``queue`` (triage queue, live fragment, workload),
+``patient`` (the staff view of one patient and its actions, registration for a caller) and
+``admin`` (accounts, audit trail). Other modules of this package (transfers, discharge,
+consults) add their routes to the same blueprint when present.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from importlib import import_module
 
-from ..access import STAFF, access
+from flask import Blueprint, Flask, abort, request
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from ..models import Patient
+from ..services import audit
+from ..services.scope import OutOfScope, get_patient_in_scope
+from ..timeutil import utcnow
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-@bp.route("/")
-@access(*STAFF)
-def index():
-    """The staff workspace."""
-    return render_template("staff/index.html")
+def scoped_patient(session: Session, patient_id: int) -> Patient:
+    """Return a patient of the current user's area.
+
+    :raise 404: when there is none, or it lies outside the area.
+    """
+    try:
+        return get_patient_in_scope(session, current_user, patient_id)
+    except OutOfScope:
+        abort(404)
+
+
+def audit_patient(session: Session, patient: Patient, action: str, detail: str | None = None) -> None:
+    """Record that the current user read or changed a patient's record, and from where."""
+    audit.record(
+        session,
+        user_id=current_user.id,
+        patient_id=patient.id,
+        action=action,
+        now=utcnow(),
+        ip=(request.remote_addr or "")[:45] or None,
+        detail=(detail or "")[:255] or None,
+    )
+
+
+from . import admin, patient, queue  # noqa: E402,F401  (they add their routes to bp)
+
+for _name in ("transfers", "discharge", "consults"):
+    try:
+        import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as exc:  # not written yet: the workspace works without it
+        if exc.name != f"{__name__}.{_name}":
+            raise
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to bind yet."""
+    """Add the template filters the workspace uses (the blueprint is registered by the factory)."""
+    from ..phones import display_phone
+
+    app.jinja_env.filters.setdefault("phone", display_phone)

@@ -1,0 +1,240 @@
+"""Who follows which patient: claim, assign, reassign, automatic allocation, workload.
+
+A staff member's load is the number of *active* patients assigned to them; ``User.max_patients``
+caps it (no cap when empty). New patients are allocated automatically to the least-loaded
+available volunteer or doctor of their ward (staff whose ward list names the ward first, then
+staff covering the whole province), so that nobody is left without a named person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import alert_lifecycle as lc
+from .. import risk
+from ..models import Alert, Patient, User
+from . import DomainError, NotAllowed
+from .scope import may_see, scope_clause
+
+# Who can be given patients to follow, automatically or by hand.
+FOLLOWER_ROLES = ("volunteer", "doctor")
+ASSIGNABLE_ROLES = ("volunteer", "doctor", "coordinator")
+# Who may assign patients to someone else (anyone may claim a patient for themselves).
+ASSIGNER_ROLES = ("coordinator", "admin")
+
+
+class CapReached(DomainError):
+    """The staff member already follows as many patients as their cap allows."""
+
+    code = "cap_reached"
+
+
+class BadAssignee(DomainError):
+    """No such staff member in the patient's area, or not one who follows patients."""
+
+    code = "bad_assignee"
+
+
+def load_of(session: Session, user_ids: list[int]) -> dict[int, int]:
+    """Return the number of active patients assigned to each of these users."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Patient.assigned_to_id, sa.func.count(Patient.id))
+        .where(Patient.assigned_to_id.in_(user_ids), Patient.status == "active")
+        .group_by(Patient.assigned_to_id)
+    )
+    counts = {uid: 0 for uid in user_ids}
+    counts.update({uid: n for uid, n in rows})
+    return counts
+
+
+def covers(staff: User, patient: Patient) -> bool:
+    """Tell whether a staff member's area includes the patient."""
+    return may_see(staff, patient)
+
+
+def _check_cap(session: Session, staff: User, patient: Patient) -> None:
+    if staff.max_patients is None or patient.assigned_to_id == staff.id:
+        return
+    if load_of(session, [staff.id])[staff.id] >= staff.max_patients:
+        raise CapReached("cap reached", name=staff.full_name, cap=staff.max_patients)
+
+
+def assign(
+    session: Session, patient: Patient, staff: User, *, by: User, now: datetime
+) -> Patient:
+    """Assign (or reassign) a patient to a staff member.
+
+    :raise NotAllowed: when `by` may not assign to others.
+    :raise BadAssignee: when `staff` is inactive, not a follower role or outside the area.
+    :raise CapReached: when `staff` is at their cap.
+    """
+    if staff.id != by.id and by.role not in ASSIGNER_ROLES:
+        raise NotAllowed("only coordinators assign patients to others")
+    if (
+        staff.role not in ASSIGNABLE_ROLES
+        or not staff.is_active_account
+        or not covers(staff, patient)
+    ):
+        raise BadAssignee("not a staff member of this area", staff_id=staff.id)
+    _check_cap(session, staff, patient)
+    patient.assigned_to_id = staff.id
+    patient.assigned_to = staff
+    session.flush()
+    return patient
+
+
+def claim(session: Session, patient: Patient, user: User, *, now: datetime) -> Patient:
+    """Take a patient for oneself. :raise CapReached: at one's cap."""
+    return assign(session, patient, user, by=user, now=now)
+
+
+def unassign(session: Session, patient: Patient, *, by: User, now: datetime) -> Patient:
+    """Leave a patient unassigned (coordinators, or the assignee themselves)."""
+    if by.role not in ASSIGNER_ROLES and patient.assigned_to_id != by.id:
+        raise NotAllowed("only coordinators or the assignee may unassign")
+    patient.assigned_to_id = None
+    patient.assigned_to = None
+    session.flush()
+    return patient
+
+
+def candidates(session: Session, patient: Patient) -> list[User]:
+    """Return the available followers whose area includes the patient."""
+    staff = session.scalars(
+        sa.select(User).where(
+            User.role.in_(FOLLOWER_ROLES),
+            User.is_active_account.is_(True),
+            User.is_available.is_(True),
+            User.province_code == patient.province_code,
+        )
+    )
+    # ward_codes is JSON: filtered here (a province has tens of staff, not thousands).
+    return [u for u in staff if covers(u, patient)]
+
+
+def auto_assign(session: Session, patient: Patient, *, now: datetime) -> User | None:
+    """Give a new patient to the least-loaded available staff member of their ward.
+
+    Staff who name the patient's ward come before staff covering the whole province; among
+    them, the lowest load wins (then the lowest id, so the choice is repeatable). Staff at
+    their cap are skipped; if nobody is free the patient stays unassigned (the queue shows it).
+    """
+    if patient.assigned_to_id is not None or patient.status != "active":
+        return None
+    pool = candidates(session, patient)
+    if not pool:
+        return None
+    loads = load_of(session, [u.id for u in pool])
+    free = [u for u in pool if u.max_patients is None or loads[u.id] < u.max_patients]
+    if not free:
+        return None
+    chosen = min(free, key=lambda u: (0 if u.ward_codes else 1, loads[u.id], u.id))
+    patient.assigned_to_id = chosen.id
+    patient.assigned_to = chosen
+    session.flush()
+    return chosen
+
+
+def assignable_staff(session: Session, patient: Patient) -> list[tuple[User, int]]:
+    """Return the active staff who may follow the patient, with their current load."""
+    staff = [
+        u
+        for u in session.scalars(
+            sa.select(User)
+            .where(
+                User.role.in_(ASSIGNABLE_ROLES),
+                User.is_active_account.is_(True),
+                User.province_code == patient.province_code,
+            )
+            .order_by(User.full_name)
+        )
+        if covers(u, patient)
+    ]
+    loads = load_of(session, [u.id for u in staff])
+    return [(u, loads[u.id]) for u in staff]
+
+
+@dataclass
+class Workload:
+    """One staff member's load, for the coordinator's view."""
+
+    user: User
+    patients: int
+    open_alerts: int
+    overdue: int
+
+    @property
+    def at_cap(self) -> bool:
+        return self.user.max_patients is not None and self.patients >= self.user.max_patients
+
+
+def workload(session: Session, viewer: Any, *, now: datetime) -> list[Workload]:
+    """Return patients, open alerts and overdue patients per staff member of the area.
+
+    Three grouped queries, whatever the number of staff or patients.
+    """
+    staff = list(
+        session.scalars(
+            sa.select(User)
+            .where(User.role.in_(ASSIGNABLE_ROLES), User.is_active_account.is_(True))
+            .order_by(User.full_name)
+        )
+    )
+    staff = [u for u in staff if _staff_in_area(viewer, u)]
+    ids = [u.id for u in staff]
+    if not ids:
+        return []
+    base = [Patient.assigned_to_id.in_(ids), Patient.status == "active", scope_clause(viewer)]
+    patients = dict(
+        session.execute(
+            sa.select(Patient.assigned_to_id, sa.func.count(Patient.id))
+            .where(*base)
+            .group_by(Patient.assigned_to_id)
+        ).all()
+    )
+    alerts = dict(
+        session.execute(
+            sa.select(Patient.assigned_to_id, sa.func.count(Alert.id))
+            .join(Alert, Alert.patient_id == Patient.id)
+            .where(*base, Alert.state != lc.RESOLVED)
+            .group_by(Patient.assigned_to_id)
+        ).all()
+    )
+    since = sa.func.coalesce(Patient.last_report_at, Patient.registered_at)
+    overdue = dict(
+        session.execute(
+            sa.select(Patient.assigned_to_id, sa.func.count(Patient.id))
+            .where(*base, since <= now - risk.OVERDUE_AFTER)
+            .group_by(Patient.assigned_to_id)
+        ).all()
+    )
+    return [
+        Workload(u, patients.get(u.id, 0), alerts.get(u.id, 0), overdue.get(u.id, 0)) for u in staff
+    ]
+
+
+def unassigned_count(session: Session, viewer: Any) -> int:
+    """Return how many active patients of the area nobody follows."""
+    return session.scalar(
+        sa.select(sa.func.count(Patient.id)).where(
+            Patient.status == "active", Patient.assigned_to_id.is_(None), scope_clause(viewer)
+        )
+    ) or 0
+
+
+def _staff_in_area(viewer: Any, staff: User) -> bool:
+    """Tell whether a staff member works in (part of) the viewer's area."""
+    province = getattr(viewer, "province_code", None)
+    if province is None:
+        return getattr(viewer, "role", None) == "admin"
+    if staff.province_code != province:
+        return False
+    wards = set(getattr(viewer, "ward_codes", None) or [])
+    return not wards or not staff.ward_codes or bool(wards & set(staff.ward_codes))

@@ -1,0 +1,320 @@
+"""Emergency transfers and the beds of the facilities they go to.
+
+Concurrency: `Transfer` and `Facility` carry a SQLAlchemy version counter
+(``version_id_col``), so every UPDATE says ``WHERE version = <the one we read>``. Two
+coordinators acting on one transfer at once cannot both win: the second UPDATE matches no row
+and SQLAlchemy raises ``StaleDataError`` at flush, which becomes `TransferChanged`. A form also
+sends the version its user saw, so a decision taken on a stale page is refused the same way,
+even when the other person's change happened minutes before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import transfer_lifecycle as lifecycle
+from ..models import Facility, Patient, Transfer, TransferEvent, User
+from . import DomainError
+
+MAX_REASON = 1000
+
+
+class TransferInvalid(DomainError):
+    """A field of the request is missing or wrong (`field` names it)."""
+
+    code = "validation_error"
+
+    def __init__(self, field: str, message: str = "") -> None:
+        super().__init__(message or field, field=field)
+        self.field = field
+
+
+class TransferAlreadyOpen(DomainError):
+    """The patient already has an open transfer."""
+
+    code = "transfer_open"
+
+    def __init__(self, transfer_id: int | None) -> None:
+        super().__init__("an open transfer exists", transfer_id=transfer_id)
+        self.transfer_id = transfer_id
+
+
+class TransferNotAllowed(DomainError):
+    """The action is not allowed from the transfer's current state."""
+
+    code = "invalid_transition"
+
+    def __init__(self, action: str, state: str) -> None:
+        super().__init__(f"cannot {action} from {state}", action=action, state=state)
+        self.action = action
+        self.state = state
+
+
+class TransferChanged(DomainError):
+    """Someone else changed the transfer since it was read."""
+
+    code = "conflict"
+
+    def __init__(self, state: str | None = None) -> None:
+        super().__init__("changed by someone else", state=state)
+        self.state = state
+
+
+class FacilityChanged(DomainError):
+    """Someone else changed the facility's beds since they were read."""
+
+    code = "conflict"
+
+
+class PatientNotActive(DomainError):
+    """The patient's home treatment has ended; no transfer can be opened."""
+
+    code = "not_active"
+
+
+@dataclass(frozen=True)
+class BedsInput:
+    bed_capacity: int
+    free_beds: int
+
+
+def facilities_for(session: Session, province_code: int | None) -> list[Facility]:
+    """Return the facilities of a province (all of them for None), most free beds first."""
+    stmt = sa.select(Facility).order_by(Facility.free_beds.desc(), Facility.name)
+    if province_code is not None:
+        stmt = stmt.where(Facility.province_code == province_code)
+    return list(session.scalars(stmt))
+
+
+def facility_for(session: Session, facility_id: Any, province_code: int | None) -> Facility:
+    """Return a facility the caller may choose.
+
+    :raise TransferInvalid: when there is none with this id in the province.
+    """
+    try:
+        fid = int(facility_id)
+    except (TypeError, ValueError):
+        raise TransferInvalid("facility_id", "unknown facility") from None
+    facility = session.get(Facility, fid)
+    if facility is None or (province_code is not None and facility.province_code != province_code):
+        raise TransferInvalid("facility_id", "unknown facility")
+    return facility
+
+
+def open_transfer_of(session: Session, patient_id: int) -> Transfer | None:
+    """Return the patient's open transfer, if any."""
+    return session.scalar(
+        sa.select(Transfer).where(
+            Transfer.patient_id == patient_id, Transfer.state.in_(lifecycle.OPEN_STATES)
+        )
+    )
+
+
+def transfers_of(session: Session, patient_id: int) -> list[Transfer]:
+    """Return the patient's transfers, newest first, with their events."""
+    return list(
+        session.scalars(
+            sa.select(Transfer)
+            .where(Transfer.patient_id == patient_id)
+            .options(selectinload(Transfer.events).selectinload(TransferEvent.by))
+            .order_by(Transfer.requested_at.desc(), Transfer.id.desc())
+        )
+    )
+
+
+def open_transfer(
+    session: Session,
+    patient: Patient,
+    *,
+    reason: str,
+    facility_id: Any = None,
+    by: User | None,
+    now: datetime,
+) -> Transfer:
+    """Open an emergency transfer for a patient (one open transfer per patient).
+
+    :raise TransferInvalid: no reason, or an unknown facility.
+    :raise TransferAlreadyOpen: the patient already has an open transfer.
+    :raise PatientNotActive: the patient is no longer followed at home.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransferInvalid("reason", "required")
+    if len(reason) > MAX_REASON:
+        raise TransferInvalid("reason", "too long")
+    facility = None
+    if facility_id not in (None, ""):
+        facility = facility_for(session, facility_id, patient.province_code)
+    if patient.status != "active":
+        raise PatientNotActive("not active")
+    existing = open_transfer_of(session, patient.id)
+    if existing is not None:
+        raise TransferAlreadyOpen(existing.id)
+    transfer = Transfer(
+        patient=patient,
+        state=lifecycle.INITIAL_STATE,
+        reason=reason,
+        facility=facility,
+        requested_at=now,
+        requested_by_id=by.id if by else None,
+        updated_at=now,
+    )
+    transfer.events.append(
+        TransferEvent(
+            action="request",
+            from_state=None,
+            to_state=lifecycle.INITIAL_STATE,
+            at=now,
+            by_id=by.id if by else None,
+            note=reason,
+        )
+    )
+    session.add(transfer)
+    try:
+        # The partial unique index is the safety net when two requests race past the check;
+        # the caller rolls the session back, as after any failed flush.
+        session.flush()
+    except IntegrityError:
+        raise TransferAlreadyOpen(None) from None
+    return transfer
+
+
+def apply_event(
+    session: Session,
+    transfer: Transfer,
+    action: str,
+    *,
+    by: User | None,
+    now: datetime,
+    ambulance_ref: str | None = None,
+    facility_id: Any = None,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Transfer:
+    """Move a transfer one step, recording who, when, from and to.
+
+    On admission the patient's status becomes "transferred", one free bed of the destination
+    is taken (never below 0) and the patient's open alerts are resolved with outcome
+    "transfer".
+
+    :raise TransferInvalid: unknown action, missing or bad detail.
+    :raise TransferChanged: `expected_version` is not the stored one, or another request
+        changed the transfer between our read and our write.
+    :raise TransferNotAllowed: the action is not allowed from the current state.
+    """
+    if action not in lifecycle.ACTIONS:
+        raise TransferInvalid("action", "unknown action")
+    if expected_version is not None and expected_version != transfer.version:
+        raise TransferChanged(transfer.state)
+    ambulance_ref = (ambulance_ref or "").strip() or None
+    note = (note or "").strip() or None
+    if ambulance_ref and len(ambulance_ref) > lifecycle.MAX_AMBULANCE_REF:
+        raise TransferInvalid("ambulance_ref", "too long")
+    if note and len(note) > lifecycle.MAX_NOTE:
+        raise TransferInvalid("note", "too long")
+    facility = transfer.facility
+    if action == "admit" and facility_id not in (None, ""):
+        facility = facility_for(session, facility_id, transfer.patient.province_code)
+    try:
+        step = lifecycle.apply(
+            transfer.state,
+            action,
+            ambulance_ref=ambulance_ref,
+            has_facility=facility is not None,
+            note=note,
+        )
+    except lifecycle.TransitionRefused as exc:
+        raise TransferNotAllowed(exc.action, exc.state) from None
+    except lifecycle.MissingDetail as exc:
+        raise TransferInvalid(exc.field, "required") from None
+    transfer.state = step.to_state
+    transfer.updated_at = now
+    if action == "dispatch":
+        transfer.ambulance_ref = ambulance_ref
+    if facility is not None and facility is not transfer.facility:
+        transfer.facility = facility
+    session.add(
+        TransferEvent(
+            transfer=transfer,
+            action=action,
+            from_state=step.from_state,
+            to_state=step.to_state,
+            at=now,
+            by_id=by.id if by else None,
+            note=note,
+        )
+    )
+    try:
+        session.flush()
+    except StaleDataError:
+        raise TransferChanged(None) from None
+    if action == "admit":
+        _admit(session, transfer, by=by, now=now)
+    return transfer
+
+
+def _admit(session: Session, transfer: Transfer, *, by: User | None, now: datetime) -> None:
+    patient = transfer.patient
+    patient.status = "transferred"
+    patient.status_changed_at = now
+    patient.version = (patient.version or 1) + 1
+    if transfer.facility_id is not None:
+        # One atomic UPDATE: two admissions at once both count, and never below zero. The
+        # version bump makes a coordinator's bed form opened before this one stale.
+        session.execute(
+            sa.update(Facility)
+            .where(Facility.id == transfer.facility_id)
+            .values(
+                free_beds=sa.case((Facility.free_beds > 0, Facility.free_beds - 1), else_=0),
+                version=Facility.version + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if transfer.facility is not None:
+            session.expire(transfer.facility)
+    from .alerts import current_alert, resolve  # the alert rules live there (issue 4, part A)
+
+    while by is not None and (alert := current_alert(session, patient.id)) is not None:
+        resolve(session, alert, by, "transfer", now=now, note="admitted to a facility")
+    session.flush()
+
+
+def update_beds(
+    session: Session,
+    facility: Facility,
+    data: BedsInput,
+    *,
+    expected_version: int | None,
+    by: User | None,
+    now: datetime,
+) -> Facility:
+    """Set a facility's bed capacity and free beds (a coordinator's update).
+
+    :raise TransferInvalid: negative numbers, or more free beds than beds.
+    :raise FacilityChanged: the beds changed since the form was opened.
+    """
+    if data.bed_capacity < 0:
+        raise TransferInvalid("bed_capacity", "negative")
+    if data.free_beds < 0:
+        raise TransferInvalid("free_beds", "negative")
+    if data.free_beds > data.bed_capacity:
+        raise TransferInvalid("free_beds", "more than capacity")
+    if expected_version is not None and expected_version != facility.version:
+        raise FacilityChanged("changed")
+    facility.bed_capacity = data.bed_capacity
+    facility.free_beds = data.free_beds
+    facility.updated_at = now
+    facility.updated_by_id = by.id if by else None
+    try:
+        session.flush()
+    except StaleDataError:
+        raise FacilityChanged("changed") from None
+    return facility

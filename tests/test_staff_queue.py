@@ -1,0 +1,131 @@
+"""The triage queue: order, flags, filters, search, pagination, the live fragment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from f0monitor.db import get_session
+from f0monitor.models import Patient
+from f0monitor.services.queue import QueueFilters, triage_queue
+from f0monitor.timeutil import utcnow
+
+from .conftest import AN_GIANG, LONG_XUYEN, _other_ward
+from .staff_helpers import WARNING, report, sign_in
+
+
+def _ids(app, user, **filters):
+    with app.app_context():
+        session = get_session()
+        page = triage_queue(session, session.merge(user), QueueFilters(**filters), now=utcnow())
+        return [item.patient.id for item in page.items], page
+
+
+def test_order_alert_then_tier_then_longest_without_report(app, make_patient, make_user):
+    now = utcnow()
+    doctor = make_user("doctor")
+    green_recent = make_patient(full_name="Xanh Gần", now=now - timedelta(hours=1))
+    green_old = make_patient(full_name="Xanh Lâu", now=now - timedelta(hours=30))
+    # 70 years old with diabetes: a high baseline tier.
+    high = make_patient(full_name="Cao Tuổi", date_of_birth=now.date().replace(year=now.year - 70),
+                        comorbidities=("diabetes",), now=now - timedelta(hours=2))
+    alerted_late = make_patient(full_name="Báo Động Sau")
+    alerted_early = make_patient(full_name="Báo Động Trước")
+    report(app, green_recent.id, when=now - timedelta(minutes=30), spo2=98)
+    report(app, alerted_early.id, when=now - timedelta(minutes=20), **WARNING)
+    report(app, alerted_late.id, when=now - timedelta(minutes=5), **WARNING)
+    ids, page = _ids(app, doctor)
+    assert ids[:2] == [alerted_early.id, alerted_late.id]  # unacknowledged alerts, escalated first
+    assert page.items[0].escalated and not page.items[1].escalated
+    assert ids.index(high.id) < ids.index(green_old.id)
+    # Same tier: the longest without a report first.
+    assert ids.index(green_old.id) < ids.index(green_recent.id)
+    assert page.total == 5
+
+
+def test_flags_computed_from_last_report(app, make_patient, make_user):
+    now = utcnow()
+    doctor = make_user("doctor")
+    fresh = make_patient(now=now - timedelta(hours=1))
+    overdue = make_patient(now=now - timedelta(hours=13))
+    missing = make_patient(now=now - timedelta(hours=25))
+    _ids_, page = _ids(app, doctor)
+    flags = {item.patient.id: item.flags for item in page.items}
+    assert flags[fresh.id] == []
+    assert flags[overdue.id] == ["overdue"]
+    assert flags[missing.id] == ["missing"]
+    assert set(_ids(app, doctor, flag="missing")[0]) == {missing.id}
+    assert set(_ids(app, doctor, flag="overdue")[0]) == {overdue.id, missing.id}
+
+
+def test_filters_tier_ward_assigned_and_scope(app, make_patient, make_user):
+    other = _other_ward()
+    doctor = make_user("doctor", ward_codes=())
+    ward_doctor = make_user("doctor", ward_codes=(LONG_XUYEN,))
+    a = make_patient(ward_code=LONG_XUYEN)
+    b = make_patient(ward_code=other)
+    far = make_patient(province_code=1, ward_code=4)  # Hà Nội: outside every An Giang scope
+    assert set(_ids(app, doctor)[0]) == {a.id, b.id}
+    assert _ids(app, doctor, ward=other)[0] == [b.id]
+    assert _ids(app, ward_doctor)[0] == [a.id]
+    assert _ids(app, ward_doctor, ward=other)[0] == []
+    assert far.id not in _ids(app, make_user("admin", province_code=AN_GIANG))[0]
+    tier = a.current_tier
+    assert a.id in _ids(app, doctor, tier=tier)[0]
+    with app.app_context():
+        session = get_session()
+        session.get(Patient, b.id).assigned_to_id = doctor.id
+        session.commit()
+    assert _ids(app, doctor, assigned_to_me=True)[0] == [b.id]
+
+
+@pytest.mark.parametrize("query", ["0912 340 077", "+84912340077", "84912340077", "0912340077", "340 077"])
+def test_search_by_phone_in_any_format(app, make_patient, make_user, query):
+    doctor = make_user("doctor")
+    target = make_patient(phone="+84912340077")
+    make_patient(phone="+84912340088")
+    assert _ids(app, doctor, q=query)[0] == [target.id]
+
+
+def test_search_by_name_and_pagination(app, make_patient, make_user):
+    doctor = make_user("doctor")
+    for i in range(7):
+        make_patient(full_name=f"Trần Văn {chr(65 + i)}")
+    make_patient(full_name="Lê Thị Hoa")
+    assert len(_ids(app, doctor, q="lê thị")[0]) in (0, 1)  # SQLite folds ASCII case only
+    assert len(_ids(app, doctor, q="Lê Thị")[0]) == 1
+    assert len(_ids(app, doctor, q="Văn%_")[0]) == 0  # LIKE wildcards are escaped
+    first, page = _ids(app, doctor, per_page=3, page=1)
+    second, _p = _ids(app, doctor, per_page=3, page=3)
+    assert page.total == 8 and page.pages == 3
+    assert len(first) == 3 and len(second) == 2 and not set(first) & set(second)
+
+
+def test_queue_page_and_live_fragment_show_a_new_alert(app, client, make_patient, make_user):
+    doctor = make_user("doctor")
+    calm = make_patient(full_name="Bình Thường")
+    sick = make_patient(full_name="Khó Thở")
+    sign_in(client, doctor)
+    page = client.get("/staff/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Khó Thở" in html and 'id="queue-live"' in html and "js/queue.js" in html
+    assert 'aria-live="assertive"' in html
+    alert = report(app, sick.id, **WARNING)
+    live = client.get("/staff/queue/live")
+    assert live.status_code == 200
+    body = live.get_data(as_text=True)
+    assert f'data-alert-ids="{alert.id}"' in body
+    assert body.index("Khó Thở") < body.index("Bình Thường")
+    assert f'data-alert-id="{alert.id}"' in body
+    assert "<html" not in body  # a fragment, not a page
+    assert calm.id
+
+
+def test_bad_filter_values_are_ignored(client, make_user, make_patient):
+    make_patient()
+    sign_in(client, make_user("volunteer"))
+    for qs in ("tier=purple", "ward=abc", "flag=x", "page=-4", "page=zz", "per_page=100000"):
+        assert client.get("/staff/?" + qs).status_code == 200
+        assert client.get("/staff/queue/live?" + qs).status_code == 200

@@ -1,0 +1,81 @@
+"""The transfer state machine: every allowed and every refused transition (table-driven)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from f0monitor import transfer_lifecycle as lc
+
+DETAILS = {"ambulance_ref": "115-0812", "has_facility": True, "note": "no bed"}
+
+ALLOWED = {
+    ("requested", "dispatch"): "dispatched",
+    ("requested", "cancel"): "cancelled",
+    ("requested", "refuse"): "refused",
+    ("dispatched", "arrive"): "arrived",
+    ("dispatched", "admit"): "admitted",
+    ("dispatched", "cancel"): "cancelled",
+    ("dispatched", "refuse"): "refused",
+    ("arrived", "admit"): "admitted",
+    ("arrived", "cancel"): "cancelled",
+    ("arrived", "refuse"): "refused",
+}
+REFUSED = sorted(set(itertools.product(lc.STATES, lc.ACTIONS)) - set(ALLOWED))
+
+
+@pytest.mark.parametrize(("state", "action"), sorted(ALLOWED))
+def test_allowed_transition(state, action):
+    step = lc.apply(state, action, **DETAILS)
+    assert (step.from_state, step.to_state) == (state, ALLOWED[(state, action)])
+    assert action in lc.allowed_actions(state)
+
+
+@pytest.mark.parametrize(("state", "action"), REFUSED)
+def test_refused_transition_names_the_current_state(state, action):
+    with pytest.raises(lc.TransitionRefused) as info:
+        lc.apply(state, action, **DETAILS)
+    assert info.value.state == state and info.value.action == action
+    assert action not in lc.allowed_actions(state)
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "missing", "field"),
+    [
+        ("requested", "dispatch", {"ambulance_ref": "  "}, "ambulance_ref"),
+        ("requested", "dispatch", {"ambulance_ref": None}, "ambulance_ref"),
+        ("arrived", "admit", {"has_facility": False}, "facility_id"),
+        ("dispatched", "admit", {"has_facility": False}, "facility_id"),
+        ("requested", "cancel", {"note": ""}, "note"),
+        ("arrived", "refuse", {"note": " \n"}, "note"),
+    ],
+)
+def test_an_action_needs_its_detail(state, action, missing, field):
+    with pytest.raises(lc.MissingDetail) as info:
+        lc.apply(state, action, **{**DETAILS, **missing})
+    assert info.value.field == field
+
+
+def test_final_states_allow_nothing():
+    for state in lc.FINAL_STATES:
+        assert lc.allowed_actions(state) == ()
+        assert not lc.is_open(state)
+    assert all(lc.is_open(s) for s in lc.OPEN_STATES)
+
+
+def test_unknown_action_or_state():
+    with pytest.raises(ValueError):
+        lc.apply("requested", "teleport")
+    with pytest.raises(ValueError):
+        lc.apply("lost", "dispatch", **DETAILS)
+
+
+def test_the_module_is_pure():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(lc))
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert names <= {"__future__", "dataclasses"}
