@@ -5,9 +5,11 @@ Active patients of the user's area in this order: open alerts nobody has acknowl
 the longest without a report. Flags are computed at query time from ``last_report_at`` (or
 registration, for someone who never reported) with the risk module's thresholds.
 
-One query for the page (patient, its unacknowledged alert, its assigned staff member, all
-joined) plus one count: no query per row. Filters and scope are plain conditions on indexed
-columns (status, province, ward, tier, last report, assignee, phone).
+A page costs a fixed handful of indexed queries (the unacknowledged alerts, one grouped count,
+LIMITed scans of the tiers the page touches, and one query loading the page's patients with
+their alert and staff names joined): never a query per row, never a sort of the whole caseload.
+Filters and scope are plain conditions on indexed columns (status, province, ward, tier, last
+report, assignee, phone).
 """
 
 from __future__ import annotations
@@ -70,10 +72,6 @@ class QueuePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _since_report() -> sa.ColumnElement[Any]:
-    return sa.func.coalesce(Patient.last_report_at, Patient.registered_at)
-
-
 def _conditions(user: Any, filters: QueueFilters, now: datetime) -> list[sa.ColumnElement[bool]]:
     conds: list[sa.ColumnElement[bool]] = [Patient.status == "active", scope_clause(user)]
     if filters.tier in TIERS:
@@ -86,13 +84,24 @@ def _conditions(user: Any, filters: QueueFilters, now: datetime) -> list[sa.Colu
         conds.append(Patient.has_open_alert.is_(True))
     elif filters.flag == "overdue":
         # Overdue *or worse*: the 12-hour flag includes those missing for 24 hours.
-        conds.append(_since_report() <= now - risk.OVERDUE_AFTER)
+        conds.append(_silent_since(now - risk.OVERDUE_AFTER))
     elif filters.flag == "missing":
-        conds.append(_since_report() <= now - risk.MISSING_AFTER)
+        conds.append(_silent_since(now - risk.MISSING_AFTER))
     search = _search_condition(filters.q)
     if search is not None:
         conds.append(search)
     return conds
+
+
+def _silent_since(cutoff: datetime) -> sa.ColumnElement[bool]:
+    """No report since `cutoff` (counting from registration for those who never reported).
+
+    Written without COALESCE so that the ``last_report_at`` index can serve the range.
+    """
+    return sa.or_(
+        Patient.last_report_at <= cutoff,
+        sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= cutoff),
+    )
 
 
 def _search_condition(q: str | None) -> sa.ColumnElement[bool] | None:
@@ -128,51 +137,55 @@ def flags_for(patient: Patient, now: datetime) -> list[str]:
 
 
 def triage_queue(session: Session, user: Any, filters: QueueFilters, *, now: datetime) -> QueuePage:
-    """Return one page of the triage queue of `user`'s area, and the total count."""
+    """Return one page of the triage queue of `user`'s area, and the total count.
+
+    A single ORDER BY over every active patient would sort the whole caseload (300,000 rows)
+    for each page. The order is made of segments instead: the unacknowledged alerts (few), then
+    one segment per tier; inside a tier, patients are read in the order of the
+    ``(status, last_report_at)`` index, merged with the (few) who never reported, ordered by
+    registration. Counting the tiers tells which segments a page needs, so a page costs one
+    grouped count and a few LIMITed index scans, whatever the page number's segment.
+    """
     page = max(1, filters.page)
     per_page = min(MAX_PER_PAGE, max(1, filters.per_page))
     conds = _conditions(user, filters, now)
-    total = session.scalar(sa.select(sa.func.count(Patient.id)).where(*conds)) or 0
 
-    current = aliased(Alert)
-    assignee = aliased(User)
-    acknowledger = aliased(User)
-    unacknowledged = current.state == lc.OPEN
-    tier_rank = sa.case(
-        *[(Patient.current_tier == tier, rank) for tier, rank in TIER_RANK.items()],
-        else_=len(TIERS),
-    )
-    stmt = (
-        sa.select(Patient, current, assignee.full_name, acknowledger.full_name)
-        .outerjoin(current, sa.and_(current.patient_id == Patient.id, current.state != lc.RESOLVED))
-        .outerjoin(assignee, assignee.id == Patient.assigned_to_id)
-        .outerjoin(acknowledger, acknowledger.id == current.acknowledged_by_id)
+    first = session.execute(
+        sa.select(Patient.id, Patient.current_tier)
+        .join(Alert, sa.and_(Alert.patient_id == Patient.id, Alert.state == lc.OPEN))
         .where(*conds)
-        .order_by(
-            # Unacknowledged alerts first, the oldest (so the escalated) leading.
-            sa.case((unacknowledged, 0), else_=1),
-            sa.case((unacknowledged, current.opened_at), else_=None),
-            tier_rank,
-            _since_report(),
-            Patient.id,
-        )
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .order_by(Alert.opened_at, Patient.id)
+    ).all()
+    alerted_ids = list(dict.fromkeys(pid for pid, _tier in first))
+    by_tier = dict(
+        session.execute(
+            sa.select(Patient.current_tier, sa.func.count(Patient.id)).where(*conds).group_by(Patient.current_tier)
+        ).all()
     )
-    items = []
-    for patient, alert, assigned_name, acknowledged_name in session.execute(stmt):
-        escalated = alert is not None and lc.is_escalated(alert.state, alert.opened_at, now)
-        items.append(
-            QueueItem(
-                patient=patient,
-                open_alert=alert,
-                assigned_name=assigned_name,
-                acknowledged_name=acknowledged_name,
-                flags=flags_for(patient, now),
-                escalated=escalated,
-                since_report=patient.last_report_at or patient.registered_at,
-            )
-        )
+    total = sum(by_tier.values())
+    for _pid, tier in dict(first).items():
+        by_tier[tier] = by_tier.get(tier, 0) - 1
+
+    offset, wanted = (page - 1) * per_page, per_page
+    ids: list[int] = []
+    segments: list[tuple[str | None, int]] = [("alerts", len(alerted_ids))]
+    segments += [(tier, by_tier.get(tier, 0)) for tier in sorted(TIER_RANK, key=TIER_RANK.get)]
+    segments.append((None, by_tier.get(None, 0)))
+    for name, size in segments:
+        if wanted <= 0:
+            break
+        if offset >= size:
+            offset -= size
+            continue
+        take = min(wanted, size - offset)
+        if name == "alerts":
+            ids += alerted_ids[offset : offset + take]
+        else:
+            ids += _tier_ids(session, conds, name, offset, take)
+        wanted -= take
+        offset = 0
+
+    items = _load_items(session, ids, now)
     return QueuePage(
         items=items,
         total=total,
@@ -180,6 +193,61 @@ def triage_queue(session: Session, user: Any, filters: QueueFilters, *, now: dat
         per_page=per_page,
         unacknowledged_alert_ids=unacknowledged_alert_ids(session, user),
     )
+
+
+def _tier_ids(
+    session: Session, conds: list[sa.ColumnElement[bool]], tier: str | None, offset: int, limit: int
+) -> list[int]:
+    """Return ids of one tier (without unacknowledged alerts), longest without a report first."""
+    unacknowledged = sa.exists().where(Alert.patient_id == Patient.id, Alert.state == lc.OPEN)
+    tier_cond = Patient.current_tier.is_(None) if tier is None else Patient.current_tier == tier
+    base = [*conds, tier_cond, ~unacknowledged]
+    upto = offset + limit
+    reported = session.execute(
+        sa.select(Patient.last_report_at, Patient.id)
+        .where(*base, Patient.last_report_at.is_not(None))
+        .order_by(Patient.last_report_at, Patient.id)
+        .limit(upto)
+    ).all()
+    silent = session.execute(
+        sa.select(Patient.registered_at, Patient.id)
+        .where(*base, Patient.last_report_at.is_(None))
+        .order_by(Patient.registered_at, Patient.id)
+        .limit(upto)
+    ).all()
+    merged = sorted([*reported, *silent], key=lambda row: (row[0], row[1]))
+    return [pid for _since, pid in merged[offset:upto]]
+
+
+def _load_items(session: Session, ids: list[int], now: datetime) -> list[QueueItem]:
+    """Load a page's patients with their current alert and names, in one query, in order."""
+    if not ids:
+        return []
+    current = aliased(Alert)
+    assignee = aliased(User)
+    acknowledger = aliased(User)
+    stmt = (
+        sa.select(Patient, current, assignee.full_name, acknowledger.full_name)
+        .outerjoin(current, sa.and_(current.patient_id == Patient.id, current.state != lc.RESOLVED))
+        .outerjoin(assignee, assignee.id == Patient.assigned_to_id)
+        .outerjoin(acknowledger, acknowledger.id == current.acknowledged_by_id)
+        .where(Patient.id.in_(ids))
+    )
+    rows = {}
+    for patient, alert, assigned_name, acknowledged_name in session.execute(stmt):
+        if patient.id in rows and rows[patient.id].open_alert is not None:
+            continue
+        escalated = alert is not None and lc.is_escalated(alert.state, alert.opened_at, now)
+        rows[patient.id] = QueueItem(
+            patient=patient,
+            open_alert=alert,
+            assigned_name=assigned_name,
+            acknowledged_name=acknowledged_name,
+            flags=flags_for(patient, now),
+            escalated=escalated,
+            since_report=patient.last_report_at or patient.registered_at,
+        )
+    return [rows[pid] for pid in ids if pid in rows]
 
 
 def unacknowledged_alert_ids(session: Session, user: Any, limit: int = 500) -> list[int]:
