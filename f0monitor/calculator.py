@@ -15,7 +15,15 @@ from wtforms.validators import InputRequired
 
 from . import inputs, risk
 from .access import STAFF, access
-from .forms import COMORBIDITY_LABELS, SEX_CHOICES, WARNING_QUESTIONS, MultiCheckboxField, ReportForm, _number, choices
+from .forms import (
+    COMORBIDITY_LABELS,
+    SEX_CHOICES,
+    WARNING_QUESTIONS,
+    MultiCheckboxField,
+    ReportForm,
+    _number,
+    choices,
+)
 from .i18n import current_lang
 from .timeutil import today_local, utcnow
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from flask.cli import with_appcontext
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, g
+from flask.cli import with_appcontext
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker

@@ -88,7 +88,33 @@ def seed_demo(session: Session, *, now: datetime, n_patients: int = 300, progres
         if progress:
             progress(1)
     session.flush()
+    _handle_old_alerts(session, rng, now)
     return created
+
+
+def _handle_old_alerts(session: Session, rng: random.Random, now: datetime) -> None:
+    """Have the demo staff acknowledge alerts older than a few hours, as a working team would.
+
+    Recent alerts and a quarter of the older ones stay open, so the queue shows what is waiting
+    (some escalated); the acknowledged ones give
+    the department real times to acknowledge.
+    """
+    from .models import Alert
+    from .services.alerts import acknowledge
+
+    staff = session.scalars(
+        sa.select(User).where(User.role.in_(("doctor", "volunteer")), User.phone.like("+8490000000%"))
+    ).all()
+    if not staff:
+        return
+    old = session.scalars(
+        sa.select(Alert).where(Alert.state == "open", Alert.opened_at < now - timedelta(hours=4))
+    ).all()
+    for alert in old:
+        if rng.random() < 0.25:
+            continue  # a few still wait: the queue shows them on top, escalated
+        when = alert.opened_at + timedelta(minutes=rng.choice([2, 4, 6, 9, 12, 18, 25, 40]))
+        acknowledge(session, alert, rng.choice(staff), now=when)
 
 
 def _make_patient(session: Session, rng: random.Random, i: int, phone: str, wards: list[int], now: datetime) -> Patient:

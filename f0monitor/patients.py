@@ -21,7 +21,7 @@ from .models import Alert, Patient, Transfer
 from .services import PhoneTaken
 from .services.assessments import render_reasons, to_profile
 from .services.patients import register_patient
-from .services.reports import find_by_key, record_report, recent_reports
+from .services.reports import find_by_key, recent_reports, record_report
 from .timeutil import local_date, next_report_due, utcnow
 
 bp = Blueprint("patients", __name__)

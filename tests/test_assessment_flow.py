@@ -132,3 +132,26 @@ def test_seed_demo_twice_does_not_duplicate(runner, session):
     tiers = set(session.scalars(sa.select(Patient.current_tier)))
     assert len(tiers) >= 3  # a realistic mix
     assert session.scalar(sa.select(sa.func.count()).select_from(RiskAssessment)) == counts[1]
+
+
+def test_stored_reasons_render_exactly_like_fresh_ones(session, make_patient):
+    """Reasons go through JSON in the database; their text must not change on the way."""
+    from f0monitor.services.assessments import render_reasons
+
+    patient = session.get(Patient, make_patient(date_of_birth=date(1950, 1, 1), comorbidities=("diabetes",),
+                                                fully_vaccinated=False, height_cm=150.0, weight_kg=80.0).id)
+    recorded = _report(session, patient, utcnow(), spo2=93, spo2_recheck=92, pulse=125, respiratory_rate=26,
+                       temperature_c=39.2, systolic_bp=85, diastolic_bp=55,
+                       symptoms=frozenset({"shortness_of_breath", "chest_pain", "wants_call"}))
+    session.expire_all()
+    stored = session.get(RiskAssessment, recorded.assessment.id)
+    for lang in ("vi", "en"):
+        assert render_reasons(stored.reasons, lang) == [r.to_dict(lang) for r in recorded.result.reasons]
+        assert render_reasons(stored.warning_signs, lang) == [
+            r.to_dict(lang) for r in recorded.result.warning_signs
+        ]
+    patient = session.get(Patient, patient.id)
+    assert render_reasons(patient.eligibility_reasons, "vi") == [
+        r.to_dict("vi") for r in recorded.result.eligibility_reasons
+    ]
+    assert all("[" not in r["message"] for r in render_reasons(patient.eligibility_reasons, "en"))

@@ -13,7 +13,7 @@ from f0monitor.models import Alert, Patient
 from f0monitor.services.discharge import DischargeInput, DischargeNotAllowed, discharge, masked_name
 from f0monitor.timeutil import local_date, utcnow
 
-from .conftest import _other_ward, api_token, csrf_token, login
+from .conftest import api_token, csrf_token, login
 
 
 def _today():

@@ -75,7 +75,7 @@ def test_api_full_journey_and_patient_sees_it(client, app, make_patient, coord, 
 
 def test_free_beds_never_below_zero(client, app, make_patient, headers, facility):
     ids = []
-    for i in range(2):
+    for _ in range(2):
         p = make_patient()
         r = client.post(f"/api/v1/patients/{p.id}/transfers", json={"reason": "r", "facility_id": facility["id"]}, headers=headers)
         ids.append(r.get_json()["id"])

@@ -10,7 +10,12 @@ from sqlalchemy.orm import sessionmaker
 
 from f0monitor.db import get_engine, get_session
 from f0monitor.models import Transfer, TransferEvent, User
-from f0monitor.services.transfers import TransferChanged, TransferNotAllowed, apply_event, open_transfer
+from f0monitor.services.transfers import (
+    TransferChanged,
+    TransferNotAllowed,
+    apply_event,
+    open_transfer,
+)
 from f0monitor.timeutil import utcnow
 
 pytestmark = pytest.mark.postgres

@@ -99,6 +99,12 @@ def init_app_hooks() -> None:
     current_app.logger.debug("api ready")
 
 
-from . import calculator, me, openapi, patients, tokens  # noqa: E402,F401
-from . import staff  # noqa: E402,F401  (staff endpoints: queue, patients, alerts)
-from . import transfers  # noqa: E402,F401  (transfers and discharge, issue 4 part B)
+from . import (  # noqa: E402,F401
+    calculator,
+    me,
+    openapi,
+    patients,
+    staff,  # noqa: E402,F401  (staff endpoints: queue, patients, alerts)
+    tokens,
+    transfers,  # noqa: E402,F401  (transfers and discharge, issue 4 part B)
+)

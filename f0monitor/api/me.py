@@ -71,8 +71,9 @@ def create_own_report():
     elif data.client_key and (existing := find_by_key(session, patient.id, data.client_key)):
         return jsonify(_result(existing)), 200
     if patient.status != "active":
-        from ..errors import api_error
         from flask_babel import gettext as _
+
+        from ..errors import api_error
 
         return api_error(409, _("Home treatment has ended; reports are closed."), code="not_active")
     try:

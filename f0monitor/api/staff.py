@@ -33,7 +33,7 @@ from ..services.assessments import render_reasons
 from ..services.assignment import BadAssignee, CapReached, assign, claim
 from ..services.contacts import add_contact, contact_log
 from ..services.queue import flags_for, triage_queue
-from ..services.reports import find_by_key, record_report, recent_reports
+from ..services.reports import find_by_key, recent_reports, record_report
 from ..services.scope import OutOfScope, get_patient_in_scope
 from ..staff import audit_patient
 from ..staff.queue import filters_from

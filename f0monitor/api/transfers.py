@@ -26,6 +26,8 @@ from ..services.transfers import (
     apply_event,
     open_transfer,
 )
+from ..timeutil import utcnow
+from ..transfer_lifecycle import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
 from ..transfer_texts import (
     discharge_refusal_message,
     field_message,
@@ -33,8 +35,6 @@ from ..transfer_texts import (
     transfer_changed_message,
     transfer_refused_message,
 )
-from ..timeutil import utcnow
-from ..transfer_lifecycle import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
 from . import bp, load_body
 from .serialize import transfer_dict
 

@@ -57,7 +57,12 @@ def render_reasons(rows: Sequence[dict[str, Any]] | None, lang: str) -> list[dic
     """Return stored reason rows as {code, message} in a language."""
     out = []
     for row in rows or ():
-        reason = risk.Reason(row["code"], tuple((row.get("params") or {}).items()))
+        # JSON gave lists back where the rules put tuples (e.g. a list of sign codes).
+        params = tuple(
+            (key, tuple(value) if isinstance(value, list) else value)
+            for key, value in (row.get("params") or {}).items()
+        )
+        reason = risk.Reason(row["code"], params)
         out.append({"code": reason.code, "message": reason.message(lang)})
     return out
 

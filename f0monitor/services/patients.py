@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -97,6 +98,42 @@ def register_patient(
 
     auto_assign(session, patient, now=now)
     return patient
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """The parts of a patient's profile that the risk rules read."""
+
+    comorbidities: tuple[str, ...]
+    comorbidities_stable: bool
+    pregnant: bool
+    pregnancy_weeks: int | None
+    postpartum: bool
+    vaccine_doses: int
+    fully_vaccinated: bool
+    height_cm: float | None
+    weight_kg: float | None
+    news2_scale: int = 1
+
+
+def update_profile(
+    session: Session, patient: Patient, change: ProfileChange, *, now: datetime
+) -> tuple[str | None, str | None]:
+    """Apply a profile change and re-score the patient; return (old tier, new tier)."""
+    old = patient.current_tier
+    patient.comorbidities = sorted(set(change.comorbidities))
+    patient.comorbidities_stable = change.comorbidities_stable
+    patient.pregnant = change.pregnant
+    patient.pregnancy_weeks = change.pregnancy_weeks if change.pregnant else None
+    patient.postpartum = change.postpartum
+    patient.vaccine_doses = change.vaccine_doses
+    patient.fully_vaccinated = change.fully_vaccinated
+    patient.height_cm = change.height_cm
+    patient.weight_kg = change.weight_kg
+    patient.news2_scale = change.news2_scale
+    rescore_profile(session, patient, now=now)
+    session.flush()
+    return old, patient.current_tier
 
 
 def new_claim_code(patient: Patient, *, now: datetime) -> str:

@@ -6,10 +6,10 @@ bulk UPDATEs, so that a province's 300,000 active patients re-score in well unde
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa

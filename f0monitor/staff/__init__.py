@@ -8,8 +8,6 @@ consults) add their routes to the same blueprint when present.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from flask import Blueprint, Flask, abort, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -46,14 +44,9 @@ def audit_patient(session: Session, patient: Patient, action: str, detail: str |
     )
 
 
-from . import admin, patient, queue  # noqa: E402,F401  (they add their routes to bp)
-
-for _name in ("transfers", "discharge", "consults"):
-    try:
-        import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as exc:  # not written yet: the workspace works without it
-        if exc.name != f"{__name__}.{_name}":
-            raise
+# The modules add their routes to bp.
+from . import admin, consults, discharge, profile, queue, transfers  # noqa: E402,F401
+from . import patient as patient_pages  # noqa: E402,F401  (not to shadow `patient` arguments)
 
 
 def init_app(app: Flask) -> None:

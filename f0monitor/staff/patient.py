@@ -23,7 +23,6 @@ from ..services import NotAllowed, PhoneTaken
 from ..services.alerts import (
     AlertRefused,
     acknowledge,
-    current_alert,
     get_alert_in_scope,
     is_escalated,
     patient_alerts,
@@ -42,7 +41,7 @@ from ..services.assignment import (
 from ..services.claims import ClaimRefused, issue_claim_code
 from ..services.contacts import add_contact, contact_log
 from ..services.patients import register_patient
-from ..services.reports import find_by_key, record_report, recent_reports
+from ..services.reports import find_by_key, recent_reports, record_report
 from ..services.scope import OutOfScope, may_see
 from ..timeutil import local_date, utcnow
 from . import audit_patient, bp, scoped_patient
