@@ -90,18 +90,7 @@ def page():
     form = CalculatorForm()
     result = None
     if request.method == "POST" and form.validate():
-        data = form.to_input()
-        report = risk.Report(
-            reported_at=utcnow(),
-            temperature_c=data.temperature_c,
-            spo2=None if data.no_oximeter else data.spo2,
-            spo2_recheck=None if data.no_oximeter else data.spo2_recheck,
-            pulse=data.pulse,
-            respiratory_rate=data.respiratory_rate,
-            systolic_bp=data.systolic_bp,
-            diastolic_bp=data.diastolic_bp,
-            symptoms=data.symptoms,
-        )
+        report = inputs.to_risk_report(form.to_input(), utcnow())
         result = risk.assess(form.profile(), report)
     status = 422 if request.method == "POST" and result is None else 200
     return (

@@ -79,3 +79,26 @@ def vitals_figures(
             }
         )
     return figures
+
+
+def report_figures(reports: Sequence[object], thresholds: Mapping[str, Sequence[tuple[float, str]]]) -> list[dict[str, str]]:
+    """Return the vital charts of a patient's stored reports (the recheck replaces SpO2)."""
+    from flask_babel import gettext as _
+
+    rows = [
+        {
+            "reported_at": r.reported_at,
+            "temperature_c": r.temperature_c,
+            "spo2": r.spo2_recheck if r.spo2_recheck is not None else r.spo2,
+            "pulse": r.pulse,
+            "respiratory_rate": r.respiratory_rate,
+        }
+        for r in reports
+    ]
+    titles = {
+        "temperature_c": _("Temperature"),
+        "spo2": "SpO2",
+        "pulse": _("Pulse"),
+        "respiratory_rate": _("Breathing rate"),
+    }
+    return vitals_figures(rows, titles, thresholds)

@@ -70,6 +70,21 @@ class RegistrationInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def to_risk_report(data: ReportInput, reported_at: datetime) -> risk.Report:
+    """Return the risk module's view of a typed report ("no oximeter" means no SpO2)."""
+    return risk.Report(
+        reported_at=data.reported_at or reported_at,
+        temperature_c=data.temperature_c,
+        spo2=None if data.no_oximeter else data.spo2,
+        spo2_recheck=None if data.no_oximeter else data.spo2_recheck,
+        pulse=data.pulse,
+        respiratory_rate=data.respiratory_rate,
+        systolic_bp=data.systolic_bp,
+        diastolic_bp=data.diastolic_bp,
+        symptoms=data.symptoms,
+    )
+
+
 def range_text(name: str) -> str:
     """Return "between LOW and HIGH" for a vital's accepted range."""
     rng = risk.INPUT_RANGES["spo2" if name == "spo2_recheck" else name]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import areas, inputs, risk
 from .access import PUBLIC, access
-from .charts import vitals_figures
+from .charts import report_figures
 from .db import get_session
 from .extensions import limiter
 from .forms import WARNING_QUESTIONS, RegistrationForm, ReportForm
@@ -147,25 +147,8 @@ def home():
         .order_by(Transfer.requested_at.desc())
         .limit(1)
     )
-    rows = [
-        {
-            "reported_at": r.reported_at,
-            "temperature_c": r.temperature_c,
-            "spo2": r.spo2_recheck if r.spo2_recheck is not None else r.spo2,
-            "pulse": r.pulse,
-            "respiratory_rate": r.respiratory_rate,
-        }
-        for r in reports
-    ]
-    titles = {
-        "temperature_c": _("Temperature"),
-        "spo2": "SpO2",
-        "pulse": _("Pulse"),
-        "respiratory_rate": _("Breathing rate"),
-    }
-    profile = to_profile(patient)
-    thresholds = risk.chart_thresholds(profile, local_date(now), lang)
-    figures = vitals_figures(rows, titles, thresholds)
+    thresholds = risk.chart_thresholds(to_profile(patient), local_date(now), lang)
+    figures = report_figures(reports, thresholds)
     reasons = render_reasons(latest.assessment.reasons, lang) if latest and latest.assessment else []
     signs = (
         render_reasons(latest.assessment.warning_signs, lang)

@@ -8,25 +8,10 @@ from .. import risk
 from ..access import PUBLIC, access
 from ..extensions import limiter
 from ..i18n import current_lang
+from ..inputs import to_risk_report
 from ..schemas import AssessIn
+from ..timeutil import utcnow
 from . import bp, load_body
-
-
-def to_risk_report(data) -> risk.Report:
-    """Turn a loaded report into the risk module's input (a missing time means now)."""
-    from ..timeutil import utcnow
-
-    return risk.Report(
-        reported_at=data.reported_at or utcnow(),
-        temperature_c=data.temperature_c,
-        spo2=None if data.no_oximeter else data.spo2,
-        spo2_recheck=None if data.no_oximeter else data.spo2_recheck,
-        pulse=data.pulse,
-        respiratory_rate=data.respiratory_rate,
-        systolic_bp=data.systolic_bp,
-        diastolic_bp=data.diastolic_bp,
-        symptoms=data.symptoms,
-    )
 
 
 @bp.route("/assess", methods=("POST",))
@@ -35,9 +20,10 @@ def to_risk_report(data) -> risk.Report:
 def assess():
     """Assess a profile and a report; nothing is stored."""
     data = load_body(AssessIn())
+    now = utcnow()
     result = risk.assess(
         data["profile"],
-        to_risk_report(data["report"]),
-        [to_risk_report(r) for r in data["previous_reports"]],
+        to_risk_report(data["report"], now),
+        [to_risk_report(r, now) for r in data["previous_reports"]],
     )
     return jsonify(result.to_dict(current_lang()))

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import areas, risk
 from ..access import STAFF, access
-from ..charts import vitals_figures
+from ..charts import report_figures
 from ..db import get_session
 from ..forms import WARNING_QUESTIONS, RegistrationForm, ReportForm, ward_choices
 from ..i18n import current_lang
@@ -55,31 +55,9 @@ from .forms import (
 )
 
 
-def _age(patient: Patient, today) -> int:
-    dob = patient.date_of_birth
-    return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
-
-
 def _figures(reports: list, patient: Patient, now) -> list[dict[str, str]]:
-    rows = [
-        {
-            "reported_at": r.reported_at,
-            "temperature_c": r.temperature_c,
-            "spo2": r.spo2_recheck if r.spo2_recheck is not None else r.spo2,
-            "pulse": r.pulse,
-            "respiratory_rate": r.respiratory_rate,
-        }
-        for r in reports
-    ]
-    titles = {
-        "temperature_c": _("Temperature"),
-        "spo2": "SpO2",
-        "pulse": _("Pulse"),
-        "respiratory_rate": _("Breathing rate"),
-    }
-    thresholds_of = getattr(risk, "chart_thresholds", None)
-    thresholds = thresholds_of(to_profile(patient), local_date(now), current_lang()) if thresholds_of else {}
-    return vitals_figures(rows, titles, thresholds)
+    thresholds = risk.chart_thresholds(to_profile(patient), local_date(now), current_lang())
+    return report_figures(reports, thresholds)
 
 
 def _assign_form(patient: Patient, form: AssignForm | None = None) -> AssignForm:
@@ -109,7 +87,7 @@ def render_patient(patient: Patient, *, status: int = 200, **forms: Any):
     context = {
         "patient": patient,
         "now": now,
-        "age": _age(patient, local_date(now)),
+        "age": risk.age_on(patient.date_of_birth, local_date(now))[0],
         "day": risk.day_of_treatment(patient.positive_test_date, local_date(now)),
         "flag": risk.reporting_flag(patient.last_report_at, patient.registered_at, now),
         "reports": reports,
