@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from functools import cache
 
 from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
+
+from .textfold import fold
 
 
 @cache
@@ -65,8 +66,7 @@ def _sort_key(name: str) -> str:
             name = name[len(prefix) :]
             break
     # Compare without diacritics so "Đ" sorts with "D" and "Ă" with "A", as people expect.
-    folded = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
-    return "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+    return fold(name)
 
 
 __all__ = ["WardCode", "provinces", "wards", "province_name", "ward_name", "ward_in_province"]

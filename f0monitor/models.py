@@ -7,9 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .db import Base, UTCDateTime
+from .textfold import fold
 
 ROLES = ("patient", "volunteer", "doctor", "coordinator", "department", "admin")
 STAFF_ROLES = ("volunteer", "doctor", "coordinator", "admin")
@@ -97,6 +98,8 @@ class Patient(Base):
         sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True
     )
     full_name: Mapped[str] = mapped_column(sa.String(120))
+    # The name folded for search (no accents, lower case), kept in step by the validator below.
+    name_search: Mapped[str | None] = mapped_column(sa.String(120), index=True)
     date_of_birth: Mapped[date] = mapped_column(sa.Date)
     sex: Mapped[str] = mapped_column(_enum(*SEXES, name="sex"))
     phone: Mapped[str] = mapped_column(sa.String(20), unique=True)  # E.164
@@ -149,6 +152,11 @@ class Patient(Base):
 
     user: Mapped[User | None] = relationship(back_populates="patient", foreign_keys=[user_id])
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+
+    @validates("full_name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        self.name_search = fold(value)
+        return value
 
 
 class SymptomReport(Base):

@@ -25,6 +25,7 @@ from .. import alert_lifecycle as lc
 from .. import risk
 from ..models import TIERS, Alert, Patient, User
 from ..phones import InvalidPhone, normalize_phone
+from ..textfold import fold
 from .scope import scope_clause
 
 FLAGS = ("alert", "overdue", "missing")
@@ -118,7 +119,10 @@ def _search_condition(q: str | None) -> sa.ColumnElement[bool] | None:
     if digits and not any(ch.isalpha() for ch in q):
         # A fragment of a number ("345 678"): match the stored digits anywhere.
         return Patient.phone.contains(digits, autoescape=True)
-    return Patient.full_name.ilike(f"%{_escape_like(q)}%", escape="\\")
+    # Every word typed must appear in the folded name, in any order ("nguyen lan" finds
+    # "Nguyễn Thị Lan").
+    words = fold(q).split()[:6]
+    return sa.and_(*(Patient.name_search.like(f"%{_escape_like(w)}%", escape="\\") for w in words))
 
 
 def _escape_like(text: str) -> str:

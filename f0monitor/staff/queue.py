@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
+from flask import session as session_store
 from flask_login import current_user
 
 from .. import areas
@@ -21,8 +22,16 @@ from .forms import FLAG_LABELS
 COORDINATING = ("coordinator", "admin")
 
 
-def filters_from(args: Any) -> QueueFilters:
-    """Read the queue's filters from a query string; values that make no sense are ignored."""
+SEARCH_KEY = "queue_search"
+
+
+def filters_from(args: Any, search: str | None = None) -> QueueFilters:
+    """Read the queue's filters from a query string; values that make no sense are ignored.
+
+    The name-or-phone search is not in the query string: it is personal data, which must not
+    land in URLs, browser history or access logs (Decree 13/2023); the page keeps it in the
+    signed session instead.
+    """
 
     def as_int(name: str, default: int | None = None) -> int | None:
         try:
@@ -37,7 +46,7 @@ def filters_from(args: Any) -> QueueFilters:
         ward=as_int("ward"),
         flag=flag if flag in FLAGS else None,
         assigned_to_me=args.get("assigned") == "me",
-        q=(args.get("q") or "").strip()[:100] or None,
+        q=(search or "").strip()[:100] or None,
         page=max(1, as_int("page", 1) or 1),
         per_page=min(200, max(1, as_int("per_page", 50) or 50)),
     )
@@ -56,7 +65,7 @@ def _live_context() -> dict[str, Any]:
     """Build what both the full page and the live fragment show, storing new escalations."""
     session = get_session()
     now = utcnow()
-    filters = filters_from(request.args)
+    filters = filters_from(request.args, session_store.get(SEARCH_KEY))
     page = triage_queue(session, current_user, filters, now=now)
     changed = any(mark_escalated(i.open_alert, now=now) for i in page.items if i.escalated)
     escalated = []
@@ -65,7 +74,7 @@ def _live_context() -> dict[str, Any]:
         changed = True
     if changed:
         session.commit()  # escalated_at is stored the first time an escalation is seen
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in request.args.items() if k not in ("page", "q") and v}
     return {
         "page": page,
         "filters": filters,
@@ -76,10 +85,21 @@ def _live_context() -> dict[str, Any]:
     }
 
 
-@bp.route("/")
+@bp.route("/", methods=("GET", "POST"))
 @access(*STAFF)
 def index():
-    """Show the triage queue of the user's area; it refreshes itself every few seconds."""
+    """Show the triage queue of the user's area; it refreshes itself every few seconds.
+
+    The filter form is posted: the search text goes to the session, the other filters (no
+    personal data) into the query string of the page it redirects to.
+    """
+    if request.method == "POST":
+        session_store[SEARCH_KEY] = (request.form.get("q") or "").strip()[:100]
+        if request.form.get("clear"):
+            session_store.pop(SEARCH_KEY, None)
+            return redirect(url_for("staff.index"))
+        keep = {k: request.form.get(k) for k in ("tier", "flag", "ward", "assigned")}
+        return redirect(url_for("staff.index", **{k: v for k, v in keep.items() if v}))
     context = _live_context()
     return render_template(
         "staff/queue.html",
