@@ -185,9 +185,12 @@ def caseload(
         ),
         else_=None,
     )
-    # Only a tier change after the end of the first day makes the history matter.
+    # Only a tier change after the end of the first day makes the history matter, and not the
+    # first tier, given at registration (tier_since == registered_at): before it, the patient
+    # was not there to count.
+    changed_late = sa.and_(Patient.tier_since >= starts[1], Patient.tier_since > Patient.registered_at)
     changed = sa.case(
-        (Patient.tier_since >= starts[1], _bucket(Patient.tier_since, starts)) if n > 1 else (sa.false(), 0),
+        (changed_late, _bucket(Patient.tier_since, starts)) if n > 1 else (sa.false(), 0),
         else_=None,
     )
     previous = (
@@ -198,7 +201,7 @@ def caseload(
         .scalar_subquery()
     )
     before = sa.case(
-        (Patient.tier_since >= starts[1], sa.func.coalesce(previous, Patient.baseline_tier)) if n > 1 else (sa.false(), None),
+        (changed_late, sa.func.coalesce(previous, Patient.baseline_tier)) if n > 1 else (sa.false(), None),
         else_=None,
     )
     tier_now = sa.func.coalesce(Patient.current_tier, Patient.baseline_tier)
