@@ -72,3 +72,6 @@ def _register_optional_blueprints(app: Flask) -> None:
     from .verify import bp as public_bp  # certificate verification, the hotline's ask page
 
     app.register_blueprint(public_bp)
+    from . import department
+
+    app.register_blueprint(department.bp)

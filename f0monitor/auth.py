@@ -100,7 +100,7 @@ def home_for(user: User) -> str:
     if user.role == "patient":
         return url_for("patients.home")
     if user.role == "department":
-        return url_for("staff.department") if "staff.department" in current_app.view_functions else url_for("staff.index")
+        return url_for("department.index")
     return url_for("staff.index")
 
 

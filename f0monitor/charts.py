@@ -102,3 +102,63 @@ def report_figures(reports: Sequence[object], thresholds: Mapping[str, Sequence[
         "respiratory_rate": _("Breathing rate"),
     }
     return vitals_figures(rows, titles, thresholds)
+
+# Tier colours of the app's badges; each series is also named in the legend and the hover
+# text, and the same figures are in a table on the page: colour is never the only cue.
+TIER_COLOURS = {"green": "#1e6b2e", "yellow": "#b38f00", "orange": "#c25e00", "red": "#a50e0e"}
+TIER_ORDER = ("red", "orange", "yellow", "green")
+
+
+def _day_axis(days: Sequence[object]) -> list[str]:
+    return [day.isoformat() for day in days]  # type: ignore[attr-defined]
+
+
+def _layout(fig: go.Figure, title: str, *, legend: bool) -> None:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        height=300,
+        margin={"l": 45, "r": 10, "t": 40, "b": 40},
+        showlegend=legend,
+        legend={"orientation": "h", "y": -0.18, "traceorder": "normal"},
+        xaxis={"tickformat": "%d/%m", "fixedrange": True, "type": "date"},
+        yaxis={"fixedrange": True, "rangemode": "tozero"},
+        paper_bgcolor="white",
+        plot_bgcolor="#f6f8fa",
+        hovermode="x unified",
+    )
+
+
+def tier_series_figure(
+    series: Sequence[Mapping[str, object]], title: str, tier_names: Mapping[str, str]
+) -> str:
+    """Return the JSON of stacked bars: active patients by tier at the end of each day."""
+    days = _day_axis([row["date"] for row in series])
+    fig = go.Figure()
+    for tier in reversed(TIER_ORDER):  # green at the bottom, red on top
+        fig.add_trace(
+            go.Bar(
+                x=days,
+                y=[row[tier] for row in series],
+                name=tier_names[tier],
+                marker={"color": TIER_COLOURS[tier]},
+                hovertemplate="%{y}<extra>" + tier_names[tier] + "</extra>",
+            )
+        )
+    _layout(fig, title, legend=True)
+    fig.update_layout(barmode="stack", bargap=0.15)
+    return fig.to_json()
+
+
+def new_cases_figure(series: Sequence[Mapping[str, object]], title: str, name: str) -> str:
+    """Return the JSON of a bar chart of new registrations per day."""
+    fig = go.Figure(
+        go.Bar(
+            x=_day_axis([row["date"] for row in series]),
+            y=[row["new"] for row in series],
+            name=name,
+            marker={"color": "#0b5394"},
+            hovertemplate="%{y}<extra>" + name + "</extra>",
+        )
+    )
+    _layout(fig, title, legend=False)
+    return fig.to_json()

@@ -73,6 +73,9 @@ EXPLICIT = {
     "patients.home": frozenset({"patient"}),
     "patients.new_report": frozenset({"patient"}),
     "api.me": frozenset({"patient"}),
+    "api.caseload_list": frozenset({"department", "admin"}),
+    "department.index": frozenset({"department", "admin"}),
+    "department.export": frozenset({"department", "admin"}),
 }
 
 # Public routes that still turn some logged-in roles away, on purpose.

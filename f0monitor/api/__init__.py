@@ -101,6 +101,7 @@ def init_app_hooks() -> None:
 
 from . import (  # noqa: E402,F401
     calculator,
+    department,  # noqa: E402,F401  (the health department's caseload)
     me,
     openapi,
     patients,

@@ -1,0 +1,478 @@
+"""The health department's figures: caseload by ward and Vietnamese day (aggregates only).
+
+One item per local day and ward (``api.md``, Department). Day boundaries are computed here in
+Python as UTC instants (midnight in Vietnam), and every query compares ``*_at`` columns with
+them: no ``CAST(ts AS DATE)`` and no time-zone functions in SQL, so the same statements run on
+SQLite and PostgreSQL. Each day D is the half-open interval [start_D, start_D+1); "at the end
+of D" means just before start_D+1 (or now, for today).
+
+What the figures mean:
+
+- ``active``: registered before the end of D and still active then (``status`` is active, or
+  it changed, to a final status, at or after the end of D: statuses other than active are final).
+- ``new``: registrations during D. ``recovered`` / ``transferred`` / ``deceased``: patients
+  whose status changed to that during D (``status_changed_at``).
+- ``by_tier``: the active patients at the end of D by their tier then. A patient whose tier has
+  not changed since before the end of D (``tier_since``) is counted with their current tier;
+  only the others need their history, which is the latest stored RiskAssessment at or before
+  the end of D (or their baseline tier when there is none). Approximations: tier changes made
+  without a new assessment (a profile correction, a re-assessment under new rules) are seen
+  from ``tier_since`` onwards only; the baseline is today's baseline.
+- ``overdue``: active at the end of D (or now, today) with no report in the 12 hours before
+  it (risk.OVERDUE_AFTER), counting from registration for someone who never reported: the
+  same rule as the triage queue's flag. It includes the missing (24 h).
+- ``alerts_opened``: alerts opened during D. ``median_minutes_to_acknowledge``: median of the
+  alerts acknowledged during D (``None`` when none was).
+
+Cost: two queries per day (active by tier, overdue) plus four for the whole range, each a
+scan or an indexed probe of the patients of the scope, whatever the number of wards.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import areas, risk
+from ..db import UTCDateTime
+from ..models import TIERS, Alert, Patient, RiskAssessment, SymptomReport
+from ..timeutil import VN_TZ, local_date
+from . import DomainError
+from .scope import OutOfScope
+
+MAX_DAYS = 366
+LEAVING = ("recovered", "transferred", "deceased")
+FIELDS = (
+    "date", "ward_code", "active", "new", "recovered", "transferred", "deceased", "by_tier",
+    "overdue", "alerts_opened", "median_minutes_to_acknowledge",
+)
+
+
+@dataclass(frozen=True)
+class Area:
+    """Which patients the figures cover: a province (None = every one) and optional wards."""
+
+    province_code: int | None = None
+    ward_codes: tuple[int, ...] = ()
+    empty: bool = False  # a department account with no province sees nothing
+
+    def clause(self, patient: Any = Patient) -> sa.ColumnElement[bool]:
+        """Return the WHERE clause of this area over patients."""
+        if self.empty:
+            return sa.false()
+        conds: list[sa.ColumnElement[bool]] = []
+        if self.province_code is not None:
+            conds.append(patient.province_code == self.province_code)
+        if self.ward_codes:
+            conds.append(patient.ward_code.in_(self.ward_codes))
+        return sa.and_(sa.true(), *conds)
+
+
+@dataclass
+class DayWard:
+    """The figures of one ward on one day."""
+
+    date: date
+    ward_code: int
+    active: int = 0
+    new: int = 0
+    recovered: int = 0
+    transferred: int = 0
+    deceased: int = 0
+    by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+    overdue: int = 0
+    alerts_opened: int = 0
+    median_minutes_to_acknowledge: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the item in the API's shape (ward codes are strings, as elsewhere)."""
+        return {
+            "date": self.date.isoformat(),
+            "ward_code": str(self.ward_code),
+            "active": self.active,
+            "new": self.new,
+            "recovered": self.recovered,
+            "transferred": self.transferred,
+            "deceased": self.deceased,
+            "by_tier": dict(self.by_tier),
+            "overdue": self.overdue,
+            "alerts_opened": self.alerts_opened,
+            "median_minutes_to_acknowledge": self.median_minutes_to_acknowledge,
+        }
+
+
+def day_start(day: date) -> datetime:
+    """Return midnight of a Vietnamese day as an aware instant."""
+    return datetime.combine(day, time(0), tzinfo=VN_TZ)
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Return every day from `first` to `last`, both included."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _bucket(column: Any, starts: list[datetime]) -> sa.Case[Any]:
+    """Return the index of the day an instant falls in (given the next-day boundaries)."""
+    return sa.case(*[(column < boundary, i) for i, boundary in enumerate(starts[1:])], else_=None)
+
+
+def _median_minutes(seconds: Iterable[float]) -> float | None:
+    values = list(seconds)
+    if not values:
+        return None
+    return round(statistics.median(values) / 60, 1)
+
+
+def _at(moment: datetime) -> Any:
+    """Bind an instant with the UTC column type (inside CASE it would not get it by itself)."""
+    return sa.literal(moment, UTCDateTime())
+
+
+def caseload(
+    session: Session,
+    area: Area,
+    first: date,
+    last: date,
+    *,
+    now: datetime,
+) -> list[DayWard]:
+    """Return one item per day (first..last, local days) and ward, ordered by day then ward.
+
+    Wards appear when they have any figure in the range (or when one ward is asked for); each
+    of them then has an item for every day, so that series have no holes. Days after today
+    are left out.
+    """
+    last = min(last, local_date(now))
+    if first > last:
+        return []
+    days = days_between(first, last)
+    n = len(days)
+    starts = [day_start(d) for d in days] + [day_start(last + timedelta(days=1))]
+    range_start, range_end = starts[0], starts[-1]
+    # The 12 hours before the end of each past day (today's figure is taken as of now).
+    cutoffs = [starts[i + 1] - risk.OVERDUE_AFTER for i in range(n)]
+    where = area.clause()
+    cells: dict[tuple[int, int], DayWard] = {}
+
+    def cell(i: int, ward: int) -> DayWard:
+        key = (i, ward)
+        if key not in cells:
+            cells[key] = DayWard(date=days[i], ward_code=ward)
+        return cells[key]
+
+    # 1. One scan of the patients present in the range, grouped by when they came, left and
+    # changed tier (as day indexes), then replayed day by day in Python: the number of groups
+    # depends on wards and days, not on patients.
+    came = sa.case((Patient.registered_at < range_start, -1), else_=_bucket(Patient.registered_at, starts))
+    came_late = sa.case(  # registered in the last 12 hours of a day: not overdue that day
+        *[
+            (sa.and_(Patient.registered_at > cutoffs[i], Patient.registered_at < starts[i + 1]), i)
+            for i in range(n)
+        ],
+        else_=None,
+    )
+    left = sa.case(
+        (
+            sa.and_(Patient.status != "active", Patient.status_changed_at < range_end),
+            _bucket(Patient.status_changed_at, starts),
+        ),
+        else_=None,
+    )
+    # Only a tier change after the end of the first day makes the history matter, and not the
+    # first tier, given at registration (tier_since == registered_at): before it, the patient
+    # was not there to count.
+    changed_late = sa.and_(Patient.tier_since >= starts[1], Patient.tier_since > Patient.registered_at)
+    changed = sa.case(
+        (changed_late, _bucket(Patient.tier_since, starts)) if n > 1 else (sa.false(), 0),
+        else_=None,
+    )
+    previous = (
+        sa.select(RiskAssessment.tier)
+        .where(RiskAssessment.patient_id == Patient.id, RiskAssessment.assessed_at < Patient.tier_since)
+        .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    before = sa.case(
+        (changed_late, sa.func.coalesce(previous, Patient.baseline_tier)) if n > 1 else (sa.false(), None),
+        else_=None,
+    )
+    tier_now = sa.func.coalesce(Patient.current_tier, Patient.baseline_tier)
+    columns = [Patient.ward_code, Patient.status, came, came_late, left, changed, before, tier_now]
+    groups = session.execute(
+        sa.select(*columns, sa.func.count())
+        .where(
+            where,
+            Patient.registered_at < range_end,
+            sa.or_(Patient.status == "active", Patient.status_changed_at >= range_start),
+        )
+        .group_by(*columns)
+    ).all()
+    eligible: dict[tuple[int, int], int] = defaultdict(int)
+    for ward, status, came_i, late_i, left_i, changed_i, tier_before, tier_after, count in groups:
+        if came_i is not None and came_i >= 0:
+            cell(came_i, ward).new += count
+        if left_i is not None and status in LEAVING:
+            item = cell(left_i, ward)
+            setattr(item, status, getattr(item, status) + count)
+        for i in range(max(came_i if came_i is not None else 0, 0), n if left_i is None else left_i):
+            item = cell(i, ward)
+            item.active += count
+            tier = tier_before if changed_i is not None and i < changed_i else tier_after
+            if tier in item.by_tier:
+                item.by_tier[tier] += count
+            if late_i != i:
+                eligible[(i, ward)] += count
+
+    # 2. Overdue at the end of each past day: those present minus those who reported in its
+    # last 12 hours (report_date is the local day, indexed; the CASEs pick the day's bounds
+    # for the patient's side: registered at least 12 hours before, still at home at the end).
+    today_i = n - 1 if days[-1] == local_date(now) else None
+    past = [i for i in range(n) if i != today_i]
+    if past:
+        window = dict(
+            value=SymptomReport.report_date,
+            else_=None,
+        )
+        cutoff = sa.case({days[i]: _at(cutoffs[i]) for i in past}, **window)
+        end_of_day = sa.case({days[i]: _at(starts[i + 1]) for i in past}, **window)
+        rows = session.execute(
+            sa.select(
+                Patient.ward_code,
+                SymptomReport.report_date,
+                sa.func.count(sa.distinct(SymptomReport.patient_id)),
+            )
+            .join(Patient, Patient.id == SymptomReport.patient_id)
+            .where(
+                where,
+                SymptomReport.report_date >= days[past[0]],
+                SymptomReport.report_date <= days[past[-1]],
+                # The afternoon slot (12:00-24:00 local, set from reported_at when stored) is
+                # the last 12 hours of the day: a plain column test instead of a CASE per row.
+                SymptomReport.slot == "afternoon",
+                Patient.registered_at <= cutoff,
+                sa.or_(Patient.status == "active", Patient.status_changed_at >= end_of_day),
+            )
+            .group_by(Patient.ward_code, SymptomReport.report_date)
+        )
+        index = {day: i for i, day in enumerate(days)}
+        reporters = {(index[day], ward): count for ward, day, count in rows}
+        for (i, ward), count in eligible.items():
+            if i != today_i:
+                cell(i, ward).overdue = max(0, count - reporters.get((i, ward), 0))
+    if today_i is not None:
+        # Today, as of now: the triage queue's rule on the patients' last report.
+        silent = now - risk.OVERDUE_AFTER
+        rows = session.execute(
+            sa.select(Patient.ward_code, sa.func.count())
+            .where(
+                where,
+                Patient.status == "active",
+                sa.or_(
+                    Patient.last_report_at <= silent,
+                    sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= silent),
+                ),
+            )
+            .group_by(Patient.ward_code)
+        )
+        for ward, count in rows:
+            cell(today_i, ward).overdue = count
+
+    # 3. Alerts opened per day.
+    bucket = _bucket(Alert.opened_at, starts).label("day")
+    rows = session.execute(
+        sa.select(Patient.ward_code, bucket, sa.func.count())
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(where, Alert.opened_at >= range_start, Alert.opened_at < range_end)
+        .group_by(Patient.ward_code, bucket)
+    )
+    for ward, i, count in rows:
+        cell(i, ward).alerts_opened = count
+
+    # 4. Times to acknowledge, per day of acknowledgement (the median is taken in Python).
+    bucket = _bucket(Alert.acknowledged_at, starts).label("day")
+    rows = session.execute(
+        sa.select(Patient.ward_code, bucket, Alert.opened_at, Alert.acknowledged_at)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(where, Alert.acknowledged_at >= range_start, Alert.acknowledged_at < range_end)
+    )
+    waits: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for ward, i, opened, acked in rows:
+        waits[(i, ward)].append(max(0.0, (acked - opened).total_seconds()))
+    for (i, ward), seconds in waits.items():
+        cell(i, ward).median_minutes_to_acknowledge = _median_minutes(seconds)
+
+    named = set(area.ward_codes) if len(area.ward_codes) == 1 else set()
+    wards = {ward for _i, ward in cells} | named
+    return [
+        cells.get((i, ward)) or DayWard(date=days[i], ward_code=ward)
+        for i in range(n)
+        for ward in sorted(wards)
+    ]
+
+
+@dataclass
+class Today:
+    """The figures of the dashboard's first row, as they are now."""
+
+    active: int = 0
+    by_tier: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+    unassessed: int = 0
+    new_today: int = 0
+    overdue: int = 0
+    missing: int = 0
+    open_alerts: int = 0
+    unacknowledged_alerts: int = 0
+    median_minutes_7d: float | None = None
+    acknowledged_7d: int = 0
+
+
+def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
+    """Return the area's figures now: caseload by tier, new today, reporting, alerts."""
+    where = sa.and_(area.clause(), Patient.status == "active")
+    out = Today()
+    for tier, count in session.execute(
+        sa.select(Patient.current_tier, sa.func.count()).where(where).group_by(Patient.current_tier)
+    ):
+        out.active += count
+        if tier in out.by_tier:
+            out.by_tier[tier] = count
+        else:
+            out.unassessed += count
+    out.new_today = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Patient)
+        .where(area.clause(), Patient.registered_at >= day_start(local_date(now)))
+    ) or 0
+
+    def silent_since(cutoff: datetime) -> int:
+        return session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Patient)
+            .where(
+                where,
+                sa.or_(
+                    Patient.last_report_at <= cutoff,
+                    sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= cutoff),
+                ),
+            )
+        ) or 0
+
+    out.overdue = silent_since(now - risk.OVERDUE_AFTER)
+    out.missing = silent_since(now - risk.MISSING_AFTER)
+    for state, count in session.execute(
+        sa.select(Alert.state, sa.func.count())
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(area.clause(), Alert.state != "resolved")
+        .group_by(Alert.state)
+    ):
+        out.open_alerts += count
+        if state == "open":
+            out.unacknowledged_alerts = count
+    waits = [
+        max(0.0, (acked - opened).total_seconds())
+        for opened, acked in session.execute(
+            sa.select(Alert.opened_at, Alert.acknowledged_at)
+            .join(Patient, Patient.id == Alert.patient_id)
+            .where(area.clause(), Alert.acknowledged_at >= now - timedelta(days=7))
+        )
+    ]
+    out.acknowledged_7d = len(waits)
+    out.median_minutes_7d = _median_minutes(waits)
+    return out
+
+
+def ward_table(items: list[DayWard]) -> list[dict[str, Any]]:
+    """Sum a range of items per ward: the caseload at the end of the range, flows over it."""
+    if not items:
+        return []
+    last_day = max(item.date for item in items)
+    rows: dict[int, dict[str, Any]] = {}
+    waits: dict[int, list[float]] = defaultdict(list)
+    for item in items:
+        row = rows.setdefault(
+            item.ward_code,
+            {"ward_code": item.ward_code, "active": 0, "overdue": 0, "new": 0, "recovered": 0,
+             "transferred": 0, "deceased": 0, "alerts_opened": 0, **{t: 0 for t in TIERS}},
+        )
+        if item.date == last_day:
+            row["active"] = item.active
+            row["overdue"] = item.overdue
+            for tier in TIERS:
+                row[tier] = item.by_tier[tier]
+        for name in ("new", "recovered", "transferred", "deceased", "alerts_opened"):
+            row[name] += getattr(item, name)
+        if item.median_minutes_to_acknowledge is not None:
+            waits[item.ward_code].append(item.median_minutes_to_acknowledge)
+    for ward, row in rows.items():
+        # A median of daily medians: the per-alert figures are not kept in the items.
+        row["median_minutes_to_acknowledge"] = (
+            round(statistics.median(waits[ward]), 1) if waits[ward] else None
+        )
+    return list(rows.values())
+
+
+def daily_series(items: list[DayWard]) -> list[dict[str, Any]]:
+    """Sum the wards of each day: the province's series for the charts."""
+    by_day: dict[date, dict[str, Any]] = {}
+    for item in items:
+        row = by_day.setdefault(item.date, {"date": item.date, "active": 0, "new": 0, **{t: 0 for t in TIERS}})
+        row["active"] += item.active
+        row["new"] += item.new
+        for tier in TIERS:
+            row[tier] += item.by_tier[tier]
+    return [by_day[d] for d in sorted(by_day)]
+
+
+class BadArea(DomainError):
+    """A province or ward code that does not exist, or that do not go together (a 422)."""
+
+    code = "validation_error"
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+
+
+AGGREGATE_ROLES = ("department", "admin")
+
+
+def area_for(user: Any, province: int | None = None, ward: int | None = None) -> Area:
+    """Return the area a department user (or an admin) asks for, within their own.
+
+    A department user sees their province (and only their wards when the account has some);
+    an admin without a province sees every province.
+
+    :raise BadArea: for an unknown province or ward, or a ward of another province than the
+        one asked for.
+    :raise OutOfScope: for a province or ward outside the user's own (answered as 404, as for
+        patients, so that the question cannot be used to probe).
+    """
+    role = getattr(user, "role", None)
+    own_province = getattr(user, "province_code", None)
+    own_wards = tuple(getattr(user, "ward_codes", None) or ())
+    if role not in AGGREGATE_ROLES or (own_province is None and role != "admin"):
+        return Area(empty=True)
+    if province is not None and not areas.is_province(province):
+        raise BadArea("province", "unknown province")
+    if ward is not None and not areas.ward_name(ward):
+        raise BadArea("ward", "unknown ward")
+    if own_province is not None and province is not None and province != own_province:
+        raise OutOfScope("not found")
+    effective = own_province if own_province is not None else province
+    if ward is not None:
+        if effective is not None and not areas.ward_in_province(ward, effective):
+            if own_province is not None:
+                raise OutOfScope("not found")
+            raise BadArea("ward", "not a ward of this province")
+        if own_wards and ward not in own_wards:
+            raise OutOfScope("not found")
+        return Area(province_code=effective, ward_codes=(ward,))
+    return Area(province_code=effective, ward_codes=own_wards)
