@@ -118,3 +118,10 @@ def test_registration_page_defaults_to_an_giang(client):
     text = client.get("/register").get_data(as_text=True)
     assert f'<option value="{AN_GIANG}" selected>An Giang</option>' in text
     assert "Phường Long Xuyên" in text
+
+
+def test_registration_page_has_the_risk_profile_fields(client):
+    text = client.get("/register").get_data(as_text=True)
+    for label in ("Đái tháo đường", "Đang mang thai", "Số mũi vắc xin COVID-19 đã tiêm", "Cân nặng (kg)"):
+        assert label in text
+    assert 'name="consent"' in text
