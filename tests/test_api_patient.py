@@ -195,6 +195,19 @@ def test_openapi_is_generated(client):
     assert "/api/v1/assess" in spec["paths"] and "/api/v1/me/reports" in spec["paths"]
     assert "ReportIn" in spec["components"]["schemas"]
     assert "spo2" in spec["components"]["schemas"]["ReportIn"]["properties"]
+    # Every endpoint of the contract is described, with its body where it takes one.
+    for path, method, body in [
+        ("/api/v1/patients/{patient_id}/notes", "post", "NoteIn"),
+        ("/api/v1/transfers/{transfer_id}/events", "post", "TransferEventIn"),
+        ("/api/v1/patients/{patient_id}/discharge", "post", "DischargeIn"),
+        ("/api/v1/tokens", "post", "TokenIn"),
+        ("/api/v1/me/reports", "post", "ReportIn"),
+    ]:
+        op = spec["paths"][path][method]
+        assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(body)
+    assert spec["paths"]["/api/v1/queue"]["get"]["security"] == [{"bearer": []}]
+    assert "security" not in spec["paths"]["/api/v1/assess"]["post"]
+    assert "/api/v1/caseload" in spec["paths"]
 
 
 def test_api_never_answers_html(client):

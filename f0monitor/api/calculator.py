@@ -9,14 +9,15 @@ from ..access import PUBLIC, access
 from ..extensions import limiter
 from ..i18n import current_lang
 from ..inputs import to_risk_report
-from ..schemas import AssessIn
+from ..schemas import AssessIn, AssessmentOut
 from ..timeutil import utcnow
-from . import bp, load_body
+from . import bp, documented, load_body
 
 
 @bp.route("/assess", methods=("POST",))
 @access(PUBLIC)
 @limiter.limit(lambda: current_app.config["ASSESS_LIMIT"])
+@documented(body=AssessIn, response=AssessmentOut)
 def assess():
     """Assess a profile and a report; nothing is stored."""
     data = load_body(AssessIn())

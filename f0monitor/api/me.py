@@ -14,7 +14,7 @@ from ..models import Alert, Patient, SymptomReport, Transfer
 from ..schemas import MeOut, ReportIn, ReportOut, iso_z
 from ..services.reports import find_by_key, record_report
 from ..timeutil import local_date, next_report_due, utcnow
-from . import bp, load_body, page_args
+from . import bp, documented, load_body, page_args
 from .serialize import assessment_dict, report_dict, transfer_dict
 
 
@@ -29,6 +29,7 @@ def own_patient() -> Patient:
 
 @bp.route("/me", methods=("GET",))
 @access("patient")
+@documented(response=MeOut)
 def me():
     """Return the caller's own record, alert state, day of treatment and transfer."""
     patient = own_patient()
@@ -56,6 +57,7 @@ def me():
 
 @bp.route("/me/reports", methods=("POST",))
 @access("patient")
+@documented(body=ReportIn)
 def create_own_report():
     """Send a report; a retry with the same Idempotency-Key returns the first result."""
     patient = own_patient()

@@ -1,57 +1,70 @@
-"""GET /api/v1/openapi.json, generated from the marshmallow schemas and the URL map."""
+"""GET /api/v1/openapi.json, generated from the URL map and the schemas each view declares."""
 
 from __future__ import annotations
-
-from functools import cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, jsonify
 
-from .. import __version__, schemas
-from ..access import PUBLIC, access
+from .. import __version__
+from ..access import ACCESS_ATTR, PUBLIC, access
 from . import bp
 
-_BODIES = {
-    "api.create_token": ("TokenIn", "TokenOut"),
-    "api.assess": ("AssessIn", "AssessmentOut"),
-    "api.create_patient": ("RegistrationIn", "PatientOut"),
-    "api.create_own_report": ("ReportIn", "ReportOut"),
-    "api.me": (None, "MeOut"),
-}
+_CACHE_KEY = "f0monitor.openapi"
 
 
-@cache
-def _spec_for(rules: tuple[tuple[str, str, tuple[str, ...], str], ...]) -> dict:
+def _path_of(rule) -> str:
+    path = rule.rule
+    for arg in rule.arguments:
+        path = path.replace(f"<int:{arg}>", "{" + arg + "}").replace(f"<{arg}>", "{" + arg + "}")
+    return path
+
+
+def build_spec() -> dict:
+    """Return the OpenAPI 3 description of every /api/v1 route of the running app."""
     spec = APISpec(
         title="f0monitor API",
         version=__version__,
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "JSON API of f0monitor (see shared/api.md)."},
+        info={"description": "JSON API of f0monitor (see shared/api.md). Errors: "
+                             '{"error": {"code", "message", "fields"}}.'},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name in sorted({n for pair in _BODIES.values() for n in pair if n}):
-        # Nested schemas register themselves on first use; register each name once.
+
+    def ref(schema) -> dict:
+        name = schema.__name__
         if name not in spec.components.schemas:
-            spec.components.schema(name, schema=getattr(schemas, name))
+            spec.components.schema(name, schema=schema)
+        return {"$ref": f"#/components/schemas/{name}"}
+
     paths: dict[str, dict] = {}
-    for path, endpoint, methods, doc in rules:
-        body, out = _BODIES.get(endpoint, (None, None))
-        for method in methods:
+    rules = sorted(current_app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+    for rule in rules:
+        if not rule.endpoint.startswith("api."):
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        doc = (view.__doc__ or rule.endpoint).strip().splitlines()[0]
+        declared = getattr(view, "openapi", {})
+        roles = sorted(getattr(view, ACCESS_ATTR, ()))
+        for method in sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}):
             op: dict = {"summary": doc, "responses": {"200": {"description": "OK"}}}
-            if body and method in ("post", "put", "patch"):
-                op["requestBody"] = {
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+            if PUBLIC not in roles:
+                op["security"] = [{"bearer": []}]
+                op["description"] = "Roles: " + ", ".join(roles)
+            if declared.get("body") and method in ("post", "put", "patch"):
+                op["requestBody"] = {"content": {"application/json": {"schema": ref(declared["body"])}}}
+            if declared.get("response"):
+                op["responses"]["200"]["content"] = {
+                    "application/json": {"schema": ref(declared["response"])}
                 }
-            if out:
-                op["responses"] = {
-                    "200": {
-                        "description": "OK",
-                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{out}"}}},
-                    }
-                }
-            paths.setdefault(path, {})[method] = op
+            params = [
+                {"name": arg, "in": "path", "required": True, "schema": {"type": "integer"}}
+                for arg in sorted(rule.arguments)
+            ]
+            if params:
+                op["parameters"] = params
+            paths.setdefault(_path_of(rule), {})[method] = op
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
     return spec.to_dict()
@@ -61,15 +74,6 @@ def _spec_for(rules: tuple[tuple[str, str, tuple[str, ...], str], ...]) -> dict:
 @access(PUBLIC)
 def openapi():
     """Return the OpenAPI 3 description of this API."""
-    rules = []
-    for rule in current_app.url_map.iter_rules():
-        if not rule.endpoint.startswith("api."):
-            continue
-        path = rule.rule
-        for arg in rule.arguments:
-            path = path.replace(f"<int:{arg}>", "{" + arg + "}").replace(f"<{arg}>", "{" + arg + "}")
-        view = current_app.view_functions[rule.endpoint]
-        doc = (view.__doc__ or "").strip().splitlines()[0] if view.__doc__ else rule.endpoint
-        methods = tuple(sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}))
-        rules.append((path, rule.endpoint, methods, doc))
-    return jsonify(_spec_for(tuple(sorted(rules))))
+    if _CACHE_KEY not in current_app.extensions:
+        current_app.extensions[_CACHE_KEY] = build_spec()
+    return jsonify(current_app.extensions[_CACHE_KEY])

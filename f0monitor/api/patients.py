@@ -16,12 +16,13 @@ from ..schemas import PatientOut, RegistrationIn
 from ..services import PhoneTaken
 from ..services.patients import register_patient
 from ..timeutil import utcnow
-from . import bp, load_body
+from . import bp, documented, load_body
 
 
 @bp.route("/patients", methods=("POST",))
 @access(PUBLIC)
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], exempt_when=lambda: current_user.is_authenticated)
+@documented(body=RegistrationIn, response=PatientOut)
 def create_patient():
     """Register a patient: without a token, oneself (with a password); with a staff token, a caller."""
     by_staff = current_user.is_authenticated and current_user.role in STAFF_ROLES

@@ -38,7 +38,7 @@ from ..services.scope import OutOfScope, get_patient_in_scope
 from ..staff import audit_patient
 from ..staff.queue import filters_from
 from ..timeutil import local_date, utcnow
-from . import bp, load_body, page_args
+from . import bp, documented, load_body, page_args
 from .serialize import assessment_dict, report_dict
 
 
@@ -178,6 +178,7 @@ def _contact_dict(entry) -> dict[str, Any]:
 
 @bp.route("/patients/<int:patient_id>/reports", methods=("POST",))
 @access(*STAFF)
+@documented(body=ReportIn)
 def staff_report(patient_id: int):
     """Store a report entered by staff for the patient (Idempotency-Key honoured)."""
     session = get_session()
@@ -210,6 +211,7 @@ def staff_report(patient_id: int):
 
 @bp.route("/patients/<int:patient_id>/notes", methods=("POST",))
 @access(*STAFF)
+@documented(body=NoteIn)
 def staff_note(patient_id: int):
     """Add a contact log entry (channel, outcome, text)."""
     session = get_session()
@@ -229,6 +231,7 @@ def staff_note(patient_id: int):
 
 @bp.route("/patients/<int:patient_id>/assignment", methods=("POST",))
 @access(*STAFF)
+@documented(body=AssignmentIn)
 def staff_assignment(patient_id: int):
     """Assign the patient to a staff member (`staff_id`), or to oneself when it is absent."""
     session = get_session()
@@ -298,6 +301,7 @@ def alert_acknowledge(alert_id: int):
 
 @bp.route("/alerts/<int:alert_id>/resolve", methods=("POST",))
 @access(*STAFF)
+@documented(body=ResolveIn)
 def alert_resolve(alert_id: int):
     """Resolve an alert with its outcome (advised_at_home, transfer, false_alarm, unreachable)."""
     session = get_session()

@@ -11,12 +11,13 @@ from ..db import get_session
 from ..errors import api_error
 from ..schemas import TokenIn, TokenOut
 from ..timeutil import utcnow
-from . import bp, load_body
+from . import bp, documented, load_body
 
 
 @bp.route("/tokens", methods=("POST",))
 @access(PUBLIC)
 @login_limits
+@documented(body=TokenIn, response=TokenOut)
 def create_token():
     """Exchange a phone number and password for a bearer token."""
     data = load_body(TokenIn())

@@ -35,7 +35,7 @@ from ..transfer_texts import (
     transfer_changed_message,
     transfer_refused_message,
 )
-from . import bp, load_body
+from . import bp, documented, load_body
 from .serialize import transfer_dict
 
 TRANSFER_ROLES = ("volunteer", "doctor", "coordinator", "admin")
@@ -91,6 +91,7 @@ def _invalid(field: str, code: str):
 
 @bp.route("/patients/<int:patient_id>/transfers", methods=("POST",))
 @access(*TRANSFER_ROLES)
+@documented(body=TransferIn)
 def create_transfer(patient_id: int):
     """Open an emergency transfer for a patient (one open transfer per patient)."""
     patient = _patient(patient_id)
@@ -137,6 +138,7 @@ def get_transfer(transfer_id: int):
 
 @bp.route("/transfers/<int:transfer_id>/events", methods=("POST",))
 @access(*TRANSFER_EVENT_ROLES)
+@documented(body=TransferEventIn)
 def transfer_event(transfer_id: int):
     """Move a transfer one step: dispatch, arrive, admit, cancel or refuse (409 if not allowed)."""
     transfer = _transfer(transfer_id)
@@ -175,6 +177,7 @@ def transfer_event(transfer_id: int):
 
 @bp.route("/patients/<int:patient_id>/discharge", methods=("POST",))
 @access(*DISCHARGE_ROLES)
+@documented(body=DischargeIn)
 def discharge(patient_id: int):
     """End home treatment: recovered (§7 rule enforced), deceased or withdrawn."""
     patient = _patient(patient_id)
