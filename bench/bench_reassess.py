@@ -1,6 +1,6 @@
 """Time `reassess` over a province-sized caseload (default 300,000 active patients) on SQLite.
 
-    python bench/bench_reassess.py [--patients 300000] [--url sqlite:////tmp/x.sqlite]
+    python bench/bench_reassess.py [--patients 300000] [--url sqlite:////tmp/x.sqlite] [--workers N]
 
 Builds the schema with the migrations, bulk-loads patients with two reports each (the latest
 and one 12 hours earlier, so the history query has work to do), then runs the same function as
@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=300_000)
     parser.add_argument("--url", default=None)
     parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
     url = args.url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite')}"
@@ -92,13 +93,14 @@ def main() -> None:
         t0 = time.perf_counter()
         load(session, args.patients, now)
         t1 = time.perf_counter()
-        summary = reassess_all(session, now=now, batch_size=args.batch_size)
+        summary = reassess_all(session, now=now, batch_size=args.batch_size, workers=args.workers)
         t2 = time.perf_counter()
     dialect = url.split(":", 1)[0]
     print(f"database            {dialect}")
     print(f"patients            {summary.patients:,} active ({2 * args.patients:,} reports)")
     print(f"load                {t1 - t0:.1f} s")
-    print(f"reassess            {t2 - t1:.1f} s  ({summary.patients / (t2 - t1):,.0f} patients/s)")
+    print(f"reassess            {t2 - t1:.1f} s  ({summary.patients / (t2 - t1):,.0f} patients/s, "
+          f"{args.workers} worker process{'es' if args.workers > 1 else ''}, {os.cpu_count()} cores)")
     print("tier changes        " + ", ".join(f"{a}->{b}: {c:,}" for (a, b), c in sorted(summary.changes.items())))
 
 

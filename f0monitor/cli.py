@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -93,15 +95,24 @@ def create_user_command(role, phone, name, province_code, ward_codes, password) 
 
 @click.command("reassess")
 @click.option("--batch-size", default=2000, show_default=True)
+@click.option(
+    "--workers",
+    default=lambda: min(4, os.cpu_count() or 1),
+    show_default="number of cores, at most 4",
+    type=click.IntRange(1, 32),
+    help="Processes that run the rules while this one reads and writes.",
+)
 @with_appcontext
-def reassess_command(batch_size: int) -> None:
+def reassess_command(batch_size: int, workers: int) -> None:
     """Re-score every active patient's latest report with the current rules."""
     from .services.reassess import active_count, reassess_all
 
     session = get_session()
     total = active_count(session)
     with click.progressbar(length=total, label="Re-scoring patients") as bar:
-        summary = reassess_all(session, now=utcnow(), batch_size=batch_size, progress=bar.update)
+        summary = reassess_all(
+            session, now=utcnow(), batch_size=batch_size, progress=bar.update, workers=workers
+        )
     click.echo(f"Re-scored {summary.patients} patients with rules {summary.rules_version}.")
     if not summary.changes:
         click.echo("No tier changed.")

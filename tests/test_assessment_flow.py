@@ -105,8 +105,16 @@ def test_reassess_rescores_latest_reports_and_counts_changes(session, make_patie
     summary = reassess_all(session, now=now, batch_size=1)
     assert summary.patients == 2
     assert summary.changes == {("green", "orange"): 1}
+    # The same with the rules in two worker processes gives the same result.
+    session.execute(sa.update(Patient).values(current_tier="green"))
+    session.execute(sa.update(RiskAssessment).values(tier="green", rules_version="old"))
+    session.commit()
+    summary = reassess_all(session, now=now, batch_size=1, workers=2)
+    assert summary.patients == 2 and summary.changes == {("green", "orange"): 1}
+    session.expire_all()
+    assert set(session.scalars(sa.select(RiskAssessment.tier))) == {"green", "orange"}
     assert set(session.scalars(sa.select(RiskAssessment.rules_version))) == {risk.RULES_VERSION}
-    result = runner.invoke(args=["reassess"])
+    result = runner.invoke(args=["reassess", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "Re-scored 2 patients" in result.output and "No tier changed." in result.output
 

@@ -7,8 +7,10 @@ bulk UPDATEs, so that a province's 300,000 active patients re-score in well unde
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Callable
+import multiprocessing
+from collections import Counter, deque, namedtuple
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -72,55 +74,129 @@ def active_count(session: Session) -> int:
     )
 
 
+ProfileRow = namedtuple("ProfileRow", [c.key for c in _PROFILE_COLUMNS])  # type: ignore[misc]
+ReportRow = namedtuple("ReportRow", [c.key for c in _REPORT_COLUMNS])  # type: ignore[misc]
+Batch = tuple[list, dict]
+
+
 def reassess_all(
     session: Session,
     *,
     now: datetime,
     batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> Summary:
-    """Re-score each active patient's latest report (or profile); commit batch by batch."""
+    """Re-score each active patient's latest report (or profile); commit batch by batch.
+
+    With ``workers`` > 1 the rules run in that many forked processes while this one reads the
+    next batches and writes the finished ones (the database work stays in one connection).
+    """
     summary = Summary()
+
+    dialect = session.get_bind().dialect.name
+
+    def finish(scored: tuple[Prepared, Counter, int]) -> None:
+        prepared, changes, count = scored
+        _write(session, prepared)
+        session.commit()
+        summary.changes.update(changes)
+        summary.patients += count
+        if progress:
+            progress(count)
+
+    if workers <= 1:
+        for patients, reports in _batches(session, batch_size):
+            finish(score_batch(patients, reports, now, dialect))
+        return summary
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque = deque()
+        for patients, reports in _batches(session, batch_size):
+            pending.append(pool.submit(score_batch, patients, reports, now, dialect))
+            while len(pending) > workers:
+                finish(pending.popleft().result())
+        while pending:
+            finish(pending.popleft().result())
+    return summary
+
+
+def _batches(session: Session, batch_size: int) -> Iterator[Batch]:
+    """Yield active patients batch by batch, with their recent reports, as plain tuples."""
     last_id = 0
     while True:
-        patients = session.execute(
+        rows = session.execute(
             sa.select(*_PROFILE_COLUMNS)
             .where(Patient.status == "active", Patient.id > last_id)
             .order_by(Patient.id)
             .limit(batch_size)
         ).all()
-        if not patients:
-            break
-        last_id = patients[-1].id
-        reports = _recent_reports(session, [p.id for p in patients])
-        assessment_updates, patient_updates = [], []
-        for patient in patients:
-            mine = reports.get(patient.id, [])
-            profile = to_profile(patient)
-            if mine:
-                latest = mine[-1]
-                floor = latest.reported_at - HISTORY_WINDOW
-                history = [to_risk_report(r) for r in mine[:-1] if r.reported_at >= floor]
-                result = risk.assess(profile, to_risk_report(latest), history)
-                assessment_updates.append(
-                    {"b_report_id": latest.id, **assessment_values(result, now=now)}
-                )
-            else:
-                result = risk.assess(profile, risk.Report(reported_at=now))
-            values = patient_tier_values(result)
-            changed = patient.current_tier != values["current_tier"]
-            patient_updates.append(
-                {"b_id": patient.id, **values, "tier_since": now if changed else None,
-                 "b_changed": changed}
-            )
-            if changed:
-                summary.changes[(patient.current_tier, values["current_tier"])] += 1
-            summary.patients += 1
-        _write(session, assessment_updates, patient_updates)
-        session.commit()
-        if progress:
-            progress(len(patients))
-    return summary
+        if not rows:
+            return
+        last_id = rows[-1].id
+        reports = _recent_reports(session, [r.id for r in rows])
+        yield (
+            [ProfileRow(*r) for r in rows],
+            {pid: [ReportRow(*r) for r in items] for pid, items in reports.items()},
+        )
+
+
+Prepared = dict[str, tuple[list[str], list[tuple]]]
+
+
+def score_batch(
+    patients: list, reports: dict, now: datetime, dialect: str = "sqlite"
+) -> tuple[Prepared, Counter, int]:
+    """Run the rules on one batch; return the UPDATE parameters and the tier changes (pure).
+
+    The values come back ready for the driver (JSON text, naive UTC), so that a worker
+    process does that work too and the writer only hands them over.
+    """
+    assessments: list[dict] = []
+    changed: list[dict] = []
+    same: list[dict] = []
+    changes: Counter = Counter()
+    for patient in patients:
+        mine = reports.get(patient.id, [])
+        profile = to_profile(patient)
+        if mine:
+            latest = mine[-1]
+            floor = latest.reported_at - HISTORY_WINDOW
+            history = [to_risk_report(r) for r in mine[:-1] if r.reported_at >= floor]
+            result = risk.assess(profile, to_risk_report(latest), history)
+            assessments.append({**assessment_values(result, now=now), "report_id": latest.id})
+        else:
+            result = risk.assess(profile, risk.Report(reported_at=now))
+        values = patient_tier_values(result)
+        if patient.current_tier != values["current_tier"]:
+            changes[(patient.current_tier, values["current_tier"])] += 1
+            changed.append({**values, "tier_since": now, "id": patient.id})
+        else:
+            same.append({**values, "id": patient.id})
+    prepared = {
+        "risk_assessments": _params(assessments, dialect),
+        "patients:changed": _params(changed, dialect),
+        "patients:same": _params(same, dialect),
+    }
+    return prepared, changes, len(patients)
+
+
+def _params(rows: list[dict], dialect: str) -> tuple[list[str], list[tuple]]:
+    """Return the column names and the driver-ready value tuples (key column last)."""
+    if not rows:
+        return [], []
+    cols = list(rows[0])
+    return cols, [tuple(_prepare(row[c], c, dialect) for c in cols) for row in rows]
+
+
+def _prepare(value: object, column: str, dialect: str) -> object:
+    if column in _JSON_COLUMNS:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, datetime):
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        # SQLAlchemy stores SQLite datetimes as this text; keep the same form.
+        return naive.isoformat(" ", "microseconds") if dialect == "sqlite" else naive
+    return value
 
 
 def _recent_reports(session: Session, ids: list[int]) -> dict[int, list[sa.Row]]:
@@ -167,43 +243,22 @@ _JSON_COLUMNS = frozenset(
 )
 
 
-def _write(session: Session, assessments: list[dict], patients: list[dict]) -> None:
+def _write(session: Session, prepared: Prepared) -> None:
     """Apply the new verdicts with executemany UPDATEs straight on the driver.
 
     SQLAlchemy's per-row parameter processing cost more than the rules themselves here, so
-    the values are prepared once in Python (JSON text, naive UTC) and handed to the driver.
+    the values were prepared once (by ``score_batch``) and go to the driver as they are.
     """
     connection = session.connection()
-    dialect = connection.dialect
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-
-    def prepare(value: object, column: str) -> object:
-        if column in _JSON_COLUMNS:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        if isinstance(value, datetime):
-            naive = value.astimezone(UTC).replace(tzinfo=None)
-            # SQLAlchemy stores SQLite datetimes as this text; keep the same form.
-            return naive.isoformat(" ", "microseconds") if dialect.name == "sqlite" else naive
-        return value
-
-    def run(table: str, key: str, rows: list[dict]) -> None:
-        if not rows:
-            return
-        cols = [c for c in rows[0] if not c.startswith("b_")]
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    for name, (cols, params) in prepared.items():
+        if not params:
+            continue
+        table = name.split(":")[0]
+        key = cols[-1]
         sql = (
             f"UPDATE {table} SET "
-            + ", ".join(f"{c} = {mark}" for c in cols)
-            + f" WHERE {key.removeprefix('b_')} = {mark}"
+            + ", ".join(f"{c} = {mark}" for c in cols[:-1])
+            + f" WHERE {key} = {mark}"
         )
-        params = [tuple(prepare(r[c], c) for c in cols) + (r[key],) for r in rows]
         connection.exec_driver_sql(sql, params)
-
-    run("risk_assessments", "b_report_id", assessments)
-    changed = [{k: v for k, v in p.items() if k != "b_changed"} for p in patients if p["b_changed"]]
-    same = [
-        {k: v for k, v in p.items() if k not in ("b_changed", "tier_since")}
-        for p in patients
-        if not p["b_changed"]
-    ]
-    run("patients", "b_id", changed)
-    run("patients", "b_id", same)
