@@ -83,6 +83,27 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+SEVERITY_LABELS = {
+    "asymptomatic": _l("asymptomatic"),
+    "mild": _l("mild"),
+    "moderate": _l("moderate"),
+    "severe": _l("severe"),
+}
+NEWS2_BAND_LABELS = {
+    "low": _l("low"),
+    "low_medium": _l("low–medium (a single parameter scored 3)"),
+    "medium": _l("medium"),
+    "high": _l("high"),
+}
+VITAL_LABELS = {
+    "temperature_c": _l("temperature"),
+    "spo2": "SpO2",
+    "pulse": _l("pulse"),
+    "respiratory_rate": _l("breathing rate"),
+    "systolic_bp": _l("systolic blood pressure"),
+    "diastolic_bp": _l("diastolic blood pressure"),
+    "consciousness": _l("consciousness"),
+}
 SEX_CHOICES = choices([("female", _l("Female")), ("male", _l("Male")), ("other", _l("Other"))])
 TEST_CHOICES = choices([("rapid_antigen", _l("Rapid antigen test")), ("pcr", _l("PCR"))])
 YES_NO = choices([("no", _l("No")), ("yes", _l("Yes"))])

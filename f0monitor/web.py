@@ -142,7 +142,17 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["plotly_url"] = plotly_url
     app.jinja_env.globals["asset_url"] = asset_url
-    from .forms import COMORBIDITY_LABELS, SYMPTOM_LABELS
+    from .forms import (
+        COMORBIDITY_LABELS,
+        NEWS2_BAND_LABELS,
+        SEVERITY_LABELS,
+        SYMPTOM_LABELS,
+        VITAL_LABELS,
+    )
+
+    app.jinja_env.globals["severity_labels"] = SEVERITY_LABELS
+    app.jinja_env.globals["news2_band_labels"] = NEWS2_BAND_LABELS
+    app.jinja_env.globals["vital_labels"] = VITAL_LABELS
 
     app.jinja_env.globals["symptom_labels"] = SYMPTOM_LABELS
     app.jinja_env.globals["comorbidity_labels"] = COMORBIDITY_LABELS

@@ -147,6 +147,11 @@ def test_calculator_page_for_staff(client, make_user):
     assert response.status_code == 200
     assert "Đỏ – nguy cơ rất cao" in text
     assert "W3" in text
+    # NEWS2 and severity are told in words, not field names or codes.
+    news2 = text.split("<dt>NEWS2</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert news2.startswith("chưa đủ: thiếu") and "nhịp thở" in news2 and "respiratory_rate" not in news2
+    severity = text.split("Mức độ bệnh</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert severity == "nặng"  # SpO2 93 % is severe whatever the breathing rate
 
 
 def test_calculator_page_bad_input(client, make_user):
