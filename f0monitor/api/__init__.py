@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError
 
 from ..errors import api_error
 from ..extensions import csrf
+from ..services.scope import OutOfScope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, not cookies, authenticate the API (the session loader ignores /api/), so a
@@ -60,6 +61,12 @@ def page_args() -> tuple[int, int]:
 def _validation_error(exc: ValidationError):
     messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
     return api_error(422, _("Some fields are not valid."), fields=_flatten(messages))
+
+
+@bp.errorhandler(OutOfScope)
+def _out_of_scope(_exc: OutOfScope):
+    # Outside the caller's area looks exactly like "does not exist", so ids cannot be probed.
+    return api_error(404, _("This page does not exist, or you may not see it."))
 
 
 @bp.errorhandler(BadBody)

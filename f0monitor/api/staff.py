@@ -34,7 +34,7 @@ from ..services.assignment import BadAssignee, CapReached, assign, claim
 from ..services.contacts import add_contact, contact_log
 from ..services.queue import flags_for, triage_queue
 from ..services.reports import find_by_key, recent_reports, record_report
-from ..services.scope import OutOfScope, get_patient_in_scope
+from ..services.scope import get_patient_in_scope
 from ..staff import audit_patient
 from ..staff.queue import filters_from
 from ..timeutil import local_date, utcnow
@@ -63,10 +63,6 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _person(user: User | None) -> dict[str, Any] | None:
     return {"id": user.id, "name": user.full_name} if user else None
-
-
-def _not_found():
-    return api_error(404, _("This page does not exist, or you may not see it."))
 
 
 def alert_dict(alert: Alert, now: datetime) -> dict[str, Any]:
@@ -138,10 +134,7 @@ def queue():
 def staff_patient(patient_id: int):
     """Return a patient's full record with recent reports, assessments, alerts, contacts (audited)."""
     session = get_session()
-    try:
-        patient = get_patient_in_scope(session, current_user, patient_id)
-    except OutOfScope:
-        return _not_found()
+    patient = get_patient_in_scope(session, current_user, patient_id)  # outside the area: 404 (api errorhandler)
     now = utcnow()
     lang = current_lang()
     audit_patient(session, patient, "view", "api")
@@ -182,10 +175,7 @@ def _contact_dict(entry) -> dict[str, Any]:
 def staff_report(patient_id: int):
     """Store a report entered by staff for the patient (Idempotency-Key honoured)."""
     session = get_session()
-    try:
-        patient = get_patient_in_scope(session, current_user, patient_id)
-    except OutOfScope:
-        return _not_found()
+    patient = get_patient_in_scope(session, current_user, patient_id)  # outside the area: 404 (api errorhandler)
     lang = current_lang()
     key = (request.headers.get("Idempotency-Key") or "")[:64] or None
     if key and (existing := find_by_key(session, patient.id, key)) is not None:
@@ -215,10 +205,7 @@ def staff_report(patient_id: int):
 def staff_note(patient_id: int):
     """Add a contact log entry (channel, outcome, text)."""
     session = get_session()
-    try:
-        patient = get_patient_in_scope(session, current_user, patient_id)
-    except OutOfScope:
-        return _not_found()
+    patient = get_patient_in_scope(session, current_user, patient_id)  # outside the area: 404 (api errorhandler)
     data = load_body(NoteIn())
     entry = add_contact(
         session, patient, current_user, channel=data["channel"], outcome=data["outcome"],
@@ -235,10 +222,7 @@ def staff_note(patient_id: int):
 def staff_assignment(patient_id: int):
     """Assign the patient to a staff member (`staff_id`), or to oneself when it is absent."""
     session = get_session()
-    try:
-        patient = get_patient_in_scope(session, current_user, patient_id)
-    except OutOfScope:
-        return _not_found()
+    patient = get_patient_in_scope(session, current_user, patient_id)  # outside the area: 404 (api errorhandler)
     data = load_body(AssignmentIn())
     now = utcnow()
     staff_id = data.get("staff_id")
@@ -284,10 +268,7 @@ def _refused(alert_id: int, exc: AlertRefused | None = None):
 def alert_acknowledge(alert_id: int):
     """Acknowledge an open alert: who and when are stored, with the time it took."""
     session = get_session()
-    try:
-        alert = get_alert_in_scope(session, current_user, alert_id)
-    except OutOfScope:
-        return _not_found()
+    alert = get_alert_in_scope(session, current_user, alert_id)  # outside the area: 404 (api errorhandler)
     try:
         acknowledge(session, alert, current_user, now=utcnow())
         audit_patient(session, alert.patient, "alert_ack", f"alert {alert.id} (api)")
@@ -305,10 +286,7 @@ def alert_acknowledge(alert_id: int):
 def alert_resolve(alert_id: int):
     """Resolve an alert with its outcome (advised_at_home, transfer, false_alarm, unreachable)."""
     session = get_session()
-    try:
-        alert = get_alert_in_scope(session, current_user, alert_id)
-    except OutOfScope:
-        return _not_found()
+    alert = get_alert_in_scope(session, current_user, alert_id)  # outside the area: 404 (api errorhandler)
     data = load_body(ResolveIn())
     try:
         resolve(session, alert, current_user, data["outcome"], now=utcnow(), note=data.get("note"))

@@ -16,7 +16,7 @@ from ..schemas import StrictSchema
 from ..services import audit
 from ..services.discharge import OUTCOMES, DischargeInput, DischargeInvalid, DischargeNotAllowed
 from ..services.discharge import discharge as discharge_patient
-from ..services.scope import OutOfScope, get_patient_in_scope, may_see
+from ..services.scope import get_patient_in_scope, may_see
 from ..services.transfers import (
     PatientNotActive,
     TransferAlreadyOpen,
@@ -66,10 +66,7 @@ class DischargeIn(StrictSchema):
 
 
 def _patient(patient_id: int):
-    try:
-        return get_patient_in_scope(get_session(), current_user, patient_id)
-    except OutOfScope:
-        abort(404)
+    return get_patient_in_scope(get_session(), current_user, patient_id)  # outside: 404
 
 
 def _transfer(transfer_id: int) -> Transfer:
