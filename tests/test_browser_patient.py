@@ -104,3 +104,38 @@ def test_low_spo2_shows_recheck_field_and_alert_box(base_url, make_patient):
         box = call.bounding_box()
         assert box["y"] + box["height"] <= 844  # on screen without scrolling
         assert serious_violations(page) == []
+
+
+def _tab_to(page, predicate_js: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(predicate_js):
+            return
+    raise AssertionError(f"never reached by Tab: {predicate_js}")
+
+
+def test_keyboard_only_login_and_report(base_url, make_patient):
+    make_patient(login=True, phone="+84912000778")
+    with browser() as b:
+        page = b.new_page(viewport={"width": 390, "height": 844})
+        page.goto(base_url + "/login")
+        _tab_to(page, "document.activeElement.id === 'phone'")
+        page.keyboard.type("0912000778")
+        page.keyboard.press("Tab")
+        page.keyboard.type("correct horse 1")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/home")
+        _tab_to(page, "document.activeElement.classList.contains('btn-primary')")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/report")
+        # Each yes/no question: Tab into the group, Space picks the focused answer ("No").
+        for name in ("shortness_of_breath", "chest_pain", "altered_consciousness", "cyanosis",
+                     "cannot_drink_or_feed", "other_acute_illness"):
+            _tab_to(page, f"document.activeElement.name === '{name}'")
+            page.keyboard.press("Space")
+        _tab_to(page, "document.activeElement.id === 'temperature_c'")
+        page.keyboard.type("37.6")
+        _tab_to(page, "document.activeElement.matches('button[type=submit].btn-primary')", limit=80)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/home")
+        assert "37.6" in page.locator("table.history").inner_text()
