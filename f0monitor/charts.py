@@ -75,6 +75,7 @@ def vitals_figures(
         figures.append(
             {
                 "name": name,
+                "title": titles[name],
                 "json": vital_figure(name, titles[name], unit, points, thresholds.get(name, ())),  # type: ignore[arg-type]
             }
         )

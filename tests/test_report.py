@@ -164,6 +164,7 @@ def test_home_shows_history_and_charts(patient_client):
         patient_client.post("/report", data=report_form(patient_client, temperature_c=temp, spo2="98", pulse="80"))
     text = patient_client.get("/home").get_data(as_text=True)
     assert text.count('data-figure="') >= 3  # temperature, SpO2, pulse
+    assert 'aria-label="Biểu đồ nhiệt độ theo thời gian' in text  # named in words for screen readers
     assert "38.2" in text and "37.5" in text
     assert "/assets/plotly.min.js?v=" in text
     assert "cdn" not in text.lower()
