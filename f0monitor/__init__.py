@@ -44,7 +44,21 @@ def create_app(
     app.config["DATABASE_URL"] = config.database_url(app)
     config.check_secret_key(app)
 
-    from . import api, auth, calculator, cli, db, errors, i18n, patients, web
+    from . import (
+        api,
+        auth,
+        calculator,
+        claim,
+        cli,
+        db,
+        department,
+        errors,
+        i18n,
+        patients,
+        staff,
+        verify,
+        web,
+    )
 
     db.init_app(app)
     i18n.init_app(app)
@@ -52,26 +66,18 @@ def create_app(
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(patients.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(calculator.bp)
-    _register_optional_blueprints(app)
-    return app
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    """Register the staff and department blueprints."""
-    from . import staff
-
-    app.register_blueprint(staff.bp)
     staff.init_app(app)
-    from .claim import bp as claim_bp
-
-    app.register_blueprint(claim_bp)
-    from .verify import bp as public_bp  # certificate verification, the hotline's ask page
-
-    app.register_blueprint(public_bp)
-    from . import department
-
-    app.register_blueprint(department.bp)
+    # One blueprint per audience: patients, staff (and their calculator), the department, the
+    # public pages (certificate verification, questions to the hotline) and the JSON API.
+    for blueprint in (
+        auth.bp,
+        patients.bp,
+        claim.bp,
+        verify.bp,
+        staff.bp,
+        calculator.bp,
+        department.bp,
+        api.bp,
+    ):
+        app.register_blueprint(blueprint)
+    return app

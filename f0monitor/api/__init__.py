@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
@@ -111,9 +111,6 @@ def _translate_marshmallow(text: str) -> str:
         return _("out of range") + " (" + text + ")"
     return text
 
-
-def init_app_hooks() -> None:
-    current_app.logger.debug("api ready")
 
 
 from . import (  # noqa: E402,F401
