@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy.exc import IntegrityError
 
 from ..access import access
-from ..db import get_session
+from ..db import MAX_ID, get_session
 from ..errors import api_error
 from ..models import Transfer
-from ..schemas import StrictSchema
-from ..services import audit
+from ..schemas import Id, StrictSchema
 from ..services.discharge import OUTCOMES, DischargeInput, DischargeInvalid, DischargeNotAllowed
 from ..services.discharge import discharge as discharge_patient
 from ..services.scope import get_patient_in_scope, may_see
@@ -26,6 +25,7 @@ from ..services.transfers import (
     apply_event,
     open_transfer,
 )
+from ..staff import audit_patient
 from ..timeutil import utcnow
 from ..transfer_lifecycle import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
 from ..transfer_texts import (
@@ -45,18 +45,18 @@ DISCHARGE_ROLES = ("doctor", "coordinator", "admin")
 
 class TransferIn(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    facility_id = fields.Integer(load_default=None, allow_none=True)
+    facility_id = Id(load_default=None, allow_none=True)
 
 
 class TransferEventIn(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    facility_id = fields.Integer(load_default=None, allow_none=True)
+    facility_id = Id(load_default=None, allow_none=True)
     ambulance_ref = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=MAX_AMBULANCE_REF)
     )
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_NOTE))
     # Optional optimistic check: the version of the transfer the caller last saw.
-    version = fields.Integer(load_default=None, allow_none=True)
+    version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, MAX_ID))
 
 
 class DischargeIn(StrictSchema):
@@ -100,9 +100,7 @@ def create_transfer(patient_id: int):
             session, patient, reason=data["reason"], facility_id=data["facility_id"],
             by=current_user, now=now,
         )
-        audit.record(session, user_id=current_user.id, patient_id=patient.id,
-                     action="transfer.open", now=now, ip=request.remote_addr,
-                     detail=f"transfer {transfer.id}")
+        audit_patient(session, patient.id, "transfer.open", f"transfer {transfer.id}")
         session.commit()
     except TransferInvalid as exc:
         session.rollback()
@@ -126,9 +124,7 @@ def get_transfer(transfer_id: int):
     """Return a transfer with every step (who, when)."""
     transfer = _transfer(transfer_id)
     session = get_session()
-    audit.record(session, user_id=current_user.id, patient_id=transfer.patient_id,
-                 action="transfer.view", now=utcnow(), ip=request.remote_addr,
-                 detail=f"transfer {transfer.id}")
+    audit_patient(session, transfer.patient_id, "transfer.view", f"transfer {transfer.id}")
     session.commit()
     return jsonify(_body(transfer))
 
@@ -148,9 +144,7 @@ def transfer_event(transfer_id: int):
             ambulance_ref=data["ambulance_ref"], facility_id=data["facility_id"],
             note=data["note"], expected_version=data["version"],
         )
-        audit.record(session, user_id=current_user.id, patient_id=transfer.patient_id,
-                     action=f"transfer.{data['action']}", now=now, ip=request.remote_addr,
-                     detail=f"transfer {transfer.id}")
+        audit_patient(session, transfer.patient_id, f"transfer.{data['action']}", f"transfer {transfer.id}")
         session.commit()
     except TransferInvalid as exc:
         session.rollback()
@@ -187,8 +181,7 @@ def discharge(patient_id: int):
             DischargeInput(data["outcome"], data["negative_test_date"], data["note"]),
             by=current_user, now=now,
         )
-        audit.record(session, user_id=current_user.id, patient_id=patient.id,
-                     action=f"discharge.{data['outcome']}", now=now, ip=request.remote_addr)
+        audit_patient(session, patient.id, f"discharge.{data['outcome']}")
         session.commit()
     except DischargeInvalid as exc:
         session.rollback()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Patient, User
 from . import DomainError
-from .patients import hash_password, new_claim_code
+from .patients import new_claim_code, new_patient_login
 
 
 class ClaimRefused(DomainError):
@@ -54,16 +54,9 @@ def claim_account(
         or session.scalar(sa.select(User.id).where(User.phone == phone)) is not None
     ):
         raise ClaimRefused("invalid claim")
-    user = User(
-        phone=patient.phone,
-        password_hash=hash_password(password),
-        role="patient",
-        full_name=patient.full_name,
-        province_code=patient.province_code,
-        ward_codes=[],
-        created_at=now,
-        is_active_account=True,
-        session_version=1,
+    user = new_patient_login(
+        patient.phone, password, full_name=patient.full_name,
+        province_code=patient.province_code, now=now,
     )
     session.add(user)
     patient.user = user

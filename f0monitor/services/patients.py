@@ -33,6 +33,23 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+def new_patient_login(
+    phone: str, password: str, *, full_name: str, province_code: int, now: datetime
+) -> User:
+    """Return a new patient account (not yet added to the session)."""
+    return User(
+        phone=phone,
+        password_hash=hash_password(password),
+        role="patient",
+        full_name=full_name,
+        province_code=province_code,
+        ward_codes=[],
+        created_at=now,
+        is_active_account=True,
+        session_version=1,
+    )
+
+
 def register_patient(
     session: Session,
     data: RegistrationInput,
@@ -48,16 +65,9 @@ def register_patient(
         raise PhoneTaken("phone already registered")
     user = None
     if data.password:
-        user = User(
-            phone=data.phone,
-            password_hash=hash_password(data.password),
-            role="patient",
-            full_name=data.full_name,
-            province_code=data.province_code,
-            ward_codes=[],
-            created_at=now,
-            is_active_account=True,
-            session_version=1,
+        user = new_patient_login(
+            data.phone, data.password, full_name=data.full_name,
+            province_code=data.province_code, now=now,
         )
         session.add(user)
     patient = Patient(

@@ -31,12 +31,17 @@ def scoped_patient(session: Session, patient_id: int) -> Patient:
         abort(404)
 
 
-def audit_patient(session: Session, patient: Patient, action: str, detail: str | None = None) -> None:
-    """Record that the current user read or changed a patient's record, and from where."""
+def audit_patient(
+    session: Session, patient: Patient | int, action: str, detail: str | None = None
+) -> None:
+    """Record that the current user read or changed a patient's record, and from where.
+
+    The one way pages and API views write the audit trail (a patient or a patient id).
+    """
     audit.record(
         session,
         user_id=current_user.id,
-        patient_id=patient.id,
+        patient_id=patient if isinstance(patient, int) else patient.id,
         action=action,
         now=utcnow(),
         ip=(request.remote_addr or "")[:45] or None,

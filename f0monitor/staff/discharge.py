@@ -17,7 +17,6 @@ from ..db import get_session
 from ..forms import choices
 from ..i18n import current_lang
 from ..models import Patient
-from ..services import audit
 from ..services.discharge import (
     DischargeInput,
     DischargeInvalid,
@@ -29,7 +28,7 @@ from ..services.discharge import (
 from ..services.scope import OutOfScope, get_patient_in_scope
 from ..timeutil import local_date, utcnow
 from ..transfer_texts import OUTCOME_LABELS, STATUS_LABELS, discharge_refusal_message, field_message
-from . import bp
+from . import audit_patient, bp
 from .transfers import CsrfForm, staff_patient_url
 
 DISCHARGE_ROLES = ("doctor", "coordinator", "admin")
@@ -103,8 +102,7 @@ def discharge_patient(patient_id: int):
         data = DischargeInput(form.outcome.data, form.negative_test_date.data, form.note.data)
         try:
             discharge(session, patient, data, by=current_user, now=now)
-            audit.record(session, user_id=current_user.id, patient_id=patient.id,
-                         action=f"discharge.{data.outcome}", now=now, ip=request.remote_addr)
+            audit_patient(session, patient.id, f"discharge.{data.outcome}")
             session.commit()
         except DischargeInvalid as exc:
             session.rollback()
@@ -144,8 +142,7 @@ def certificate(patient_id: int):
     if patient.status != "recovered" or not patient.certificate_code:
         abort(404)
     session = get_session()
-    audit.record(session, user_id=current_user.id, patient_id=patient.id, action="certificate.view",
-                 now=utcnow(), ip=request.remote_addr)
+    audit_patient(session, patient.id, "certificate.view")
     session.commit()
     return render_template("public/certificate.html", **certificate_context(patient))
 

@@ -17,7 +17,6 @@ from .. import transfer_lifecycle as lifecycle
 from ..access import STAFF, access
 from ..db import get_session
 from ..models import Facility, Patient, Transfer, TransferEvent
-from ..services import audit
 from ..services.scope import OutOfScope, get_patient_in_scope, may_see, patients_in_scope
 from ..services.transfers import (
     BedsInput,
@@ -43,7 +42,7 @@ from ..transfer_texts import (
     transfer_changed_message,
     transfer_refused_message,
 )
-from . import bp
+from . import audit_patient, bp
 
 OPEN_ROLES = STAFF  # anyone on the phone with a patient in distress may request an ambulance
 ACT_ROLES = ("doctor", "coordinator", "admin")
@@ -138,9 +137,7 @@ def new_transfer(patient_id: int):
                 session, patient, reason=values["reason"], facility_id=values["facility_id"] or None,
                 by=current_user, now=now,
             )
-            audit.record(session, user_id=current_user.id, patient_id=patient.id,
-                         action="transfer.open", now=now, ip=request.remote_addr,
-                         detail=f"transfer {transfer.id}")
+            audit_patient(session, patient.id, "transfer.open", f"transfer {transfer.id}")
             session.commit()
         except TransferInvalid as exc:
             session.rollback()
@@ -178,8 +175,7 @@ def transfer(transfer_id: int):
     """Show a transfer, every step (who, when) and the actions its state allows."""
     t = _transfer_or_404(transfer_id)
     session = get_session()
-    audit.record(session, user_id=current_user.id, patient_id=t.patient_id, action="transfer.view",
-                 now=utcnow(), ip=request.remote_addr, detail=f"transfer {t.id}")
+    audit_patient(session, t.patient_id, "transfer.view", f"transfer {t.id}")
     session.commit()
     return _render_detail(t, {}, {})
 
@@ -226,9 +222,7 @@ def transfer_event(transfer_id: int):
             session, t, action, by=current_user, now=now, ambulance_ref=values["ambulance_ref"],
             facility_id=values["facility_id"] or None, note=values["note"], expected_version=expected,
         )
-        audit.record(session, user_id=current_user.id, patient_id=t.patient_id,
-                     action=f"transfer.{action}", now=now, ip=request.remote_addr,
-                     detail=f"transfer {t.id}")
+        audit_patient(session, t.patient_id, f"transfer.{action}", f"transfer {t.id}")
         session.commit()
     except TransferInvalid as exc:
         session.rollback()
