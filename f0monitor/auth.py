@@ -40,7 +40,8 @@ _DUMMY_HASH = generate_password_hash("not a real password")
 
 def _login_phone_key() -> str:
     """Throttle key: the phone being tried, normalised, so formats cannot dodge the limit."""
-    raw = request.form.get("phone", "") or (request.get_json(silent=True) or {}).get("phone", "")
+    body = request.get_json(silent=True)
+    raw = request.form.get("phone", "") or (body.get("phone", "") if isinstance(body, dict) else "")
     try:
         phone = normalize_phone(str(raw))
     except InvalidPhone:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired
@@ -51,16 +50,12 @@ class CalculatorForm(ReportForm):
             if self[name].data not in ("yes", "no"):
                 self[name].data = "no"
         ok = super().validate(extra_validators)
-        dob = self.date_of_birth.data
-        if dob and dob > today_local():
-            self.date_of_birth.errors = [*self.date_of_birth.errors, _("cannot be in the future")]
-            ok = False
         self._profile_numbers = {
             "height_cm": _number(self, "height_cm", False),
             "weight_kg": _number(self, "weight_kg", False),
         }
-        problems = inputs.check_registration(
-            {**self._profile_numbers, "consent": True, "sex": self.sex.data,
+        problems = inputs.check_profile(
+            {**self._profile_numbers, "date_of_birth": self.date_of_birth.data, "sex": self.sex.data,
              "pregnant": self.pregnant.data, "postpartum": self.postpartum.data,
              "comorbidities": self.comorbidities.data},
             today_local(),

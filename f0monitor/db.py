@@ -97,6 +97,19 @@ def close_session(exc: BaseException | None = None) -> None:
         session.close()
 
 
+# Ids are INTEGER columns (32-bit on PostgreSQL): anything else typed or posted is no id.
+MAX_ID = 2**31 - 1
+
+
+def as_id(value: Any) -> int | None:
+    """Return a value as a row id, or None when it cannot be one (text, 0, too large)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
 M = TypeVar("M")
 
 
@@ -105,7 +118,7 @@ def get_or_404(session: Session, model: type[M], ident: Any) -> M:
 
     :raise 404: when there is none.
     """
-    obj = session.get(model, ident)
+    obj = session.get(model, ident) if as_id(ident) is not None else None
     if obj is None:
         abort(404)
     return obj

@@ -150,14 +150,45 @@ def parse_phone(text: str, errors: dict[str, list[str]], field_name: str = "phon
         return None
 
 
-def check_registration(data: Mapping[str, Any], today: date) -> dict[str, list[str]]:
-    """Return field errors for the date, area and profile rules of registration."""
+def check_profile(data: Mapping[str, Any], today: date) -> dict[str, list[str]]:
+    """Return field errors for the risk profile: birth date, illnesses, pregnancy, size, doses.
+
+    The registration forms, the staff profile form, the calculator page and the API schemas
+    all check a profile here, so their ranges cannot drift apart.
+    """
     errors: dict[str, list[str]] = {}
     dob = data.get("date_of_birth")
     if dob and dob > today:
         errors["date_of_birth"] = [_("cannot be in the future")]
     elif dob and dob.year < today.year - 120:
         errors["date_of_birth"] = [_("check the year of birth")]
+    unknown = set(data.get("comorbidities") or ()) - set(risk.COMORBIDITIES)
+    if unknown:
+        errors["comorbidities"] = [_("unknown condition: %(names)s", names=", ".join(sorted(unknown)))]
+    if data.get("pregnant") and data.get("sex") == "male":
+        errors["pregnant"] = [_("cannot be ticked for a male patient")]
+    if data.get("postpartum") and data.get("sex") == "male":
+        errors["postpartum"] = [_("cannot be ticked for a male patient")]
+    for name, (low, high) in PROFILE_RANGES.items():
+        value = data.get(name)
+        if value is not None and not (low <= value <= high):
+            errors[name] = [_("must be between %(low)s and %(high)s", low=low, high=high)]
+    return errors
+
+
+# Typo guards for the profile (not clinical rules): plausible human sizes and counts.
+PROFILE_RANGES = {
+    "height_cm": (30, 250),
+    "weight_kg": (1, 300),
+    "pregnancy_weeks": (1, 45),
+    "vaccine_doses": (0, 10),
+}
+
+
+def check_registration(data: Mapping[str, Any], today: date) -> dict[str, list[str]]:
+    """Return field errors for the profile, test dates, area and consent of a registration."""
+    errors = check_profile(data, today)
+    dob = data.get("date_of_birth")
     positive = data.get("positive_test_date")
     if positive:
         if positive > today:
@@ -176,26 +207,21 @@ def check_registration(data: Mapping[str, Any], today: date) -> dict[str, list[s
         errors["province_code"] = [_("choose a province from the list")]
     elif province is not None and ward is not None and not areas.ward_in_province(ward, province):
         errors["ward_code"] = [_("this ward or commune is not in the chosen province")]
-    unknown = set(data.get("comorbidities") or ()) - set(risk.COMORBIDITIES)
-    if unknown:
-        errors["comorbidities"] = [_("unknown condition: %(names)s", names=", ".join(sorted(unknown)))]
-    if data.get("pregnant") and data.get("sex") == "male":
-        errors["pregnant"] = [_("cannot be ticked for a male patient")]
-    if data.get("postpartum") and data.get("sex") == "male":
-        errors["postpartum"] = [_("cannot be ticked for a male patient")]
-    for name, low, high in (("height_cm", 30, 250), ("weight_kg", 1, 300)):
-        value = data.get(name)
-        if value is not None and not (low <= value <= high):
-            errors[name] = [_("must be between %(low)s and %(high)s", low=low, high=high)]
-    weeks = data.get("pregnancy_weeks")
-    if weeks is not None and not (1 <= weeks <= 45):
-        errors["pregnancy_weeks"] = [_("must be between %(low)s and %(high)s", low=1, high=45)]
-    doses = data.get("vaccine_doses")
-    if doses is not None and not (0 <= doses <= 10):
-        errors["vaccine_doses"] = [_("must be between %(low)s and %(high)s", low=0, high=10)]
     if data.get("consent") is not True:
         errors["consent"] = [_("your consent is needed to follow you at home")]
     return errors
+
+
+# Far past any real list (300,000 patients, one a page) and small enough for SQL OFFSET.
+MAX_PAGE = 1_000_000
+
+
+def page_number(text: Any) -> int:
+    """Return the page asked for in a query string: 1 for anything that is not a page."""
+    try:
+        return min(MAX_PAGE, max(1, int(text)))
+    except (TypeError, ValueError, OverflowError):
+        return 1
 
 
 MIN_PASSWORD = 8

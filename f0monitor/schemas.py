@@ -18,6 +18,7 @@ from marshmallow import (
 )
 
 from . import inputs, risk
+from .db import MAX_ID
 from .inputs import RegistrationInput, ReportInput
 from .models import SEXES, TEST_TYPES
 from .timeutil import today_local
@@ -47,6 +48,14 @@ class UTCField(fields.Field):
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         return iso_z(value)
+
+
+class Id(fields.Integer):
+    """A row id: a whole number from 1 to the largest INTEGER the databases store."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Range(1, MAX_ID))
+        super().__init__(strict=True, **kwargs)
 
 
 def _raise(errors: dict[str, list[str]]) -> None:
@@ -114,22 +123,18 @@ class ProfileIn(StrictSchema):
 
     date_of_birth = fields.Date(required=True)
     sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SEXES))
-    comorbidities = fields.List(fields.String(validate=validate.OneOf(risk.COMORBIDITIES)), load_default=list)
+    comorbidities = fields.List(fields.String(), load_default=list)
     comorbidities_stable = fields.Boolean(load_default=False)
     pregnant = fields.Boolean(load_default=False)
     postpartum = fields.Boolean(load_default=False)
     fully_vaccinated = fields.Boolean(load_default=False)
-    height_cm = fields.Float(load_default=None, allow_none=True, validate=validate.Range(30, 250), allow_nan=False)
-    weight_kg = fields.Float(load_default=None, allow_none=True, validate=validate.Range(1, 300), allow_nan=False)
+    height_cm = fields.Float(load_default=None, allow_none=True, allow_nan=False)
+    weight_kg = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     positive_test_date = fields.Date(load_default=None, allow_none=True)
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
-        dob = data.get("date_of_birth")
-        if dob and dob > today_local():
-            errors["date_of_birth"] = [_("cannot be in the future")]
-        _raise(errors)
+        _raise(inputs.check_profile(data, today_local()))
 
     @post_load
     def _make(self, data: dict[str, Any], **_kwargs: Any) -> risk.Profile:

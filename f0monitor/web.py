@@ -10,9 +10,11 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, jsonify, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from . import areas
 from .access import PUBLIC, access
+from .db import MAX_ID
 from .extensions import compress
 
 bp = Blueprint("web", __name__)
@@ -134,8 +136,17 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in our URLs: an id no database column can hold is simply not found (404)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's argument name)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     """Register compression, headers and the plumbing routes."""
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     compress.init_app(app)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from f0monitor.access import ACCESS_ATTR, PUBLIC, STAFF
 from f0monitor.auth import issue_token
@@ -94,8 +95,8 @@ def _routes(app):
         method = "GET" if "GET" in methods else sorted(methods)[0]
         values = {}
         for name, converter in rule._converters.items():
-            kind = type(converter).__name__
-            values[name] = MISSING_ID if kind == "IntegerConverter" else "vi" if name == "code" else "x"
+            is_int = isinstance(converter, IntegerConverter)
+            values[name] = MISSING_ID if is_int else "vi" if name == "code" else "x"
         yield rule, method, values
 
 

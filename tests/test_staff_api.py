@@ -27,6 +27,9 @@ def test_queue_shape_and_order(app, client, make_patient, make_user):
     assert first["assigned_to"] == {"id": doctor.id, "name": doctor.full_name}
     assert client.get("/api/v1/queue?flag=alert", headers=headers).get_json()["total"] == 1
     assert client.get("/api/v1/queue?page=x", headers=headers).status_code == 422
+    # The contract's ?q= search (accent-insensitive, by word).
+    found = client.get("/api/v1/queue?q=kho tho", headers=headers).get_json()
+    assert [i["id"] for i in found["items"]] == [sick.id]
 
 
 def test_patient_record_is_audited_and_scoped(app, client, make_patient, make_user):

@@ -65,3 +65,15 @@ def test_outside_area_is_404(client, make_patient, make_user):
     other = make_user("doctor", province_code=79)
     login(client, other.phone)
     assert client.get(f"/staff/patients/{patient.id}/profile").status_code == 404
+
+
+def test_tampered_select_value_is_a_field_error_not_a_500(client, session, make_patient, make_user):
+    patient = make_patient()
+    doctor = make_user("doctor")
+    login(client, doctor.phone)
+    response = _post(client, patient.id, vaccine_doses="abc", news2_scale="9")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="vaccine_doses-error"' in text
+    session.expire_all()
+    assert session.get(Patient, patient.id).vaccine_doses == 3  # unchanged

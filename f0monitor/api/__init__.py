@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError
 
 from ..errors import api_error
 from ..extensions import csrf
+from ..inputs import MAX_PAGE
 from ..services.scope import OutOfScope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -50,7 +51,7 @@ def load_body(schema: Schema) -> Any:
 def page_args() -> tuple[int, int]:
     """Return (page, per_page) from the query string, within bounds."""
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
         per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
     except ValueError:
         raise ValidationError({"page": [_("must be a whole number")]}) from None

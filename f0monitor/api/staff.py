@@ -19,7 +19,7 @@ from ..db import get_session
 from ..errors import api_error
 from ..i18n import current_lang
 from ..models import ALERT_OUTCOMES, CONTACT_CHANNELS, CONTACT_OUTCOMES, Alert, User
-from ..schemas import PatientOut, ReportIn, StrictSchema
+from ..schemas import Id, PatientOut, ReportIn, StrictSchema
 from ..services import NotAllowed
 from ..services.alerts import (
     AlertRefused,
@@ -49,7 +49,7 @@ class NoteIn(StrictSchema):
 
 
 class AssignmentIn(StrictSchema):
-    staff_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    staff_id = Id(load_default=None, allow_none=True)
 
 
 class ResolveIn(StrictSchema):
@@ -89,7 +89,8 @@ def alert_dict(alert: Alert, now: datetime) -> dict[str, Any]:
 def queue():
     """Return active patients of the caller's area in triage order, paginated and filtered."""
     page, per_page = page_args()
-    filters = replace(filters_from(request.args), page=page, per_page=per_page)
+    # The API contract (api.md) takes the search as ?q=; only the web page keeps it out of URLs.
+    filters = replace(filters_from(request.args, request.args.get("q")), page=page, per_page=per_page)
     now = utcnow()
     result = triage_queue(get_session(), current_user, filters, now=now)
     items = []

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import transfer_lifecycle as lifecycle
+from ..db import as_id
 from ..models import Facility, Patient, Transfer, TransferEvent, User
 from . import DomainError
 
@@ -98,10 +99,9 @@ def facility_for(session: Session, facility_id: Any, province_code: int | None) 
 
     :raise TransferInvalid: when there is none with this id in the province.
     """
-    try:
-        fid = int(facility_id)
-    except (TypeError, ValueError):
-        raise TransferInvalid("facility_id", "unknown facility") from None
+    fid = as_id(facility_id)
+    if fid is None:
+        raise TransferInvalid("facility_id", "unknown facility")
     facility = session.get(Facility, fid)
     if facility is None or (province_code is not None and facility.province_code != province_code):
         raise TransferInvalid("facility_id", "unknown facility")

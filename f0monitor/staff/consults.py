@@ -11,6 +11,7 @@ from flask_login import current_user
 from .. import areas
 from ..access import STAFF, access
 from ..db import get_session
+from ..inputs import page_number
 from ..phones import display_phone
 from ..services.consults import (
     FORWARD_TARGETS,
@@ -50,10 +51,7 @@ def consults():
     state = request.args.get("state", "open")
     if state not in ("open", "answered", "forwarded", "all"):
         state = "open"
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     rows, total = list_for(
         get_session(), current_user, state=None if state == "all" else state, page=page,
         per_page=PER_PAGE,

@@ -11,6 +11,7 @@ from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitF
 from wtforms.validators import InputRequired, Length, Optional
 
 from .. import areas
+from ..db import as_id
 from ..forms import MultiCheckboxField, choices
 from ..inputs import check_password, parse_phone
 
@@ -69,10 +70,7 @@ class AssignForm(FlaskForm):
     submit = SubmitField(_l("Assign"))
 
     def staff_choice(self) -> int | None:
-        try:
-            return int(self.staff_id.data)
-        except (TypeError, ValueError):
-            return None
+        return as_id(self.staff_id.data)
 
 
 class StaffUserForm(FlaskForm):

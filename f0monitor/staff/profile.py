@@ -52,13 +52,12 @@ class ProfileForm(FlaskForm):
         data: dict[str, Any] = {
             **numbers,
             "sex": sex,
-            "consent": True,
             "comorbidities": tuple(self.comorbidities.data or ()),
             "pregnant": bool(self.pregnant.data),
             "postpartum": bool(self.postpartum.data),
-            "vaccine_doses": int(self.vaccine_doses.data or 0),
+            "vaccine_doses": RegistrationForm._int(self.vaccine_doses.data) or 0,
         }
-        for name, messages in inputs.check_registration(data, today).items():
+        for name, messages in inputs.check_profile(data, today).items():
             if name in self:
                 self[name].errors = [*self[name].errors, *messages]
         if self.news2_scale.data not in ("1", "2"):

@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from .. import areas
 from ..access import STAFF, access
-from ..db import get_session
+from ..db import as_id, get_session
+from ..inputs import page_number
 from ..models import TIERS
 from ..services.alerts import escalated_alerts, mark_escalated
 from ..services.assignment import unassigned_count, workload
@@ -43,11 +44,11 @@ def filters_from(args: Any, search: str | None = None) -> QueueFilters:
     flag = args.get("flag") or None
     return QueueFilters(
         tier=tier if tier in TIERS else None,
-        ward=as_int("ward"),
+        ward=as_id(args.get("ward")),
         flag=flag if flag in FLAGS else None,
         assigned_to_me=args.get("assigned") == "me",
         q=(search or "").strip()[:100] or None,
-        page=max(1, as_int("page", 1) or 1),
+        page=page_number(args.get("page")),
         per_page=min(200, max(1, as_int("per_page", 50) or 50)),
     )
 
