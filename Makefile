@@ -31,7 +31,7 @@ messages: install
 PLOTLY_BASIC := static/vendor/plotly-basic.min.js
 $(PLOTLY_BASIC): $(VENV)/.installed
 	@mkdir -p static/vendor
-	@v=$$($(PY) -c 'from f0monitor.web import bundled_plotly_version as v; print(v())'); \
+	@v=$$($(PY) -c 'from f0monitor.web.common.plumbing import bundled_plotly_version as v; print(v())'); \
 	tmp=$$(mktemp -d); \
 	if command -v npm >/dev/null 2>&1 && [ -n "$$v" ] \
 	   && (cd $$tmp && npm pack --silent "plotly.js-basic-dist-min@$$v" >/dev/null 2>&1) \

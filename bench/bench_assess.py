@@ -27,12 +27,12 @@ def load_risk() -> ModuleType:
     """Import f0monitor.risk; fall back to the file alone when the app's deps are missing."""
     sys.path.insert(0, str(ROOT))
     try:
-        from f0monitor import risk
+        from f0monitor.domain import covid as risk
 
         return risk
     except ImportError:
         spec = importlib.util.spec_from_file_location(
-            "f0monitor_risk", ROOT / "f0monitor" / "risk.py"
+            "f0monitor_risk", ROOT / "f0monitor" / "domain" / "covid" / "__init__.py"
         )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)

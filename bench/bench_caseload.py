@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from f0monitor import create_app  # noqa: E402
-from f0monitor.db import get_session, upgrade_db  # noqa: E402
-from f0monitor.models import Alert, Patient, RiskAssessment, SymptomReport  # noqa: E402
+from f0monitor.data.models import Alert, Patient, RiskAssessment, SymptomReport  # noqa: E402
+from f0monitor.data.session import get_session, upgrade_db  # noqa: E402
+from f0monitor.domain.clock import local_date, slot_of  # noqa: E402
 from f0monitor.services.caseload import Area, caseload, today_totals  # noqa: E402
-from f0monitor.timeutil import local_date, slot_of  # noqa: E402
 
 PROVINCE = 91
 TIERS = ("green", "yellow", "orange", "red")
@@ -123,13 +123,13 @@ def main() -> None:
     tmp = tempfile.mkdtemp()
     url = args.url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite')}"
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url}, instance_path=tmp)
-    from f0monitor import areas
+    from f0monitor.services import areas
 
     wards = [code for code, _n in areas.wards(PROVINCE)][:40]
     with app.app_context():
         engine = app.extensions["f0monitor.engine"]
         if engine.dialect.name == "postgresql":
-            from f0monitor.db import Base
+            from f0monitor.data.types import Base
 
             with engine.begin() as conn:
                 Base.metadata.drop_all(conn)

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from f0monitor import create_app  # noqa: E402
-from f0monitor.db import get_session, upgrade_db  # noqa: E402
-from f0monitor.models import Patient, RiskAssessment, SymptomReport  # noqa: E402
+from f0monitor.data.models import Patient, RiskAssessment, SymptomReport  # noqa: E402
+from f0monitor.data.session import get_session, upgrade_db  # noqa: E402
 from f0monitor.services.reassess import reassess_all  # noqa: E402
 
 

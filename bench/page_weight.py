@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from f0monitor import create_app  # noqa: E402
-from f0monitor.db import get_session, upgrade_db  # noqa: E402
-from f0monitor.demo import DEMO_PASSWORD, DEMO_PATIENT_PHONE, seed_demo  # noqa: E402
-from f0monitor.timeutil import utcnow  # noqa: E402
+from f0monitor.cli.demo import DEMO_PASSWORD, DEMO_PATIENT_PHONE, seed_demo  # noqa: E402
+from f0monitor.data.session import get_session, upgrade_db  # noqa: E402
+from f0monitor.domain.clock import utcnow  # noqa: E402
 from tests.live import CHROMIUM_ARGS, live_server  # noqa: E402
 
 PAGES = [("login", "/login", False), ("register", "/register", False),

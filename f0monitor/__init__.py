@@ -44,33 +44,25 @@ def create_app(
     app.config["DATABASE_URL"] = config.database_url(app)
     config.check_secret_key(app)
 
-    from . import (
-        api,
-        auth,
-        calculator,
-        claim,
-        cli,
-        db,
-        department,
-        errors,
-        i18n,
-        patients,
-        staff,
-        verify,
-        web,
-    )
+    from . import api, cli
+    from .data import session
+    from .http import auth, errors, i18n
+    from .web import auth as auth_pages
+    from .web import calculator, department, patients, staff
+    from .web.common import plumbing
+    from .web.public import claim, verify
 
-    db.init_app(app)
+    session.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
-    web.init_app(app)
+    plumbing.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     staff.init_app(app)
     # One blueprint per audience: patients, staff (and their calculator), the department, the
     # public pages (certificate verification, questions to the hotline) and the JSON API.
     for blueprint in (
-        auth.bp,
+        auth_pages.bp,
         patients.bp,
         claim.bp,
         verify.bp,

@@ -18,11 +18,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from f0monitor import create_app
-from f0monitor.db import Base, get_session, make_engine
-from f0monitor.inputs import RegistrationInput
-from f0monitor.models import Patient, User
+from f0monitor.data.models import Patient, User
+from f0monitor.data.session import get_session, make_engine
+from f0monitor.data.types import Base
+from f0monitor.domain.clock import VN_TZ, utcnow
+from f0monitor.services.inputs import RegistrationInput
 from f0monitor.services.patients import hash_password, register_patient
-from f0monitor.timeutil import VN_TZ, utcnow
 
 PASSWORD = "correct horse 1"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashing is slow: once per run
@@ -32,7 +33,7 @@ CHAU_DOC = None  # filled below from the package
 
 
 def _other_ward() -> int:
-    from f0monitor import areas
+    from f0monitor.services import areas
 
     return next(code for code, _n in areas.wards(AN_GIANG) if code != LONG_XUYEN)
 
@@ -56,7 +57,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             # A leftover schema from an interrupted run must not leak into this one.
             Base.metadata.drop_all(conn)
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        from f0monitor.db import upgrade_db
+        from f0monitor.data.session import upgrade_db
 
         upgrade_db()
         engine.dispose()

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from flask.testing import FlaskClient
 
-from f0monitor.db import get_session
-from f0monitor.inputs import ReportInput
-from f0monitor.models import Alert, Patient
+from f0monitor.data.models import Alert, Patient
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import utcnow
+from f0monitor.services.inputs import ReportInput
 from f0monitor.services.reports import record_report
-from f0monitor.timeutil import utcnow
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from f0monitor import alert_lifecycle as lc
+from f0monitor.domain import alerts as lc
 
 T0 = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.models import Alert, ApiToken, Patient, SymptomReport
-from f0monitor.timeutil import today_local
+from f0monitor.data.models import Alert, ApiToken, Patient, SymptomReport
+from f0monitor.domain.clock import today_local
 
 from .conftest import AN_GIANG, LONG_XUYEN, PASSWORD, api_token
 

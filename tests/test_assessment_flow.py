@@ -4,13 +4,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from f0monitor import risk
-from f0monitor.inputs import ReportInput
-from f0monitor.models import Alert, Patient, RiskAssessment, SymptomReport
+from f0monitor.data.models import Alert, Patient, RiskAssessment, SymptomReport
+from f0monitor.domain import covid as risk
+from f0monitor.domain.clock import VN_TZ, utcnow
 from f0monitor.services.assessments import rescore_profile
+from f0monitor.services.inputs import ReportInput
 from f0monitor.services.reassess import reassess_all
 from f0monitor.services.reports import record_report
-from f0monitor.timeutil import VN_TZ, utcnow
 
 
 def _report(session, patient, now, **vitals):

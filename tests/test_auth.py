@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from f0monitor.models import User
+from f0monitor.data.models import User
 
 from .conftest import PASSWORD, csrf_token, login
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.db import get_session
-from f0monitor.models import Alert, Facility, Patient
-from f0monitor.timeutil import utcnow
+from f0monitor.data.models import Alert, Facility, Patient
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import utcnow
 
 from .conftest import AN_GIANG, PASSWORD
 from .live import browser, chromium_or_skip, live_server

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from f0monitor.timeutil import today_local
+from f0monitor.domain.clock import today_local
 
 from .live import browser, chromium_or_skip, live_server
 

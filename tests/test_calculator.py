@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from f0monitor import risk
+from f0monitor.domain import covid as risk
 
 from .conftest import csrf_token, login
 

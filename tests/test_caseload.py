@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from f0monitor.db import get_session
-from f0monitor.models import Alert, Patient, User
+from f0monitor.data.models import Alert, Patient, User
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import VN_TZ
 from f0monitor.services.alerts import acknowledge
 from f0monitor.services.caseload import Area, BadArea, area_for, caseload, today_totals
 from f0monitor.services.scope import OutOfScope
-from f0monitor.timeutil import VN_TZ
 
 from .conftest import AN_GIANG, LONG_XUYEN, _other_ward
 from .staff_helpers import WARNING, report
@@ -51,7 +51,7 @@ def world(app, make_patient, make_user):
 
 
 def _ward_of(province: int) -> int:
-    from f0monitor import areas
+    from f0monitor.services import areas
 
     return areas.wards(province)[0][0]
 

@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.db import get_session
-from f0monitor.models import ConsultRequest
+from f0monitor.data.models import ConsultRequest
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import VN_TZ
 from f0monitor.services.consults import in_consult_hours, next_slot_start
-from f0monitor.timeutil import VN_TZ
 
 from .conftest import AN_GIANG, LONG_XUYEN, _other_ward, csrf_token, login
 
@@ -110,7 +110,7 @@ def test_patient_question_answer_shows_on_their_page(client, app, make_patient, 
     with app.test_request_context():
         from flask import render_template
 
-        from f0monitor.models import Patient
+        from f0monitor.data.models import Patient
 
         html = render_template("patients/_consults.html", patient=get_session().get(Patient, p.id))
     assert "Từ ngày thứ 7." in html
@@ -135,7 +135,7 @@ def test_forward_counts_and_scope(client, app, make_user):
     html = coord.get("/staff/consults/stats").get_data(as_text=True)
     assert "<strong>3</strong>" in html  # three requests in the coordinator's ward
     with app.app_context():
-        from f0monitor.models import User
+        from f0monitor.data.models import User
         from f0monitor.services.consults import counts
 
         session = get_session()

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from f0monitor.db import Base, UTCDateTime, get_engine
-from f0monitor.models import Patient
+from f0monitor.data.models import Patient
+from f0monitor.data.session import get_engine
+from f0monitor.data.types import Base, UTCDateTime
 
 
 def test_migrations_match_models(app):
@@ -43,7 +44,7 @@ def test_naive_datetime_refused():
 
 
 def test_foreign_keys_enforced(app, session):
-    from f0monitor.models import SymptomReport
+    from f0monitor.data.models import SymptomReport
 
     session.add(
         SymptomReport(

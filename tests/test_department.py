@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.db import get_session
-from f0monitor.models import AuditEvent
-from f0monitor.timeutil import local_date, utcnow
+from f0monitor.data.models import AuditEvent
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import local_date, utcnow
 
 from .conftest import AN_GIANG, LONG_XUYEN, _other_ward, api_token, login
 from .staff_helpers import sign_in
@@ -102,7 +102,7 @@ def test_validation_errors_name_the_field(client, dept, query, field):
 
 
 def test_outside_the_users_province_is_not_found(client, dept):
-    from f0monitor import areas
+    from f0monitor.services import areas
 
     headers = api_token(client, dept.phone)
     assert client.get("/api/v1/caseload?province=1", headers=headers).status_code == 404
@@ -125,7 +125,7 @@ def test_other_roles_are_refused(app, client, make_user, make_patient, role):
         patient = make_patient(login=True)
         phone = patient.phone
         with app.app_context():
-            from f0monitor.models import User
+            from f0monitor.data.models import User
 
             user = get_session().get(User, patient.user_id)
     else:
@@ -187,7 +187,7 @@ def test_page_export_is_audited(app, client, dept, caseload_data):
 
 
 def test_admin_without_province_sees_every_province(client, make_user, make_patient):
-    make_patient(province_code=1, ward_code=__import__("f0monitor.areas", fromlist=["wards"]).wards(1)[0][0])
+    make_patient(province_code=1, ward_code=__import__("f0monitor.services.areas", fromlist=["wards"]).wards(1)[0][0])
     make_patient()
     admin = make_user("admin", province_code=None)
     body = client.get("/api/v1/caseload", headers=api_token(client, admin.phone)).get_json()

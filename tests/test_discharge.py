@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.db import get_session
-from f0monitor.models import Alert, Patient
+from f0monitor.data.models import Alert, Patient
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import local_date, utcnow
 from f0monitor.services.discharge import DischargeInput, DischargeNotAllowed, discharge, masked_name
-from f0monitor.timeutil import local_date, utcnow
 
 from .conftest import api_token, csrf_token, login
 

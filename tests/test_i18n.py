@@ -6,7 +6,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from f0monitor import PROJECT_ROOT
-from f0monitor.i18n import fmt_date, fmt_datetime
+from f0monitor.http.i18n import fmt_date, fmt_datetime
 
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
 METHODS = [("f0monitor/**.py", "python"), ("templates/**.html", "jinja2")]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.auth import issue_token
-from f0monitor.db import get_session
-from f0monitor.models import Alert, ConsultRequest, Facility, Transfer
+from f0monitor.data.models import Alert, ConsultRequest, Facility, Transfer
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import utcnow
+from f0monitor.http.auth import issue_token
 from f0monitor.services.transfers import open_transfer
-from f0monitor.timeutil import utcnow
 
 from .staff_helpers import WARNING, report, sign_in
 

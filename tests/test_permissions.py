@@ -13,11 +13,11 @@ import re
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from f0monitor.access import ACCESS_ATTR, PUBLIC, STAFF
-from f0monitor.auth import issue_token
-from f0monitor.db import get_session
-from f0monitor.models import ROLES, User
-from f0monitor.timeutil import utcnow
+from f0monitor.data.models import ROLES, User
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import utcnow
+from f0monitor.http.access import ACCESS_ATTR, PUBLIC, STAFF
+from f0monitor.http.auth import issue_token
 
 from .conftest import LONG_XUYEN, _other_ward
 from .staff_helpers import WARNING, report, sign_in

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.models import Patient, User
-from f0monitor.timeutil import today_local
+from f0monitor.data.models import Patient, User
+from f0monitor.domain.clock import today_local
 
 from .conftest import AN_GIANG, LONG_XUYEN, _other_ward, csrf_token
 

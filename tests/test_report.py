@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.models import Alert, RiskAssessment, SymptomReport
+from f0monitor.data.models import Alert, RiskAssessment, SymptomReport
 
 from .conftest import csrf_token, login
 

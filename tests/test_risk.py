@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from f0monitor import risk
-from f0monitor.risk import (
+from f0monitor.domain import covid as risk
+from f0monitor.domain.covid import (
     Profile,
     Range,
     Reason,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-RISK = Path(__file__).resolve().parent.parent / "f0monitor" / "risk.py"
+RISK = Path(__file__).resolve().parent.parent / "f0monitor" / "domain" / "covid" / "__init__.py"
 
 CLOCK_ATTRIBUTES = {"now", "today", "utcnow"}
 CLOCK_FUNCTIONS = {"time", "time_ns", "monotonic", "perf_counter", "localtime", "gmtime", "ctime"}

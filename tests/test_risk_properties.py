@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from f0monitor import risk
-from f0monitor.risk import Profile, Report, Tier, assess
+from f0monitor.domain import covid as risk
+from f0monitor.domain.covid import Profile, Report, Tier, assess
 
 AT = datetime(2026, 11, 22, 8, 0, tzinfo=risk.VN_TZ)
 R = risk.INPUT_RANGES

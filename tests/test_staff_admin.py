@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from f0monitor.db import get_session
-from f0monitor.models import User
+from f0monitor.data.models import User
+from f0monitor.data.session import get_session
 
 from .conftest import AN_GIANG, LONG_XUYEN, PASSWORD, api_token, login
 from .staff_helpers import sign_in

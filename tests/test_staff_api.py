@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from f0monitor.db import get_session
-from f0monitor.models import AuditEvent
+from f0monitor.data.models import AuditEvent
+from f0monitor.data.session import get_session
 
 from .conftest import LONG_XUYEN, _other_ward, api_token
 from .staff_helpers import WARNING, report

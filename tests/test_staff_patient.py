@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from f0monitor.db import get_session
-from f0monitor.models import Alert, AuditEvent, ContactLog, Patient, SymptomReport, User
+from f0monitor.data.models import Alert, AuditEvent, ContactLog, Patient, SymptomReport, User
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import utcnow
 from f0monitor.services.alerts import escalated_alerts
 from f0monitor.services.assignment import auto_assign, workload
-from f0monitor.timeutil import utcnow
 
 from .conftest import AN_GIANG, LONG_XUYEN, _other_ward, registration_data
 from .staff_helpers import WARNING, report, sign_in

@@ -4,7 +4,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from f0monitor.models import AuditEvent, Patient
+from f0monitor.data.models import AuditEvent, Patient
 
 from .conftest import csrf_token, login
 

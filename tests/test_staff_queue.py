@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from f0monitor.db import get_session
-from f0monitor.models import Patient
+from f0monitor.data.models import Patient
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import utcnow
 from f0monitor.services.queue import QueueFilters, triage_queue
-from f0monitor.timeutil import utcnow
 
 from .conftest import AN_GIANG, LONG_XUYEN, _other_ward
 from .staff_helpers import WARNING, report, sign_in

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from f0monitor import transfer_lifecycle as lc
+from f0monitor.domain import transfers as lc
 
 DETAILS = {"ambulance_ref": "115-0812", "has_facility": True, "note": "no bed"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.db import get_session
-from f0monitor.models import AuditEvent, Facility, Patient, Transfer, TransferEvent
-from f0monitor.timeutil import utcnow
+from f0monitor.data.models import AuditEvent, Facility, Patient, Transfer, TransferEvent
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import utcnow
 
 from .conftest import AN_GIANG, _other_ward, api_token, csrf_token, login
 

@@ -8,15 +8,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from f0monitor.db import get_engine, get_session
-from f0monitor.models import Transfer, TransferEvent, User
+from f0monitor.data.models import Transfer, TransferEvent, User
+from f0monitor.data.session import get_engine, get_session
+from f0monitor.domain.clock import utcnow
 from f0monitor.services.transfers import (
     TransferChanged,
     TransferNotAllowed,
     apply_event,
     open_transfer,
 )
-from f0monitor.timeutil import utcnow
 
 pytestmark = pytest.mark.postgres
 

@@ -8,9 +8,9 @@ from flask import Blueprint, request
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
-from ..errors import api_error
 from ..extensions import csrf
-from ..inputs import MAX_PAGE
+from ..http.errors import api_error
+from ..services.inputs import MAX_PAGE
 from ..services.scope import OutOfScope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -114,13 +114,5 @@ def _translate_marshmallow(text: str) -> str:
 
 
 
-from . import (  # noqa: E402,F401
-    calculator,
-    department,  # noqa: E402,F401  (the health department's caseload)
-    me,
-    openapi,
-    patients,
-    staff,  # noqa: E402,F401  (staff endpoints: queue, patients, alerts)
-    tokens,
-    transfers,  # noqa: E402,F401  (transfers and discharge, issue 4 part B)
-)
+# The modules add their routes to bp.
+from . import calculator, department, me, openapi, patients, staff, tokens, transfers  # noqa: E402,F401

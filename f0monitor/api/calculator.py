@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from .. import risk
-from ..access import PUBLIC, access
+from ..domain import covid as risk
+from ..domain.clock import utcnow
 from ..extensions import limiter
-from ..i18n import current_lang
-from ..inputs import to_risk_report
-from ..schemas import AssessIn, AssessmentOut
-from ..timeutil import utcnow
+from ..http.access import PUBLIC, access
+from ..http.i18n import current_lang
+from ..services.inputs import to_risk_report
 from . import bp, documented, load_body
+from .schemas import AssessIn, AssessmentOut
 
 
 @bp.route("/assess", methods=("POST",))

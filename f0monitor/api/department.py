@@ -12,13 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from ..access import access
-from ..db import get_session
-from ..errors import api_error
+from ..data.session import get_session
+from ..domain.clock import local_date, utcnow
+from ..http.access import access
+from ..http.errors import api_error
 from ..services import audit
 from ..services.caseload import AGGREGATE_ROLES, MAX_DAYS, Area, BadArea, area_for, caseload
 from ..services.scope import OutOfScope
-from ..timeutil import local_date, utcnow
 from . import bp, page_args
 
 CSV_COLUMNS = (

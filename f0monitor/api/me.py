@@ -6,15 +6,15 @@ import sqlalchemy as sa
 from flask import abort, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from .. import risk
-from ..access import access
-from ..db import get_session
-from ..i18n import current_lang
-from ..models import Alert, Patient, SymptomReport, Transfer
-from ..schemas import MeOut, ReportIn, ReportOut, iso_z
+from ..data.models import Alert, Patient, SymptomReport, Transfer
+from ..data.session import get_session
+from ..domain import covid as risk
+from ..domain.clock import local_date, next_report_due, utcnow
+from ..http.access import access
+from ..http.i18n import current_lang
 from ..services.reports import find_by_key, record_report
-from ..timeutil import local_date, next_report_due, utcnow
 from . import bp, documented, load_body, page_args
+from .schemas import MeOut, ReportIn, ReportOut, iso_z
 from .serialize import assessment_dict, report_dict, transfer_dict
 
 
@@ -75,7 +75,7 @@ def create_own_report():
     if patient.status != "active":
         from flask_babel import gettext as _
 
-        from ..errors import api_error
+        from ..http.errors import api_error
 
         return api_error(409, _("Home treatment has ended; reports are closed."), code="not_active")
     try:

@@ -7,7 +7,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, jsonify
 
 from .. import __version__
-from ..access import ACCESS_ATTR, PUBLIC, access
+from ..http.access import ACCESS_ATTR, PUBLIC, access
 from . import bp
 
 _CACHE_KEY = "f0monitor.openapi"

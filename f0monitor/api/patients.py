@@ -7,16 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from ..access import PUBLIC, access
-from ..db import get_session
-from ..errors import api_error
+from ..data.models import STAFF_ROLES
+from ..data.session import get_session
+from ..domain.clock import utcnow
 from ..extensions import limiter
-from ..models import STAFF_ROLES
-from ..schemas import PatientOut, RegistrationIn
+from ..http.access import PUBLIC, access
+from ..http.errors import api_error
 from ..services import PhoneTaken
 from ..services.patients import register_patient
-from ..timeutil import utcnow
 from . import bp, documented, load_body
+from .schemas import PatientOut, RegistrationIn
 
 
 @bp.route("/patients", methods=("POST",))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import RiskAssessment, SymptomReport, Transfer
-from ..schemas import ReportOut, iso_z
+from ..data.models import RiskAssessment, SymptomReport, Transfer
 from ..services.assessments import render_reasons
+from .schemas import ReportOut, iso_z
 
 
 def assessment_dict(row: RiskAssessment | None, lang: str) -> dict[str, Any] | None:

@@ -13,13 +13,13 @@ from marshmallow import fields, validate
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import risk
-from ..access import STAFF, access
-from ..db import get_session
-from ..errors import api_error
-from ..i18n import current_lang
-from ..models import ALERT_OUTCOMES, CONTACT_CHANNELS, CONTACT_OUTCOMES, Alert, User
-from ..schemas import Id, PatientOut, ReportIn, StrictSchema
+from ..data.models import ALERT_OUTCOMES, CONTACT_CHANNELS, CONTACT_OUTCOMES, Alert, User
+from ..data.session import get_session
+from ..domain import covid as risk
+from ..domain.clock import local_date, utcnow
+from ..http.access import STAFF, access
+from ..http.errors import api_error
+from ..http.i18n import current_lang
 from ..services import NotAllowed
 from ..services.alerts import (
     AlertRefused,
@@ -35,10 +35,10 @@ from ..services.contacts import add_contact, contact_log
 from ..services.queue import flags_for, triage_queue
 from ..services.reports import find_by_key, recent_reports, record_report
 from ..services.scope import get_patient_in_scope
-from ..staff import audit_patient
-from ..staff.queue import filters_from
-from ..timeutil import local_date, utcnow
+from ..web.staff import audit_patient
+from ..web.staff.queue import filters_from
 from . import bp, documented, load_body, page_args
+from .schemas import Id, PatientOut, ReportIn, StrictSchema
 from .serialize import assessment_dict, report_dict
 
 

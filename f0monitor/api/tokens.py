@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import jsonify
 from flask_babel import gettext as _
 
-from ..access import PUBLIC, access
-from ..auth import authenticate, current_token, issue_token, login_limits
-from ..db import get_session
-from ..errors import api_error
-from ..schemas import TokenIn, TokenOut
-from ..timeutil import utcnow
+from ..data.session import get_session
+from ..domain.clock import utcnow
+from ..http.access import PUBLIC, access
+from ..http.auth import authenticate, current_token, issue_token, login_limits
+from ..http.errors import api_error
 from . import bp, documented, load_body
+from .schemas import TokenIn, TokenOut
 
 
 @bp.route("/tokens", methods=("POST",))

@@ -8,11 +8,20 @@ from flask_login import current_user
 from marshmallow import fields, validate
 from sqlalchemy.exc import IntegrityError
 
-from ..access import access
-from ..db import MAX_ID, get_session
-from ..errors import api_error
-from ..models import Transfer
-from ..schemas import Id, StrictSchema
+from ..data.models import Transfer
+from ..data.session import get_session
+from ..data.types import MAX_ID
+from ..domain.clock import utcnow
+from ..domain.transfers import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
+from ..http.access import access
+from ..http.errors import api_error
+from ..http.labels import (
+    discharge_refusal_message,
+    field_message,
+    state_label,
+    transfer_changed_message,
+    transfer_refused_message,
+)
 from ..services.discharge import OUTCOMES, DischargeInput, DischargeInvalid, DischargeNotAllowed
 from ..services.discharge import discharge as discharge_patient
 from ..services.scope import get_patient_in_scope, may_see
@@ -25,17 +34,9 @@ from ..services.transfers import (
     apply_event,
     open_transfer,
 )
-from ..staff import audit_patient
-from ..timeutil import utcnow
-from ..transfer_lifecycle import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
-from ..transfer_texts import (
-    discharge_refusal_message,
-    field_message,
-    state_label,
-    transfer_changed_message,
-    transfer_refused_message,
-)
+from ..web.staff import audit_patient
 from . import bp, documented, load_body
+from .schemas import Id, StrictSchema
 from .serialize import transfer_dict
 
 TRANSFER_ROLES = ("volunteer", "doctor", "coordinator", "admin")
@@ -190,7 +191,7 @@ def discharge(patient_id: int):
         session.rollback()
         extra = {}
         if exc.reason is not None:
-            from ..i18n import current_lang
+            from ..http.i18n import current_lang
 
             extra["reason"] = {"code": exc.reason.code, "message": exc.reason.message(current_lang())}
         return api_error(409, discharge_refusal_message(exc), code=exc.code, **extra)

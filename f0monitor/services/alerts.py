@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from .. import alert_lifecycle as lc
-from ..models import Alert, Patient, User
+from ..data.models import Alert, Patient, User
+from ..domain import alerts as lc
 from . import DomainError
 from .scope import OutOfScope, may_see, scope_clause
 

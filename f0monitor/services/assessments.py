@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import risk
-from ..models import Alert, Patient, RiskAssessment, SymptomReport
+from ..data.models import Alert, Patient, RiskAssessment, SymptomReport
+from ..domain import covid as risk
 
 # C2 needs the reports of the last 48 hours and the latest one before that.
 HISTORY_WINDOW = timedelta(hours=72)

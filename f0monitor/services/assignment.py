@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import alert_lifecycle as lc
-from .. import risk
-from ..models import Alert, Patient, User
+from ..data.models import Alert, Patient, User
+from ..domain import alerts as lc
+from ..domain import covid as risk
 from . import DomainError, NotAllowed
 from .scope import may_see, scope_clause
 

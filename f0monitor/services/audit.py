@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent
+from ..data.models import AuditEvent
 
 
 def record(

@@ -40,11 +40,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import areas, risk
-from ..db import UTCDateTime
-from ..models import TIERS, Alert, Patient, RiskAssessment, SymptomReport
-from ..timeutil import VN_TZ, local_date
-from . import DomainError
+from ..data.models import TIERS, Alert, Patient, RiskAssessment, SymptomReport
+from ..data.types import UTCDateTime
+from ..domain import covid as risk
+from ..domain.clock import VN_TZ, local_date
+from . import DomainError, areas
 from .scope import OutOfScope
 
 MAX_DAYS = 366

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Patient, User
+from ..data.models import Patient, User
 from . import DomainError
 from .patients import new_claim_code, new_patient_login
 

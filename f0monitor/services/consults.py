@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import ConsultRequest, Patient, User
-from ..timeutil import VN_TZ
+from ..data.models import ConsultRequest, Patient, User
+from ..domain.clock import VN_TZ
 from . import DomainError
 
 QUEUED_CATEGORIES = ("medical", "testing", "violation")

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import CONTACT_CHANNELS, CONTACT_OUTCOMES, ContactLog, Patient, User
+from ..data.models import CONTACT_CHANNELS, CONTACT_OUTCOMES, ContactLog, Patient, User
 from . import DomainError
 
 MAX_TEXT = 2000

@@ -22,9 +22,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import risk
-from ..models import Alert, Patient, User
-from ..timeutil import local_date
+from ..data.models import Alert, Patient, User
+from ..domain import covid as risk
+from ..domain.clock import local_date
 from . import DomainError
 from .transfers import open_transfer_of
 

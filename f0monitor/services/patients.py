@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from .. import risk
-from ..inputs import RegistrationInput
-from ..models import Patient, User
+from ..data.models import Patient, User
+from ..domain import covid as risk
 from . import PhoneTaken
 from .assessments import rescore_profile
+from .inputs import RegistrationInput
 
 CLAIM_CODE_TTL = timedelta(days=14)
 
@@ -156,6 +156,6 @@ def new_claim_code(patient: Patient, *, now: datetime) -> str:
 
 def day_of_treatment(patient: Patient, *, now: datetime) -> int:
     """Return the day of home treatment (day 1 = the positive test)."""
-    from ..timeutil import local_date
+    from ..domain.clock import local_date
 
     return risk.day_of_treatment(patient.positive_test_date, local_date(now))

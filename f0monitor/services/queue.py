@@ -21,11 +21,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from .. import alert_lifecycle as lc
-from .. import risk
-from ..models import TIERS, Alert, Patient, User
-from ..phones import InvalidPhone, normalize_phone
-from ..textfold import fold
+from ..data.models import TIERS, Alert, Patient, User
+from ..domain import alerts as lc
+from ..domain import covid as risk
+from ..domain.textfold import fold
+from .phones import InvalidPhone, normalize_phone
 from .scope import scope_clause
 
 FLAGS = ("alert", "overdue", "missing")

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import risk
-from ..models import Patient, SymptomReport
+from ..data.models import Patient, SymptomReport
+from ..domain import covid as risk
 from .assessments import (
     HISTORY_WINDOW,
     assessment_values,

@@ -8,11 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import risk
-from ..inputs import ReportInput
-from ..models import Patient, RiskAssessment, SymptomReport, User
-from ..timeutil import local_date, slot_of
+from ..data.models import Patient, RiskAssessment, SymptomReport, User
+from ..domain import covid as risk
+from ..domain.clock import local_date, slot_of
 from .assessments import earlier_reports, store_assessment, to_profile, to_risk_report
+from .inputs import ReportInput
 
 
 @dataclass

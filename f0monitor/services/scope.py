@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import STAFF_ROLES, Patient, User
+from ..data.models import STAFF_ROLES, Patient, User
 from . import DomainError
 
 S = TypeVar("S")

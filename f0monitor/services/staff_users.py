@@ -8,10 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import areas
-from ..inputs import check_password
-from ..models import ROLES, ApiToken, User
-from . import DomainError, PhoneTaken
+from ..data.models import ROLES, ApiToken, User
+from . import DomainError, PhoneTaken, areas
+from .inputs import check_password
 from .patients import hash_password
 
 STAFF_ACCOUNT_ROLES = tuple(r for r in ROLES if r != "patient")

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import transfer_lifecycle as lifecycle
-from ..db import as_id
-from ..models import Facility, Patient, Transfer, TransferEvent, User
+from ..data.models import Facility, Patient, Transfer, TransferEvent, User
+from ..data.types import as_id
+from ..domain import transfers as lifecycle
 from . import DomainError
 
 MAX_REASON = 1000

@@ -1,0 +1,138 @@
+"""Commands: flask --app f0monitor <command>, or the f0monitor console script."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from ..data.models import ROLES
+from ..data.session import get_session, upgrade_db
+from ..domain.clock import utcnow
+from ..services import areas
+from ..services.phones import InvalidPhone, normalize_phone
+
+
+@click.command("seed-demo")
+@click.option("--patients", "n_patients", default=300, show_default=True, help="How many patients.")
+@with_appcontext
+def seed_demo_command(n_patients: int) -> None:
+    """Load the An Giang demo caseload and one account per role (safe to run twice)."""
+    from .demo import seed_demo
+
+    upgrade_db()
+    session = get_session()
+    with click.progressbar(length=n_patients, label="Demo patients") as bar:
+        created = seed_demo(session, now=utcnow(), n_patients=n_patients, progress=bar.update)
+    session.commit()
+    click.echo(
+        f"Created {created['patients']} patients, {created['reports']} reports, "
+        f"{created['accounts']} staff accounts, {created['facilities']} facilities."
+    )
+    _print_demo_logins()
+
+
+def _print_demo_logins() -> None:
+    from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PATIENT_PHONE
+
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for role, phone, name in DEMO_ACCOUNTS:
+        click.echo(f"  {role:<12} {phone}  {name}")
+    click.echo(f"  {'patient':<12} {DEMO_PATIENT_PHONE}")
+
+
+@click.command("demo-logins")
+def demo_logins_command() -> None:
+    """Print the demo accounts and their password."""
+    _print_demo_logins()
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice([r for r in ROLES if r != "patient"]), required=True)
+@click.option("--phone", required=True, help="Phone number, e.g. 0912345678.")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--province", "province_code", type=int, required=True, help="Province code.")
+@click.option("--ward", "ward_codes", type=int, multiple=True, help="Ward code (repeatable).")
+@click.option("--password", default=None, help="Prompted for when not given.")
+@with_appcontext
+def create_user_command(role, phone, name, province_code, ward_codes, password) -> None:
+    """Create a staff, department or admin account (this is how the first admin is made)."""
+    from ..services import PhoneTaken
+    from ..services.staff_users import BadStaff, StaffInput, create_staff
+
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhone:
+        raise click.BadParameter("not a valid phone number", param_hint="--phone") from None
+    if not areas.is_province(province_code):
+        raise click.BadParameter("unknown province code", param_hint="--province")
+    for ward in ward_codes:
+        if not areas.ward_in_province(ward, province_code):
+            raise click.BadParameter(f"ward {ward} is not in province {province_code}", param_hint="--ward")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    session = get_session()
+    data = StaffInput(
+        role=role, phone=e164, full_name=name, province_code=province_code,
+        ward_codes=tuple(ward_codes), password=password,
+    )
+    try:
+        # Field messages are translated; a request context gives them the default language.
+        with current_app.test_request_context():
+            user = create_staff(session, data, now=utcnow())
+    except BadStaff as exc:
+        fields = exc.params.get("fields") or {}
+        name_, messages = next(iter(fields.items()), ("", ["not valid"]))
+        option = {"full_name": "name", "province_code": "province", "ward_codes": "ward"}.get(name_, name_)
+        raise click.BadParameter("; ".join(messages), param_hint=f"--{option}") from None
+    except PhoneTaken:
+        raise click.ClickException("an account with this phone number already exists") from None
+    session.commit()
+    click.echo(f"Created {role} #{user.id} for {areas.province_name(province_code)}.")
+
+
+@click.command("reassess")
+@click.option("--batch-size", default=2000, show_default=True)
+@click.option(
+    "--workers",
+    default=lambda: min(4, os.cpu_count() or 1),
+    show_default="number of cores, at most 4",
+    type=click.IntRange(1, 32),
+    help="Processes that run the rules while this one reads and writes.",
+)
+@with_appcontext
+def reassess_command(batch_size: int, workers: int) -> None:
+    """Re-score every active patient's latest report with the current rules."""
+    from ..services.reassess import active_count, reassess_all
+
+    session = get_session()
+    total = active_count(session)
+    with click.progressbar(length=total, label="Re-scoring patients") as bar:
+        summary = reassess_all(
+            session, now=utcnow(), batch_size=batch_size, progress=bar.update, workers=workers
+        )
+    click.echo(f"Re-scored {summary.patients} patients with rules {summary.rules_version}.")
+    if not summary.changes:
+        click.echo("No tier changed.")
+    for (old, new), count in sorted(summary.changes.items()):
+        click.echo(f"  {old or 'none':>6} -> {new:<6} {count}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app."""
+    for command in (seed_demo_command, demo_logins_command, create_user_command, reassess_command):
+        app.cli.add_command(command)
+
+
+def cli_group() -> FlaskGroup:
+    """Return the command group of the f0monitor console script."""
+    from .. import create_app
+
+    return FlaskGroup(create_app=lambda: create_app(), help="f0monitor commands.")
+
+
+def main() -> None:
+    """The f0monitor console script: the same commands as flask --app f0monitor."""
+    cli_group()(prog_name="f0monitor")

@@ -1,0 +1,396 @@
+"""Database models: every `*_at` column is an aware UTC instant, every `*_date` a local day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from ..domain.textfold import fold
+from .types import Base, UTCDateTime
+
+ROLES = ("patient", "volunteer", "doctor", "coordinator", "department", "admin")
+STAFF_ROLES = ("volunteer", "doctor", "coordinator", "admin")
+TIERS = ("green", "yellow", "orange", "red")
+PATIENT_STATUSES = ("active", "transferred", "recovered", "deceased", "withdrawn")
+SEXES = ("male", "female", "other")
+TEST_TYPES = ("pcr", "rapid_antigen")
+REPORT_CHANNELS = ("self", "staff", "api", "seed", "import")
+ALERT_STATES = ("open", "acknowledged", "resolved")
+ALERT_OUTCOMES = ("advised_at_home", "transfer", "false_alarm", "unreachable")
+TRANSFER_STATES = ("requested", "dispatched", "arrived", "admitted", "cancelled", "refused")
+CONTACT_CHANNELS = ("phone", "sms", "zalo", "visit")
+CONTACT_OUTCOMES = ("reached", "no_answer", "wrong_number", "visited")
+CONSULT_CATEGORIES = ("medical", "testing", "violation", "emergency")
+CONSULT_STATES = ("open", "answered", "forwarded")
+
+
+def _enum(*values: str, name: str) -> sa.Enum:
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=24)
+
+
+class User(UserMixin, Base):
+    """A login: a patient or a member of staff."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20), unique=True)  # E.164
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(_enum(*ROLES, name="role"), index=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    province_code: Mapped[int | None] = mapped_column(sa.Integer)
+    ward_codes: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
+    is_active_account: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    max_patients: Mapped[int | None] = mapped_column(sa.Integer)
+    is_available: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on password change and deactivation: old sessions stop working.
+    session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    patient: Mapped[Patient | None] = relationship(
+        back_populates="user", foreign_keys="Patient.user_id", uselist=False
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Patient(Base):
+    """A COVID-19 case followed at home."""
+
+    __tablename__ = "patients"
+    __table_args__ = (
+        sa.Index("ix_patients_queue", "status", "province_code", "ward_code", "current_tier"),
+        sa.Index("ix_patients_status_last_report", "status", "last_report_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    # The name folded for search (no accents, lower case), kept in step by the validator below.
+    name_search: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    date_of_birth: Mapped[date] = mapped_column(sa.Date)
+    sex: Mapped[str] = mapped_column(_enum(*SEXES, name="sex"))
+    phone: Mapped[str] = mapped_column(sa.String(20), unique=True)  # E.164
+    national_id: Mapped[str | None] = mapped_column(sa.String(12))
+    province_code: Mapped[int] = mapped_column(sa.Integer)
+    ward_code: Mapped[int] = mapped_column(sa.Integer, index=True)
+    address: Mapped[str] = mapped_column(sa.String(255))
+    positive_test_date: Mapped[date] = mapped_column(sa.Date)
+    test_type: Mapped[str] = mapped_column(_enum(*TEST_TYPES, name="test_type"))
+    symptom_onset_date: Mapped[date | None] = mapped_column(sa.Date)
+    comorbidities: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    comorbidities_stable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    pregnant: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    pregnancy_weeks: Mapped[int | None] = mapped_column(sa.Integer)
+    postpartum: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    vaccine_doses: Mapped[int] = mapped_column(sa.Integer, default=0)
+    fully_vaccinated: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    height_cm: Mapped[float | None] = mapped_column(sa.Float)
+    weight_kg: Mapped[float | None] = mapped_column(sa.Float)
+    news2_scale: Mapped[int] = mapped_column(sa.Integer, default=1)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(_enum(*PATIENT_STATUSES, name="patient_status"))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    current_tier: Mapped[str | None] = mapped_column(_enum(*TIERS, name="tier"))
+    baseline_tier: Mapped[str | None] = mapped_column(_enum(*TIERS, name="baseline_tier"))
+    tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    baseline_reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    eligible_home_care: Mapped[bool | None] = mapped_column(sa.Boolean)
+    eligibility_reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    has_open_alert: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    alert_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    claim_code_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    claim_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discharged_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    discharge_note: Mapped[str | None] = mapped_column(sa.Text)
+    negative_test_date: Mapped[date | None] = mapped_column(sa.Date)
+    certificate_code: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    user: Mapped[User | None] = relationship(back_populates="patient", foreign_keys=[user_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+
+    @validates("full_name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        self.name_search = fold(value)
+        return value
+
+
+class SymptomReport(Base):
+    """One self-report, or a report entered by staff for the patient."""
+
+    __tablename__ = "symptom_reports"
+    __table_args__ = (
+        sa.UniqueConstraint("patient_id", "client_key", name="uq_symptom_reports_client_key"),
+        sa.Index("ix_symptom_reports_patient_time", "patient_id", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    report_date: Mapped[date] = mapped_column(sa.Date, index=True)  # local (Vietnam) day
+    slot: Mapped[str] = mapped_column(sa.String(10))  # morning / afternoon
+    channel: Mapped[str] = mapped_column(_enum(*REPORT_CHANNELS, name="channel"))
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    temperature_c: Mapped[float | None] = mapped_column(sa.Float)
+    spo2: Mapped[int | None] = mapped_column(sa.Integer)
+    spo2_recheck: Mapped[int | None] = mapped_column(sa.Integer)
+    no_oximeter: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    pulse: Mapped[int | None] = mapped_column(sa.Integer)
+    respiratory_rate: Mapped[int | None] = mapped_column(sa.Integer)
+    systolic_bp: Mapped[int | None] = mapped_column(sa.Integer)
+    diastolic_bp: Mapped[int | None] = mapped_column(sa.Integer)
+    symptoms: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    client_key: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+    assessment: Mapped[RiskAssessment | None] = relationship(back_populates="report", uselist=False)
+
+
+class RiskAssessment(Base):
+    """The risk module's verdict on one report, as stored when the report was."""
+
+    __tablename__ = "risk_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("symptom_reports.id", ondelete="CASCADE"), unique=True
+    )
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tier: Mapped[str] = mapped_column(_enum(*TIERS, name="tier"))
+    baseline_tier: Mapped[str] = mapped_column(_enum(*TIERS, name="baseline_tier"))
+    clinical_tier: Mapped[str] = mapped_column(_enum(*TIERS, name="clinical_tier"))
+    alert: Mapped[bool] = mapped_column(sa.Boolean)
+    warning_signs: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    news2_score: Mapped[int | None] = mapped_column(sa.Integer)
+    news2_band: Mapped[str | None] = mapped_column(sa.String(12))
+    news2_complete: Mapped[bool | None] = mapped_column(sa.Boolean)
+    severity: Mapped[str | None] = mapped_column(sa.String(16))
+    eligible_home_care: Mapped[bool] = mapped_column(sa.Boolean)
+    rules_version: Mapped[str] = mapped_column(sa.String(16))
+
+    report: Mapped[SymptomReport] = relationship(back_populates="assessment")
+
+
+class Alert(Base):
+    """Opened on warning signs; acknowledged by a named person; resolved with an outcome."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (sa.Index("ix_alerts_state_opened", "state", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    report_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("symptom_reports.id", ondelete="SET NULL")
+    )
+    state: Mapped[str] = mapped_column(_enum(*ALERT_STATES, name="alert_state"))
+    reason_codes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    seconds_to_acknowledge: Mapped[int | None] = mapped_column(sa.Integer)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[str | None] = mapped_column(sa.String(24))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    patient: Mapped[Patient] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ContactLog(Base):
+    """A call, message or visit by staff."""
+
+    __tablename__ = "contact_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(_enum(*CONTACT_CHANNELS, name="contact_channel"))
+    outcome: Mapped[str] = mapped_column(_enum(*CONTACT_OUTCOMES, name="contact_outcome"))
+    text: Mapped[str | None] = mapped_column(sa.Text)
+
+    staff: Mapped[User | None] = relationship()
+
+
+class Facility(Base):
+    """A hospital or treatment facility with its beds."""
+
+    __tablename__ = "facilities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    province_code: Mapped[int] = mapped_column(sa.Integer, index=True)
+    ward_code: Mapped[int | None] = mapped_column(sa.Integer)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    bed_capacity: Mapped[int] = mapped_column(sa.Integer, default=0)
+    free_beds: Mapped[int] = mapped_column(sa.Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Transfer(Base):
+    """An emergency transfer, from request to admission (or cancellation / refusal)."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        # One open transfer per patient, enforced by both databases.
+        sa.Index(
+            "uq_transfers_one_open",
+            "patient_id",
+            unique=True,
+            sqlite_where=sa.text("state IN ('requested', 'dispatched', 'arrived')"),
+            postgresql_where=sa.text("state IN ('requested', 'dispatched', 'arrived')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(_enum(*TRANSFER_STATES, name="transfer_state"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    facility_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("facilities.id", ondelete="SET NULL")
+    )
+    ambulance_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    patient: Mapped[Patient] = relationship()
+    facility: Mapped[Facility | None] = relationship()
+    events: Mapped[list[TransferEvent]] = relationship(
+        back_populates="transfer", order_by="TransferEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TransferEvent(Base):
+    """One step of a transfer: who did what, when."""
+
+    __tablename__ = "transfer_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("transfers.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(sa.String(16))
+    from_state: Mapped[str | None] = mapped_column(sa.String(16))
+    to_state: Mapped[str] = mapped_column(sa.String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    transfer: Mapped[Transfer] = relationship(back_populates="events")
+    by: Mapped[User | None] = relationship()
+
+
+class ConsultRequest(Base):
+    """A question or call-back request to the hotline."""
+
+    __tablename__ = "consult_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(sa.String(120))
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    province_code: Mapped[int | None] = mapped_column(sa.Integer)
+    ward_code: Mapped[int | None] = mapped_column(sa.Integer)
+    category: Mapped[str] = mapped_column(_enum(*CONSULT_CATEGORIES, name="consult_category"))
+    question: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(_enum(*CONSULT_STATES, name="consult_state"))
+    answer: Mapped[str | None] = mapped_column(sa.Text)
+    forwarded_to: Mapped[str | None] = mapped_column(sa.String(24))
+    handled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Who read or changed which patient record, when, from where (Decree 13/2023)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    patient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(sa.String(40))
+    detail: Mapped[str | None] = mapped_column(sa.String(255))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+
+    user: Mapped[User | None] = relationship()

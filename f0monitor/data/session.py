@@ -1,0 +1,96 @@
+"""The Flask glue of the database: one engine and one session per app, and `init-db`.
+
+Web, api and cli use `get_session()`; services never do (they are handed a session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from flask.cli import with_appcontext
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the single writer
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a URL, with SQLite set up for concurrent web use."""
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs = {"connect_args": {"timeout": 15}}
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    """Bind an engine and a sessionmaker to the app, and register teardown and commands."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["f0monitor.engine"] = engine
+    app.extensions["f0monitor.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(close_session)
+    app.cli.add_command(init_db_command)
+
+
+def get_engine() -> Engine:
+    """Return the current app's engine."""
+    return current_app.extensions["f0monitor.engine"]
+
+
+def get_session() -> Session:
+    """Return the session bound to the current app context."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["f0monitor.sessionmaker"]()
+    return g.db_session
+
+
+def close_session(exc: BaseException | None = None) -> None:
+    """Close the request's session; anything not committed is rolled back."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def alembic_config(url: str) -> Any:
+    """Return an Alembic config for our migrations and this database URL."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_db(url: str | None = None) -> None:
+    """Upgrade the database to the newest migration."""
+    from alembic import command
+
+    url = url or current_app.config["DATABASE_URL"]
+    cfg = alembic_config(url)
+    engine = make_engine(url) if url != current_app.config.get("DATABASE_URL") else get_engine()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema to the newest migration."""
+    upgrade_db()
+    click.echo("Database is at the newest migration.")

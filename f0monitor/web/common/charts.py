@@ -1,0 +1,165 @@
+"""plotly figures of a patient's vitals over time. Plain data in, figure JSON out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import plotly.graph_objects as go
+
+from ...domain.clock import VN_TZ
+
+SERIES = (
+    ("temperature_c", "°C"),
+    ("spo2", "%"),
+    ("pulse", "/min"),
+    ("respiratory_rate", "/min"),
+)
+
+
+def vital_figure(
+    name: str,
+    title: str,
+    unit: str,
+    points: Sequence[tuple[datetime, float | None]],
+    thresholds: Sequence[tuple[float, str]],
+) -> str:
+    """Return the JSON of a small line chart of one vital with its warning thresholds drawn."""
+    xs = [moment.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") for moment, value in points if value is not None]
+    ys = [value for _moment, value in points if value is not None]
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines+markers",
+            name=title,
+            line={"color": "#1f4e79", "width": 2},
+            marker={"size": 7},
+            hovertemplate="%{x|%d/%m %H:%M}: %{y} " + unit + "<extra></extra>",
+        )
+    )
+    for value, label in thresholds:
+        fig.add_hline(
+            y=value,
+            line={"color": "#b00020", "dash": "dash", "width": 1.5},
+            annotation_text=label,
+            annotation_position="top left",
+            annotation_font={"color": "#b00020", "size": 11},
+        )
+    fig.update_layout(
+        title={"text": f"{title} ({unit})", "font": {"size": 14}},
+        height=220,
+        margin={"l": 40, "r": 10, "t": 36, "b": 30},
+        showlegend=False,
+        xaxis={"tickformat": "%d/%m", "fixedrange": True},
+        yaxis={"fixedrange": True},
+        paper_bgcolor="white",
+        plot_bgcolor="#f6f8fa",
+        meta={"vital": name},
+    )
+    return fig.to_json()
+
+
+def vitals_figures(
+    rows: Sequence[Mapping[str, object]],
+    titles: Mapping[str, str],
+    thresholds: Mapping[str, Sequence[tuple[float, str]]],
+) -> list[dict[str, str]]:
+    """Return one figure per vital that has at least one value, oldest point first."""
+    ordered = sorted(rows, key=lambda row: row["reported_at"])  # type: ignore[arg-type, return-value]
+    figures = []
+    for name, unit in SERIES:
+        points = [(row["reported_at"], row.get(name)) for row in ordered]
+        if not any(value is not None for _m, value in points):
+            continue
+        figures.append(
+            {
+                "name": name,
+                "title": titles[name],
+                "json": vital_figure(name, titles[name], unit, points, thresholds.get(name, ())),  # type: ignore[arg-type]
+            }
+        )
+    return figures
+
+
+def report_figures(reports: Sequence[object], thresholds: Mapping[str, Sequence[tuple[float, str]]]) -> list[dict[str, str]]:
+    """Return the vital charts of a patient's stored reports (the recheck replaces SpO2)."""
+    from flask_babel import gettext as _
+
+    rows = [
+        {
+            "reported_at": r.reported_at,
+            "temperature_c": r.temperature_c,
+            "spo2": r.spo2_recheck if r.spo2_recheck is not None else r.spo2,
+            "pulse": r.pulse,
+            "respiratory_rate": r.respiratory_rate,
+        }
+        for r in reports
+    ]
+    titles = {
+        "temperature_c": _("Temperature"),
+        "spo2": "SpO2",
+        "pulse": _("Pulse"),
+        "respiratory_rate": _("Breathing rate"),
+    }
+    return vitals_figures(rows, titles, thresholds)
+
+# Tier colours of the app's badges; each series is also named in the legend and the hover
+# text, and the same figures are in a table on the page: colour is never the only cue.
+TIER_COLOURS = {"green": "#1e6b2e", "yellow": "#b38f00", "orange": "#c25e00", "red": "#a50e0e"}
+TIER_ORDER = ("red", "orange", "yellow", "green")
+
+
+def _day_axis(days: Sequence[object]) -> list[str]:
+    return [day.isoformat() for day in days]  # type: ignore[attr-defined]
+
+
+def _layout(fig: go.Figure, title: str, *, legend: bool) -> None:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        height=300,
+        margin={"l": 45, "r": 10, "t": 40, "b": 40},
+        showlegend=legend,
+        legend={"orientation": "h", "y": -0.18, "traceorder": "normal"},
+        xaxis={"tickformat": "%d/%m", "fixedrange": True, "type": "date"},
+        yaxis={"fixedrange": True, "rangemode": "tozero"},
+        paper_bgcolor="white",
+        plot_bgcolor="#f6f8fa",
+        hovermode="x unified",
+    )
+
+
+def tier_series_figure(
+    series: Sequence[Mapping[str, object]], title: str, tier_names: Mapping[str, str]
+) -> str:
+    """Return the JSON of stacked bars: active patients by tier at the end of each day."""
+    days = _day_axis([row["date"] for row in series])
+    fig = go.Figure()
+    for tier in reversed(TIER_ORDER):  # green at the bottom, red on top
+        fig.add_trace(
+            go.Bar(
+                x=days,
+                y=[row[tier] for row in series],
+                name=tier_names[tier],
+                marker={"color": TIER_COLOURS[tier]},
+                hovertemplate="%{y}<extra>" + tier_names[tier] + "</extra>",
+            )
+        )
+    _layout(fig, title, legend=True)
+    fig.update_layout(barmode="stack", bargap=0.15)
+    return fig.to_json()
+
+
+def new_cases_figure(series: Sequence[Mapping[str, object]], title: str, name: str) -> str:
+    """Return the JSON of a bar chart of new registrations per day."""
+    fig = go.Figure(
+        go.Bar(
+            x=_day_axis([row["date"] for row in series]),
+            y=[row["new"] for row in series],
+            name=name,
+            marker={"color": "#0b5394"},
+            hovertemplate="%{y}<extra>" + name + "</extra>",
+        )
+    )
+    _layout(fig, title, legend=False)
+    return fig.to_json()

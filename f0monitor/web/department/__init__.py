@@ -1,0 +1,148 @@
+"""The health department's pages: today's figures, trends, the caseload by ward, the export.
+
+Aggregates only (design §5): no page here names a patient. The CSV export is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from ...api.department import DEFAULT_DAYS, audit_export, caseload_args, csv_text
+from ...data.models import TIERS
+from ...data.session import get_session
+from ...domain.clock import local_date, utcnow
+from ...http.access import access
+from ...services import areas
+from ...services.caseload import AGGREGATE_ROLES, caseload, daily_series, today_totals, ward_table
+from ...services.scope import OutOfScope
+from ..common import charts
+
+bp = Blueprint("department", __name__, url_prefix="/department")
+
+SORTS = ("ward", "active", "red", "orange", "yellow", "green", "overdue", "new", "recovered",
+         "transferred", "deceased", "alerts_opened", "median_minutes_to_acknowledge")
+
+
+def _tier_names() -> dict[str, str]:
+    return {"green": _("green"), "yellow": _("yellow"), "orange": _("orange"), "red": _("red")}
+
+
+def _area_and_range(args: Any) -> tuple[Any, Any, Any, dict[str, list[str]]]:
+    """Read the form; on bad input show the messages and the default range instead.
+
+    :raise 404: for a province or ward outside the user's area.
+    """
+    today = local_date(utcnow())
+    errors: dict[str, list[str]] = {}
+    try:
+        area, first, last = caseload_args(args, current_user, today)
+    except OutOfScope:
+        abort(404)
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {"from": exc.messages}
+        kept = {k: v for k, v in args.items() if k in ("province", "ward") and k not in errors}
+        try:
+            area, first, last = caseload_args(kept, current_user, today)
+        except (OutOfScope, ValidationError):
+            area, first, last = caseload_args({}, current_user, today)
+    return area, first, last, errors
+
+
+def _ward_choices(area: Any) -> list[tuple[int, str]]:
+    own = list(getattr(current_user, "ward_codes", None) or [])
+    if own:
+        return sorted(((w, areas.ward_name(w)) for w in own), key=lambda item: item[1])
+    province = current_user.province_code or area.province_code
+    return list(areas.wards(province)) if province else []
+
+
+def _sorted_table(rows: list[dict[str, Any]], sort: str, descending: bool) -> list[dict[str, Any]]:
+    """Sort the ward table by a column; wards without a figure (no alert acknowledged) last."""
+    for row in rows:
+        row["name"] = areas.ward_name(row["ward_code"]) or str(row["ward_code"])
+    if sort == "ward":
+        return sorted(rows, key=lambda row: areas._sort_key(row["name"]), reverse=descending)
+    present = sorted((r for r in rows if r[sort] is not None), key=lambda r: r[sort], reverse=descending)
+    return present + [r for r in rows if r[sort] is None]
+
+
+@bp.route("/")
+@access(*AGGREGATE_ROLES)
+def index():
+    """Show the department's dashboard: today, the last days' trends, the caseload by ward."""
+    session = get_session()
+    now = utcnow()
+    area, first, last, errors = _area_and_range(request.args)
+    today = today_totals(session, area, now=now)
+    items = caseload(session, area, first, last, now=now)
+    series = daily_series(items)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "active"
+    descending = request.args.get("dir", "asc" if sort == "ward" else "desc") != "asc"
+    table = _sorted_table(ward_table(items), sort, descending)
+    names = _tier_names()
+    figures = []
+    if series:
+        figures = [
+            {"name": "tiers", "label": _("Active patients by tier, at the end of each day"),
+             "json": charts.tier_series_figure(series, _("Active patients by tier"), names)},
+            {"name": "new", "label": _("New registrations per day"),
+             "json": charts.new_cases_figure(series, _("New registrations per day"), _("New"))},
+        ]
+    form_args = {"from": first.isoformat(), "to": last.isoformat()}
+    if len(area.ward_codes) == 1:
+        form_args["ward"] = str(area.ward_codes[0])
+    if area.province_code is not None and current_user.province_code is None:
+        form_args["province"] = str(area.province_code)
+
+    def sort_url(column: str) -> str:
+        same = sort == column
+        direction = ("asc" if descending else "desc") if same else ("asc" if column == "ward" else "desc")
+        return url_for("department.index", **form_args, sort=column, dir=direction)
+
+    return render_template(
+        "department/index.html",
+        today=today,
+        series=series,
+        table=table,
+        figures=figures,
+        errors=errors,
+        first=first,
+        last=last,
+        area=area,
+        form_args=form_args,
+        wards=_ward_choices(area),
+        province_name=areas.province_name(area.province_code) if area.province_code else _("All provinces"),
+        tiers=TIERS,
+        tier_names=names,
+        sort=sort,
+        descending=descending,
+        sort_url=sort_url,
+        default_days=DEFAULT_DAYS,
+        now=now,
+    )
+
+
+@bp.route("/caseload.csv")
+@access(*AGGREGATE_ROLES)
+def export():
+    """Download the caseload by day and ward as CSV (the export is recorded in the audit trail)."""
+    session = get_session()
+    now = utcnow()
+    area, first, last, errors = _area_and_range(request.args)
+    if errors:
+        abort(400)
+    items = caseload(session, area, first, last, now=now)
+    audit_export(session, first, last, area)
+    session.commit()
+    filename = f"caseload-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(
+        # A byte-order mark so that spreadsheet programs read the file as UTF-8.
+        "\ufeff" + csv_text(items),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )

@@ -1,0 +1,61 @@
+"""Pages for staff (volunteers, doctors, coordinators, admins): the workspace.
+
+The blueprint lives here; its pages are in ``queue`` (triage queue, live fragment, workload),
+``patient`` (the staff view of one patient and its actions, registration for a caller) and
+``admin`` (accounts, audit trail). Other modules of this package (transfers, discharge,
+consults) add their routes to the same blueprint when present.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, request
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from ...data.models import Patient
+from ...domain.clock import utcnow
+from ...services import audit
+from ...services.scope import OutOfScope, get_patient_in_scope
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+def scoped_patient(session: Session, patient_id: int) -> Patient:
+    """Return a patient of the current user's area.
+
+    :raise 404: when there is none, or it lies outside the area.
+    """
+    try:
+        return get_patient_in_scope(session, current_user, patient_id)
+    except OutOfScope:
+        abort(404)
+
+
+def audit_patient(
+    session: Session, patient: Patient | int, action: str, detail: str | None = None
+) -> None:
+    """Record that the current user read or changed a patient's record, and from where.
+
+    The one way pages and API views write the audit trail (a patient or a patient id).
+    """
+    audit.record(
+        session,
+        user_id=current_user.id,
+        patient_id=patient if isinstance(patient, int) else patient.id,
+        action=action,
+        now=utcnow(),
+        ip=(request.remote_addr or "")[:45] or None,
+        detail=(detail or "")[:255] or None,
+    )
+
+
+# The modules add their routes to bp.
+from . import admin, consults, discharge, profile, queue, transfers  # noqa: E402,F401
+from . import patient as patient_pages  # noqa: E402,F401  (not to shadow `patient` arguments)
+
+
+def init_app(app: Flask) -> None:
+    """Add the template filters the workspace uses (the blueprint is registered by the factory)."""
+    from ...services.phones import display_phone
+
+    app.jinja_env.filters.setdefault("phone", display_phone)

@@ -1,0 +1,136 @@
+"""The triage queue (the workspace's home), its live fragment, and the coordinator's views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from flask import session as session_store
+from flask_login import current_user
+
+from ...data.models import TIERS
+from ...data.session import get_session
+from ...data.types import as_id
+from ...domain.clock import utcnow
+from ...http.access import STAFF, access
+from ...services import areas
+from ...services.alerts import escalated_alerts, mark_escalated
+from ...services.assignment import unassigned_count, workload
+from ...services.inputs import page_number
+from ...services.queue import FLAGS, QueueFilters, triage_queue
+from . import bp
+from .forms import FLAG_LABELS
+
+COORDINATING = ("coordinator", "admin")
+
+
+SEARCH_KEY = "queue_search"
+
+
+def filters_from(args: Any, search: str | None = None) -> QueueFilters:
+    """Read the queue's filters from a query string; values that make no sense are ignored.
+
+    The name-or-phone search is not in the query string: it is personal data, which must not
+    land in URLs, browser history or access logs (Decree 13/2023); the page keeps it in the
+    signed session instead.
+    """
+
+    def as_int(name: str, default: int | None = None) -> int | None:
+        try:
+            return int(args.get(name, ""))
+        except ValueError:
+            return default
+
+    tier = args.get("tier") or None
+    flag = args.get("flag") or None
+    return QueueFilters(
+        tier=tier if tier in TIERS else None,
+        ward=as_id(args.get("ward")),
+        flag=flag if flag in FLAGS else None,
+        assigned_to_me=args.get("assigned") == "me",
+        q=(search or "").strip()[:100] or None,
+        page=page_number(args.get("page")),
+        per_page=min(200, max(1, as_int("per_page", 50) or 50)),
+    )
+
+
+def _ward_choices() -> list[tuple[int, str]]:
+    wards = list(getattr(current_user, "ward_codes", None) or [])
+    if wards:
+        return sorted(((w, areas.ward_name(w)) for w in wards), key=lambda item: item[1])
+    if current_user.province_code is None:
+        return []
+    return list(areas.wards(current_user.province_code))
+
+
+def _live_context() -> dict[str, Any]:
+    """Build what both the full page and the live fragment show, storing new escalations."""
+    session = get_session()
+    now = utcnow()
+    filters = filters_from(request.args, session_store.get(SEARCH_KEY))
+    page = triage_queue(session, current_user, filters, now=now)
+    changed = any(mark_escalated(i.open_alert, now=now) for i in page.items if i.escalated)
+    escalated = []
+    if current_user.role in COORDINATING:
+        escalated = escalated_alerts(session, current_user, now=now, limit=20)
+        changed = True
+    if changed:
+        session.commit()  # escalated_at is stored the first time an escalation is seen
+    args = {k: v for k, v in request.args.items() if k not in ("page", "q") and v}
+    return {
+        "page": page,
+        "filters": filters,
+        "escalated": escalated,
+        "now": now,
+        "args": args,
+        "ward_name": areas.ward_name,
+    }
+
+
+@bp.route("/", methods=("GET", "POST"))
+@access(*STAFF)
+def index():
+    """Show the triage queue of the user's area; it refreshes itself every few seconds.
+
+    The filter form is posted: the search text goes to the session, the other filters (no
+    personal data) into the query string of the page it redirects to.
+    """
+    if request.method == "POST":
+        session_store[SEARCH_KEY] = (request.form.get("q") or "").strip()[:100]
+        if request.form.get("clear"):
+            session_store.pop(SEARCH_KEY, None)
+            return redirect(url_for("staff.index"))
+        keep = {k: request.form.get(k) for k in ("tier", "flag", "ward", "assigned")}
+        return redirect(url_for("staff.index", **{k: v for k, v in keep.items() if v}))
+    context = _live_context()
+    return render_template(
+        "staff/queue.html",
+        tiers=TIERS,
+        flags=FLAG_LABELS,
+        wards=_ward_choices(),
+        **context,
+    )
+
+
+@bp.route("/queue/live")
+@access(*STAFF)
+def queue_live():
+    """Return the queue's rows as an HTML fragment, for the page's polling script."""
+    response = render_template("staff/_queue_live.html", **_live_context())
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/workload")
+@access("coordinator", "admin")
+def workload_view():
+    """Show each staff member's patients, open alerts and overdue patients."""
+    session = get_session()
+    now = utcnow()
+    rows = workload(session, current_user, now=now)
+    escalated = escalated_alerts(session, current_user, now=now)
+    unassigned = unassigned_count(session, current_user)
+    session.commit()
+    return render_template(
+        "staff/workload.html", rows=rows, escalated=escalated, unassigned=unassigned, now=now,
+        ward_name=areas.ward_name,
+    )
