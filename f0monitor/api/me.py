@@ -10,6 +10,7 @@ from ..data.models import Alert, Patient, SymptomReport, Transfer
 from ..data.session import get_session
 from ..domain import covid as risk
 from ..domain.clock import local_date, next_report_due, utcnow
+from ..domain.states import PatientStatus
 from ..http.access import access
 from ..http.i18n import current_lang
 from ..services.reports import find_by_key, record_report
@@ -72,7 +73,7 @@ def create_own_report():
         data = replace(data, client_key=key[:64])
     elif data.client_key and (existing := find_by_key(session, patient.id, data.client_key)):
         return jsonify(_result(existing)), 200
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         from flask_babel import gettext as _
 
         from ..http.errors import api_error

@@ -17,6 +17,7 @@ from ..data.models import ALERT_OUTCOMES, CONTACT_CHANNELS, CONTACT_OUTCOMES, Al
 from ..data.session import get_session
 from ..domain import covid as risk
 from ..domain.clock import local_date, utcnow
+from ..domain.states import PatientStatus
 from ..http.access import STAFF, access
 from ..http.errors import api_error
 from ..http.i18n import current_lang
@@ -186,7 +187,7 @@ def staff_report(patient_id: int):
         data = replace(data, client_key=key)
     elif data.client_key and (existing := find_by_key(session, patient.id, data.client_key)):
         return jsonify({"report": report_dict(existing), "assessment": assessment_dict(existing.assessment, lang)}), 200
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         return api_error(409, _("Home treatment has ended; reports are closed."), code="not_active")
     try:
         recorded = record_report(session, patient, data, now=utcnow(), channel="staff", entered_by=current_user)

@@ -9,23 +9,40 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..domain.states import (
+    STAFF_ROLES,
+    AlertOutcome,
+    AlertState,
+    ConsultCategory,
+    ConsultState,
+    ContactChannel,
+    ContactOutcome,
+    PatientStatus,
+    ReportChannel,
+    Role,
+    Sex,
+    TestType,
+    Tier,
+    TransferState,
+    values,
+)
 from ..domain.textfold import fold
 from .types import Base, UTCDateTime
 
-ROLES = ("patient", "volunteer", "doctor", "coordinator", "department", "admin")
-STAFF_ROLES = ("volunteer", "doctor", "coordinator", "admin")
-TIERS = ("green", "yellow", "orange", "red")
-PATIENT_STATUSES = ("active", "transferred", "recovered", "deceased", "withdrawn")
-SEXES = ("male", "female", "other")
-TEST_TYPES = ("pcr", "rapid_antigen")
-REPORT_CHANNELS = ("self", "staff", "api", "seed", "import")
-ALERT_STATES = ("open", "acknowledged", "resolved")
-ALERT_OUTCOMES = ("advised_at_home", "transfer", "false_alarm", "unreachable")
-TRANSFER_STATES = ("requested", "dispatched", "arrived", "admitted", "cancelled", "refused")
-CONTACT_CHANNELS = ("phone", "sms", "zalo", "visit")
-CONTACT_OUTCOMES = ("reached", "no_answer", "wrong_number", "visited")
-CONSULT_CATEGORIES = ("medical", "testing", "violation", "emergency")
-CONSULT_STATES = ("open", "answered", "forwarded")
+# Stored vocabularies, each defined once in domain.states (CHECK constraints are built from them).
+ROLES = values(Role)
+TIERS = values(Tier)
+PATIENT_STATUSES = values(PatientStatus)
+SEXES = values(Sex)
+TEST_TYPES = values(TestType)
+REPORT_CHANNELS = values(ReportChannel)
+ALERT_STATES = values(AlertState)
+ALERT_OUTCOMES = values(AlertOutcome)
+TRANSFER_STATES = values(TransferState)
+CONTACT_CHANNELS = values(ContactChannel)
+CONTACT_OUTCOMES = values(ContactOutcome)
+CONSULT_CATEGORIES = values(ConsultCategory)
+CONSULT_STATES = values(ConsultState)
 
 
 def _enum(*values: str, name: str) -> sa.Enum:

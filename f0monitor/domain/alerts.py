@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-OPEN = "open"
-ACKNOWLEDGED = "acknowledged"
-RESOLVED = "resolved"
-STATES = (OPEN, ACKNOWLEDGED, RESOLVED)
+from .states import AlertOutcome, AlertState, values
 
-OUTCOMES = ("advised_at_home", "transfer", "false_alarm", "unreachable")
+OPEN = AlertState.OPEN
+ACKNOWLEDGED = AlertState.ACKNOWLEDGED
+RESOLVED = AlertState.RESOLVED
+STATES = values(AlertState)
+
+OUTCOMES = values(AlertOutcome)
 
 # Issue 4: "an alert unacknowledged for 15 minutes is escalated".
 ESCALATE_AFTER = timedelta(minutes=15)

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-STATES = ("requested", "dispatched", "arrived", "admitted", "cancelled", "refused")
-OPEN_STATES = frozenset({"requested", "dispatched", "arrived"})
-FINAL_STATES = frozenset({"admitted", "cancelled", "refused"})
-INITIAL_STATE = "requested"
+from .states import TransferState, values
+
+STATES = values(TransferState)
+OPEN_STATES = frozenset({TransferState.REQUESTED, TransferState.DISPATCHED, TransferState.ARRIVED})
+INITIAL_STATE = TransferState.REQUESTED
 ACTIONS = ("dispatch", "arrive", "admit", "cancel", "refuse")
 
 # action -> (states it may start from, state it leads to)

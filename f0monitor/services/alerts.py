@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..data.models import Alert, Patient, User
 from ..domain import alerts as lc
+from ..domain.states import PatientStatus
 from . import DomainError
 from .scope import OutOfScope, may_see, scope_clause
 
@@ -134,7 +135,7 @@ def escalated_alerts(session: Session, user: Any, *, now: datetime, limit: int =
             .where(
                 Alert.state == lc.OPEN,
                 Alert.opened_at <= cutoff,
-                Patient.status == "active",
+                Patient.status == PatientStatus.ACTIVE,
                 scope_clause(user),
             )
             .order_by(Alert.opened_at)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ..data.models import Alert, Patient, User
 from ..domain import alerts as lc
 from ..domain import covid as risk
+from ..domain.states import PatientStatus
 from . import DomainError, NotAllowed
 from .scope import may_see, scope_clause
 
@@ -46,7 +47,7 @@ def load_of(session: Session, user_ids: list[int]) -> dict[int, int]:
         return {}
     rows = session.execute(
         sa.select(Patient.assigned_to_id, sa.func.count(Patient.id))
-        .where(Patient.assigned_to_id.in_(user_ids), Patient.status == "active")
+        .where(Patient.assigned_to_id.in_(user_ids), Patient.status == PatientStatus.ACTIVE)
         .group_by(Patient.assigned_to_id)
     )
     counts = {uid: 0 for uid in user_ids}
@@ -126,7 +127,7 @@ def auto_assign(session: Session, patient: Patient, *, now: datetime) -> User | 
     them, the lowest load wins (then the lowest id, so the choice is repeatable). Staff at
     their cap are skipped; if nobody is free the patient stays unassigned (the queue shows it).
     """
-    if patient.assigned_to_id is not None or patient.status != "active":
+    if patient.assigned_to_id is not None or patient.status != PatientStatus.ACTIVE:
         return None
     pool = candidates(session, patient)
     if not pool:
@@ -191,7 +192,7 @@ def workload(session: Session, viewer: Any, *, now: datetime) -> list[Workload]:
     ids = [u.id for u in staff]
     if not ids:
         return []
-    base = [Patient.assigned_to_id.in_(ids), Patient.status == "active", scope_clause(viewer)]
+    base = [Patient.assigned_to_id.in_(ids), Patient.status == PatientStatus.ACTIVE, scope_clause(viewer)]
     patients = dict(
         session.execute(
             sa.select(Patient.assigned_to_id, sa.func.count(Patient.id))
@@ -224,7 +225,7 @@ def unassigned_count(session: Session, viewer: Any) -> int:
     """Return how many active patients of the area nobody follows."""
     return session.scalar(
         sa.select(sa.func.count(Patient.id)).where(
-            Patient.status == "active", Patient.assigned_to_id.is_(None), scope_clause(viewer)
+            Patient.status == PatientStatus.ACTIVE, Patient.assigned_to_id.is_(None), scope_clause(viewer)
         )
     ) or 0
 

@@ -44,6 +44,7 @@ from ..data.models import TIERS, Alert, Patient, RiskAssessment, SymptomReport
 from ..data.types import UTCDateTime
 from ..domain import covid as risk
 from ..domain.clock import VN_TZ, local_date
+from ..domain.states import PatientStatus
 from . import DomainError, areas
 from .scope import OutOfScope
 
@@ -180,7 +181,7 @@ def caseload(
     )
     left = sa.case(
         (
-            sa.and_(Patient.status != "active", Patient.status_changed_at < range_end),
+            sa.and_(Patient.status != PatientStatus.ACTIVE, Patient.status_changed_at < range_end),
             _bucket(Patient.status_changed_at, starts),
         ),
         else_=None,
@@ -211,7 +212,7 @@ def caseload(
         .where(
             where,
             Patient.registered_at < range_end,
-            sa.or_(Patient.status == "active", Patient.status_changed_at >= range_start),
+            sa.or_(Patient.status == PatientStatus.ACTIVE, Patient.status_changed_at >= range_start),
         )
         .group_by(*columns)
     ).all()
@@ -258,7 +259,7 @@ def caseload(
                 # the last 12 hours of the day: a plain column test instead of a CASE per row.
                 SymptomReport.slot == "afternoon",
                 Patient.registered_at <= cutoff,
-                sa.or_(Patient.status == "active", Patient.status_changed_at >= end_of_day),
+                sa.or_(Patient.status == PatientStatus.ACTIVE, Patient.status_changed_at >= end_of_day),
             )
             .group_by(Patient.ward_code, SymptomReport.report_date)
         )
@@ -274,7 +275,7 @@ def caseload(
             sa.select(Patient.ward_code, sa.func.count())
             .where(
                 where,
-                Patient.status == "active",
+                Patient.status == PatientStatus.ACTIVE,
                 sa.or_(
                     Patient.last_report_at <= silent,
                     sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= silent),
@@ -336,7 +337,7 @@ class Today:
 
 def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
     """Return the area's figures now: caseload by tier, new today, reporting, alerts."""
-    where = sa.and_(area.clause(), Patient.status == "active")
+    where = sa.and_(area.clause(), Patient.status == PatientStatus.ACTIVE)
     out = Today()
     for tier, count in session.execute(
         sa.select(Patient.current_tier, sa.func.count()).where(where).group_by(Patient.current_tier)

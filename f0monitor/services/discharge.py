@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..data.models import Alert, Patient, User
 from ..domain import covid as risk
 from ..domain.clock import local_date
+from ..domain.states import PatientStatus
 from . import DomainError
 from .transfers import open_transfer_of
 
@@ -107,7 +108,7 @@ def discharge(
             raise DischargeInvalid("negative_test_date", "in the future")
         if test_date < patient.positive_test_date:
             raise DischargeInvalid("negative_test_date", "before the positive test")
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         raise DischargeNotAllowed("not_active")
     if open_transfer_of(session, patient.id) is not None:
         raise DischargeNotAllowed("transfer_open")

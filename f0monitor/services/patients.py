@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from ..data.models import Patient, User
 from ..domain import covid as risk
+from ..domain.states import PatientStatus
 from . import PhoneTaken
 from .assessments import rescore_profile
 from .inputs import RegistrationInput
@@ -96,7 +97,7 @@ def register_patient(
         consent_at=now,
         registered_at=now,
         registered_by_id=registered_by.id if registered_by else None,
-        status="active",
+        status=PatientStatus.ACTIVE,
         status_changed_at=now,
         has_open_alert=False,
         version=1,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from ..data.models import TIERS, Alert, Patient, User
 from ..domain import alerts as lc
 from ..domain import covid as risk
+from ..domain.states import PatientStatus
 from ..domain.textfold import fold
 from .phones import InvalidPhone, normalize_phone
 from .scope import scope_clause
@@ -74,7 +75,7 @@ class QueuePage:
 
 
 def _conditions(user: Any, filters: QueueFilters, now: datetime) -> list[sa.ColumnElement[bool]]:
-    conds: list[sa.ColumnElement[bool]] = [Patient.status == "active", scope_clause(user)]
+    conds: list[sa.ColumnElement[bool]] = [Patient.status == PatientStatus.ACTIVE, scope_clause(user)]
     if filters.tier in TIERS:
         conds.append(Patient.current_tier == filters.tier)
     if filters.ward is not None:
@@ -260,7 +261,7 @@ def unacknowledged_alert_ids(session: Session, user: Any, limit: int = 500) -> l
         session.scalars(
             sa.select(Alert.id)
             .join(Patient, Patient.id == Alert.patient_id)
-            .where(Alert.state == lc.OPEN, Patient.status == "active", scope_clause(user))
+            .where(Alert.state == lc.OPEN, Patient.status == PatientStatus.ACTIVE, scope_clause(user))
             .order_by(Alert.id)
             .limit(limit)
         )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..data.models import Patient, SymptomReport
 from ..domain import covid as risk
+from ..domain.states import PatientStatus
 from .assessments import (
     HISTORY_WINDOW,
     assessment_values,
@@ -68,7 +69,7 @@ def active_count(session: Session) -> int:
     """Return how many patients are under home treatment."""
     return (
         session.scalar(
-            sa.select(sa.func.count()).select_from(Patient).where(Patient.status == "active")
+            sa.select(sa.func.count()).select_from(Patient).where(Patient.status == PatientStatus.ACTIVE)
         )
         or 0
     )
@@ -127,7 +128,7 @@ def _batches(session: Session, batch_size: int) -> Iterator[Batch]:
     while True:
         rows = session.execute(
             sa.select(*_PROFILE_COLUMNS)
-            .where(Patient.status == "active", Patient.id > last_id)
+            .where(Patient.status == PatientStatus.ACTIVE, Patient.id > last_id)
             .order_by(Patient.id)
             .limit(batch_size)
         ).all()

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..data.models import Facility, Patient, Transfer, TransferEvent, User
 from ..data.types import as_id
 from ..domain import transfers as lifecycle
+from ..domain.states import PatientStatus
 from . import DomainError
 
 MAX_REASON = 1000
@@ -152,7 +153,7 @@ def open_transfer(
     facility = None
     if facility_id not in (None, ""):
         facility = facility_for(session, facility_id, patient.province_code)
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         raise PatientNotActive("not active")
     existing = open_transfer_of(session, patient.id)
     if existing is not None:

@@ -14,6 +14,7 @@ from ...data.models import Alert, Patient, Transfer
 from ...data.session import get_session
 from ...domain import covid as risk
 from ...domain.clock import local_date, next_report_due, utcnow
+from ...domain.states import PatientStatus
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
 from ...http.i18n import current_lang
@@ -78,7 +79,7 @@ def new_report():
     form = ReportForm()
     if request.method == "GET":
         form.client_key.data = uuid.uuid4().hex
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         flash(_("Your home treatment has ended; reports are no longer needed."), "info")
         return redirect(url_for("patients.home"))
     recheck_prompt = False

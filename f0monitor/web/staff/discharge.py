@@ -15,6 +15,7 @@ from ...data.models import Patient
 from ...data.session import get_session
 from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
+from ...domain.states import PatientStatus
 from ...http.access import STAFF, access
 from ...http.i18n import current_lang
 from ...http.labels import OUTCOME_LABELS, STATUS_LABELS, discharge_refusal_message, field_message
@@ -74,7 +75,7 @@ def panel_data(patient: Patient) -> dict[str, Any]:
     """Return what the discharge panel of the staff patient page shows (a Jinja global)."""
     today = local_date(utcnow())
     return {
-        "summary": _recovery_summary(patient, today) if patient.status == "active" else None,
+        "summary": _recovery_summary(patient, today) if patient.status == PatientStatus.ACTIVE else None,
         "status_label": str(STATUS_LABELS.get(patient.status, patient.status)),
         "can_discharge": getattr(current_user, "role", None) in DISCHARGE_ROLES,
         "certificate_url": (
@@ -94,7 +95,7 @@ def discharge_patient(patient_id: int):
     now = utcnow()
     form = DischargeForm()
     refusal: str | None = None
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         flash(_("Home treatment of this patient has already ended."), "info")
         if patient.certificate_code:
             return redirect(url_for("staff.certificate", patient_id=patient.id), 303)

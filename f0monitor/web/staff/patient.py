@@ -16,6 +16,7 @@ from ...data.models import Patient, User
 from ...data.session import get_session
 from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
+from ...domain.states import PatientStatus
 from ...http.access import STAFF, access
 from ...http.i18n import current_lang
 from ...services import NotAllowed, PhoneTaken, areas
@@ -138,7 +139,7 @@ def add_report(patient_id: int):
     if key and find_by_key(session, found.id, key) is not None:
         flash(_("This report was already saved."), "info")
         return redirect(url_for("staff.patient", patient_id=found.id))
-    if found.status != "active":
+    if found.status != PatientStatus.ACTIVE:
         flash(_("Home treatment has ended; reports are closed."), "danger")
         return redirect(url_for("staff.patient", patient_id=found.id))
     if not form.validate():

@@ -17,6 +17,7 @@ from ...data.models import Facility, Patient, Transfer, TransferEvent
 from ...data.session import get_session
 from ...domain import transfers as lifecycle
 from ...domain.clock import utcnow
+from ...domain.states import PatientStatus
 from ...http.access import STAFF, access
 from ...http.labels import (
     ACTION_LABELS,
@@ -101,7 +102,7 @@ def panel_data(patient: Patient) -> dict[str, Any]:
         "current": current,
         "facilities": facilities_for(session, patient.province_code),
         "actions": lifecycle.allowed_actions(current.state) if current else (),
-        "can_open": role in OPEN_ROLES and patient.status == "active" and current is None,
+        "can_open": role in OPEN_ROLES and patient.status == PatientStatus.ACTIVE and current is None,
         "can_act": role in ACT_ROLES,
         "form": CsrfForm(),
     }

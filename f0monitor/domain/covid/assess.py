@@ -1,0 +1,303 @@
+"""Rule set VN-2022.1 applied: baseline tier, warning signs, severity, eligibility, flags."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from ..states import _TIERS, Tier
+from .age import _local_date, age_on
+from .model import _VITALS, Assessment, Profile, Reason, Report
+from .news2 import _news2, _news2_reasons
+from .rules import (
+    _AGE_FACTS,
+    _BASELINE_ROWS,
+    _BMI_FACTS,
+    _C2_FEVER,
+    _C2_HIGH,
+    _C2_SPAN,
+    _C2_UNDER,
+    _COMORBIDITY_UNDER,
+    _ELIGIBLE_SEVERITIES,
+    _INF,
+    _RED,
+    _SEV_FEVER,
+    _SEV_FROM,
+    _SEV_RANK,
+    _SEV_RR,
+    _SEV_SPO2,
+    _SEV_SYMPTOMS,
+    _W2,
+    _W3_BOUNDS,
+    _W3_VALUES,
+    _W4,
+    _W5,
+    MISSING_AFTER,
+    OVERDUE_AFTER,
+    RULES,
+    _from,
+    _upto,
+)
+from .vocab import COMORBIDITIES, WARNING_SYMPTOMS
+
+# --------------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------------
+
+
+def _baseline(profile: Profile, months: int) -> tuple[int, tuple[Reason, ...], tuple[str, ...]]:
+    """Return (tier rank, reasons, conditions counted as comorbidities incl. "BMI_30")."""
+    years = months // 12
+    facts = set(_from(_AGE_FACTS[0], _AGE_FACTS[1], months))
+    listed = tuple(
+        c
+        for c in COMORBIDITIES
+        if c in profile.comorbidities and months < _COMORBIDITY_UNDER.get(c, _INF)
+    )
+    bmi = profile.bmi
+    if bmi is not None and bmi >= _BMI_FACTS[0][0]:
+        facts.update(_from(_BMI_FACTS[0], _BMI_FACTS[1], bmi))
+    if listed:
+        facts.update(("listed_comorbidity", "comorbid"))
+    if "comorbid" not in facts:
+        facts.add("no_comorbid")
+    facts.add("vaccinated" if profile.fully_vaccinated else "not_vaccinated")
+    if profile.pregnant:
+        facts.add("pregnant")
+    if profile.postpartum:
+        facts.add("postpartum")
+
+    conditions = listed + (("BMI_30",) if "bmi_30" in facts else ())
+    rank = 0
+    reasons = []
+    for code, row_rank, needs in _BASELINE_ROWS:
+        if needs <= facts:
+            rank = max(rank, row_rank)
+            if code == "AGE_65_COMORBID":
+                params: tuple[tuple[str, object], ...] = (
+                    ("age", years),
+                    ("conditions", conditions),
+                )
+            elif code == "COMORBIDITY":
+                params = (("conditions", listed),)
+            elif code in ("BMI_30", "BMI_25"):
+                params = (("bmi", _bmi_display(bmi)),)
+            elif code == "INFANT_UNDER_3_MONTHS":
+                params = (("months", months),)
+            elif code.startswith("AGE_"):
+                params = (("age", years),)
+            else:
+                params = ()
+            reasons.append(Reason(code, params))
+    if not reasons:
+        reasons.append(_LOW_RISK)
+    return rank, tuple(reasons), conditions
+
+
+def _bmi_display(bmi: float | None) -> float:
+    # Truncate to one decimal so a BMI of 29.97 reads "29.9", inside the 25-29.9 band.
+    return math.floor((bmi or 0.0) * 10 + 1e-9) / 10
+
+
+def baseline_tier(profile: Profile, on: date) -> tuple[Tier, tuple[Reason, ...]]:
+    """Return the 5525/QĐ-BYT baseline tier on a date, with every reason that applies."""
+    rank, reasons, _ = _baseline(profile, age_on(profile.date_of_birth, on)[1])
+    return _TIERS[rank], reasons
+
+
+
+def _fever_48h(report: Report, previous: Sequence[Report]) -> int | None:
+    """Return the hours since E when the C2 48-hour fever rule holds, else None."""
+    now = report.reported_at
+    if report.temperature_c is None or report.temperature_c < _C2_FEVER:
+        return None
+    cutoff = now - _C2_SPAN
+    e_at: datetime | None = None
+    for r in previous:
+        t = r.reported_at
+        if r.temperature_c is not None and t <= cutoff and (e_at is None or t > e_at):
+            e_at = t
+    if e_at is None:
+        return None
+    for r in previous:
+        t = r.reported_at
+        if r.temperature_c is not None and e_at <= t < now and r.temperature_c < _C2_FEVER:
+            return None
+    return int((now - e_at).total_seconds() // 3600)
+
+
+def _severity(report: Report, spo2: int | None, months: int) -> str | None:
+    if months < _SEV_FROM:
+        return None
+    rr = report.respiratory_rate
+    rank = _SEV_RANK["moderate"] if not _SEV_SYMPTOMS.isdisjoint(report.symptoms) else 0
+    if rr is not None:
+        rank = max(rank, _SEV_RANK[_upto(*_SEV_RR, rr)])
+    if spo2 is not None:
+        rank = max(rank, _SEV_RANK[_upto(*_SEV_SPO2, spo2)])
+    if rank >= _SEV_RANK["moderate"]:
+        return "severe" if rank == _SEV_RANK["severe"] else "moderate"
+    if rr is None or spo2 is None:
+        return None  # mild needs RR < 20 and SpO2 > 96 measured
+    t = report.temperature_c
+    if report.symptoms or (t is not None and t >= _SEV_FEVER):
+        return "mild"
+    return "asymptomatic"
+
+
+# Signs without parameters are shared instances (built once).
+# W1 comes first (before the measured signs) and W11 has its own parameters.
+_SYMPTOM_SIGNS = tuple(
+    (key, Reason(code)) for key, code in WARNING_SYMPTOMS.items() if code not in ("W1", "W11")
+)
+_W1 = Reason("W1")
+_LOW_RISK = Reason("LOW_RISK")
+_W11_PATIENT = Reason("W11", (("by", ("patient",)),))
+_W11_STAFF = Reason("W11", (("by", ("staff",)),))
+_W11_BOTH = Reason("W11", (("by", ("patient", "staff")),))
+
+
+def assess(profile: Profile, report: Report, previous_reports: Sequence[Report] = ()) -> Assessment:
+    """Apply rule set VN-2022.1 to one report; previous_reports (any order) serve C2."""
+    months = age_on(profile.date_of_birth, _local_date(report.reported_at))[1]
+    base_rank, base_reasons, conditions = _baseline(profile, months)
+    symptoms = report.symptoms
+    spo2 = report.spo2 if report.spo2_recheck is None else report.spo2_recheck
+    signs: list[Reason] = []
+
+    # §2 warning signs, in code order W1..W11, C2
+    if "shortness_of_breath" in symptoms:
+        signs.append(_W1)
+    rr = report.respiratory_rate
+    if rr is not None:
+        limit = _from(*_W2, months)
+        if rr >= limit:
+            signs.append(Reason("W2", (("value", rr), ("limit", limit))))
+    if spo2 is not None:
+        op, limit = _W3_VALUES[bisect_right(_W3_BOUNDS, months) - 1]
+        if spo2 < limit or (op == "<=" and spo2 == limit):
+            recheck = report.spo2_recheck is not None
+            signs.append(
+                Reason("W3", (("value", spo2), ("op", op), ("limit", limit), ("recheck", recheck)))
+            )
+    pulse = report.pulse
+    pulse_limits = _from(*_W4, months)
+    if pulse is not None and pulse_limits is not None:
+        low, high = pulse_limits
+        if pulse < low:
+            signs.append(Reason("W4", (("value", pulse), ("op", "<"), ("limit", low))))
+        elif pulse > high:
+            signs.append(Reason("W4", (("value", pulse), ("op", ">"), ("limit", high))))
+    bp_limits = _from(*_W5, months)
+    if bp_limits is not None:
+        sys_limit, dia_limit = bp_limits
+        sbp, dbp = report.systolic_bp, report.diastolic_bp
+        low_sbp = sbp is not None and sbp < sys_limit
+        low_dbp = dbp is not None and dbp < dia_limit
+        if low_sbp or low_dbp:
+            bp_params: list[tuple[str, object]] = []
+            if low_sbp:
+                bp_params += [("systolic_bp", sbp), ("systolic_limit", sys_limit)]
+            if low_dbp:
+                bp_params += [("diastolic_bp", dbp), ("diastolic_limit", dia_limit)]
+            signs.append(Reason("W5", tuple(bp_params)))
+    if symptoms:
+        for key, reason in _SYMPTOM_SIGNS:
+            if key in symptoms:
+                signs.append(reason)
+    wants_call = "wants_call" in symptoms
+    if wants_call or report.staff_concern:
+        signs.append(
+            _W11_BOTH
+            if wants_call and report.staff_concern
+            else (_W11_PATIENT if wants_call else _W11_STAFF)
+        )
+    temp = report.temperature_c
+    if months < _C2_UNDER and temp is not None and temp >= _C2_FEVER:
+        hours = _fever_48h(report, previous_reports) if previous_reports else None
+        if temp > _C2_HIGH or hours is not None:
+            c2: tuple[tuple[str, object], ...] = (("temperature_c", temp), ("limit", _C2_HIGH))
+            if hours is not None:
+                c2 += (("fever_hours", hours), ("fever_limit", _C2_FEVER))
+            signs.append(Reason("C2", c2))
+
+    # §4 clinical tier
+    clinical = _RED if signs else 0
+    n = _news2(profile, report, months)
+    news2_reasons: list[Reason] = []
+    if n is not None:
+        n_rank, news2_reasons = _news2_reasons(n, report)
+        clinical = max(clinical, n_rank)
+
+    severity = _severity(report, spo2, months)
+
+    # §6 eligibility for home care
+    elig: list[Reason] = []
+    if signs:
+        elig.append(Reason("ELIG_WARNING_SIGNS", (("codes", tuple(s.code for s in signs)),)))
+    if severity not in _ELIGIBLE_SEVERITIES:
+        elig.append(Reason("ELIG_SEVERITY", (("severity", severity),)))
+    if conditions and not profile.comorbidities_stable:
+        elig.append(Reason("ELIG_COMORBIDITY", (("conditions", conditions),)))
+
+    warning_signs = tuple(signs)
+    return Assessment(
+        tier=_TIERS[max(base_rank, clinical)],
+        baseline_tier=_TIERS[base_rank],
+        clinical_tier=_TIERS[clinical],
+        warning_signs=warning_signs,
+        reasons=base_reasons + warning_signs + tuple(news2_reasons),
+        news2=n,
+        severity=severity,
+        eligible_home_care=not elig,
+        eligibility_reasons=tuple(elig),
+        not_measured=tuple(
+            name for name in _VITALS if (spo2 if name == "spo2" else getattr(report, name)) is None
+        ),
+    )
+
+
+def reporting_flag(
+    last_report_at: datetime | None, registered_at: datetime, now: datetime
+) -> str | None:
+    """Return "missing" after 24 h without a report, "overdue" after 12 h, else None.
+
+    Counted from the last report, or from registration when there is none.
+    """
+    since = registered_at if last_report_at is None else last_report_at
+    for moment in (since, now):
+        if moment.utcoffset() is None:
+            raise ValueError("datetimes must be aware")
+    elapsed = now - since
+    if elapsed >= MISSING_AFTER:
+        return "missing"
+    if elapsed >= OVERDUE_AFTER:
+        return "overdue"
+    return None
+
+
+def day_of_treatment(positive_test_date: date, on: date) -> int:
+    """Return the treatment day on a date; day 1 is the date of the positive test."""
+    return (on - positive_test_date).days + 1
+
+
+def recovery_check(
+    positive_test_date: date,
+    on: date,
+    fully_vaccinated: bool,
+    negative_supervised_rapid_test: bool,
+) -> tuple[bool, Reason | None]:
+    """Return whether staff may mark the patient recovered on a date, and why not (§7)."""
+    day = day_of_treatment(positive_test_date, on)
+    with_test = RULES["RECOVERY_DAY_WITH_NEGATIVE_TEST"]
+    without_test = RULES[
+        "RECOVERY_DAY_VACCINATED" if fully_vaccinated else "RECOVERY_DAY_NOT_VACCINATED"
+    ]
+    if (negative_supervised_rapid_test and day >= with_test) or day >= without_test:
+        return True, None
+    params = (("day", day), ("with_test_day", with_test), ("without_test_day", without_test))
+    if day < with_test:
+        return False, Reason("RECOVERY_BEFORE_DAY_7", params)
+    return False, Reason("RECOVERY_NEEDS_NEGATIVE_TEST", params)
