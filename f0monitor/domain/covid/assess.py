@@ -112,7 +112,6 @@ def baseline_tier(profile: Profile, on: date) -> tuple[Tier, tuple[Reason, ...]]
     return _TIERS[rank], reasons
 
 
-
 def _fever_48h(report: Report, previous: Sequence[Report]) -> int | None:
     """Return the hours since E when the C2 48-hour fever rule holds, else None."""
     now = report.reported_at
