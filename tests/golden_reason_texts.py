@@ -1,19 +1,27 @@
 """Write tests/data/reason_texts.json: every reason code and chart line, rendered in vi and en.
 
 The golden file pins the texts people see for stored reasons (rows ``{code, params}`` in the
-database) and for the chart warning lines. It was first written by the domain's own text
-tables, before the texts moved to Flask-Babel; ``tests/test_labels.py`` renders the same
-inputs through ``f0monitor.http.labels`` and compares them with the file, exactly.
+database) and for the chart warning lines. It was written once (commit 25df5d7) by the domain's
+own text tables (``Reason.message(lang)``, ``chart_thresholds(..., lang)``), before the texts
+moved to Flask-Babel; ``tests/test_labels.py`` renders the same inputs through
+``f0monitor.http.labels`` and compares them with the file, exactly.
 
-Run from the worktree root:  python -m tests.golden_reason_texts
+This script now renders through ``http/labels.py``: rerunning it must leave the file unchanged
+(``git diff`` shows nothing). To pin a new code or case, add it to CASES, rerun, and review
+the new lines by hand: they were not written by the old code.
+
+Run from the worktree root (after ``pybabel compile``):  python -m tests.golden_reason_texts
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from flask_babel import force_locale
 
 from f0monitor.domain import covid as risk
 from f0monitor.domain.covid import Reason
@@ -126,28 +134,46 @@ def row(reason: Reason) -> dict[str, Any]:
     return {"code": reason.code, "params": {k: _jsonable(v) for k, v in reason.params}}
 
 
-def render_old(reason: Reason, lang: str) -> str:
-    """Render with the domain's own text tables (the code this file was first written with)."""
-    return reason.message(lang)
+def render(reason: Reason, lang: str) -> str:
+    """Render a reason as a stored row, in a language (inside a request of the app)."""
+    from f0monitor.http.labels import render_reasons
+
+    with force_locale(lang):
+        return render_reasons([row(reason)])[0]["message"]
 
 
-def chart_old(dob: date, on: date, lang: str) -> dict[str, list[list[object]]]:
-    lines = risk.chart_thresholds(risk.Profile(date_of_birth=dob), on, lang)
+def chart(dob: date, on: date, lang: str) -> dict[str, list[list[object]]]:
+    from f0monitor.http.labels import chart_lines
+
+    with force_locale(lang):
+        lines = chart_lines(risk.chart_thresholds(risk.Profile(date_of_birth=dob), on))
     return {name: [list(line) for line in group] for name, group in lines.items()}
 
 
 def build() -> dict[str, Any]:
+    from f0monitor import create_app
+
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": "golden", "DATABASE_URL": "sqlite://"},
+            instance_path=instance,
+        )
+        with app.test_request_context("/"):
+            return _build()
+
+
+def _build() -> dict[str, Any]:
     return {
         "reasons": [
-            {**row(r), "vi": render_old(r, "vi"), "en": render_old(r, "en")} for r in CASES
+            {**row(r), "vi": render(r, "vi"), "en": render(r, "en")} for r in CASES
         ],
         "charts": [
             {
                 "name": name,
                 "date_of_birth": dob.isoformat(),
                 "on": on.isoformat(),
-                "vi": chart_old(dob, on, "vi"),
-                "en": chart_old(dob, on, "en"),
+                "vi": chart(dob, on, "vi"),
+                "en": chart(dob, on, "en"),
             }
             for name, dob, on in CHART_PROFILES
         ],
