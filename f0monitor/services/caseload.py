@@ -50,10 +50,6 @@ from .scope import OutOfScope
 
 MAX_DAYS = 366
 LEAVING = ("recovered", "transferred", "deceased")
-FIELDS = (
-    "date", "ward_code", "active", "new", "recovered", "transferred", "deceased", "by_tier",
-    "overdue", "alerts_opened", "median_minutes_to_acknowledge",
-)
 
 
 @dataclass(frozen=True)
