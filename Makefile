@@ -57,6 +57,7 @@ test: install translations assets
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install translations
 	$(PY) bench/bench_assess.py

@@ -21,6 +21,8 @@ from ..data.models import SEXES, TEST_TYPES
 from ..data.types import MAX_ID
 from ..domain import covid as risk
 from ..domain.clock import today_local
+from ..domain.text import Msg
+from ..http.labels import render_fields
 from ..services import inputs
 from ..services.inputs import RegistrationInput, ReportInput
 
@@ -59,9 +61,10 @@ class Id(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
 
-def _raise(errors: dict[str, list[str]]) -> None:
+def _raise(errors: dict[str, list[Msg | str]]) -> None:
+    """Raise the field errors (the services' messages rendered in the reader's language)."""
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError(render_fields(errors))
 
 
 class ReportIn(StrictSchema):
@@ -85,12 +88,12 @@ class ReportIn(StrictSchema):
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Msg | str]] = {}
         values = dict(data)
         for name in self.INTEGER_FIELDS:
             value = values.get(name)
             if value is not None and value != int(value):
-                errors[name] = [_("must be a whole number") + " (" + inputs.range_text(name) + ")"]
+                errors[name] = [inputs.vital_message(name, "not_integer")]
                 values[name] = None
         for name, messages in inputs.check_report(values, bool(data.get("confirm_unusual"))).items():
             errors.setdefault(name, messages)
@@ -195,7 +198,7 @@ class RegistrationIn(StrictSchema):
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Msg | str]] = {}
         parsed = dict(data)
         parsed["phone"] = inputs.parse_phone(data.get("phone", ""), errors)
         for name in ("province_code", "ward_code"):
@@ -325,31 +328,12 @@ class PatientOut(Schema):
     last_report_at = UTCField(allow_none=True)
 
 
-class TransferBriefOut(Schema):
-    id = fields.Integer()
-    state = fields.String()
-    updated_at = UTCField()
-
-
 class MeOut(PatientOut):
     alert = fields.Boolean()
     day_of_treatment = fields.Integer()
     next_report_due = UTCField()
     reporting_flag = fields.String(allow_none=True)
     transfer = fields.Dict(allow_none=True)
-
-
-def paginated(item_schema: type[Schema]) -> type[Schema]:
-    """Return a page schema around an item schema."""
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item_schema)),
-            "page": fields.Integer(),
-            "per_page": fields.Integer(),
-            "total": fields.Integer(),
-        },
-        name=f"{item_schema.__name__}Page",
-    )
 
 
 __all__ = ["EXCLUDE", "date"]

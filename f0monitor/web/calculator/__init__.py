@@ -16,6 +16,7 @@ from ...domain import covid as risk
 from ...domain.clock import today_local, utcnow
 from ...http.access import STAFF, access
 from ...http.i18n import current_lang
+from ...http.labels import render_fields
 from ...services import inputs
 from ..common.forms import (
     COMORBIDITY_LABELS,
@@ -61,7 +62,7 @@ class CalculatorForm(ReportForm):
              "comorbidities": self.comorbidities.data},
             today_local(),
         )
-        for name, messages in problems.items():
+        for name, messages in render_fields(problems).items():
             self[name].errors = [*self[name].errors, *messages]
             ok = False
         return ok and not any(f.errors for f in self)

@@ -25,6 +25,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import covid as risk
+from ...http.labels import render_all, render_fields
 from ...services import areas, inputs
 from ...services.inputs import RegistrationInput, ReportInput
 
@@ -110,6 +111,10 @@ TEST_CHOICES = choices([("rapid_antigen", _l("Rapid antigen test")), ("pcr", _l(
 YES_NO = choices([("no", _l("No")), ("yes", _l("Yes"))])
 
 
+class CsrfForm(FlaskForm):
+    """A form with only the CSRF token; fields are read and checked by the services."""
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -151,7 +156,7 @@ class PasswordChangeForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
-        problems = inputs.check_password(self.new_password.data)
+        problems = render_all(inputs.check_password(self.new_password.data))
         if problems:
             self.new_password.errors = [*self.new_password.errors, *problems]
             ok = False
@@ -210,7 +215,8 @@ class ReportForm(FlaskForm):
         values["no_oximeter"] = bool(self.no_oximeter.data)
         values["symptoms"] = self.symptom_set()
         values["note"] = self.note.data
-        for name, messages in inputs.check_report(values, bool(self.confirm_unusual.data)).items():
+        checked = inputs.check_report(values, bool(self.confirm_unusual.data))
+        for name, messages in render_fields(checked).items():
             field = self[name] if name in self else self.symptoms
             field.errors = [*field.errors, *[m for m in messages if m not in field.errors]]
         self._values = values
@@ -317,9 +323,9 @@ class RegistrationForm(FlaskForm):
         super().validate(extra_validators)
         self._phone = inputs.parse_phone(self.phone.data or "", errors := {})
         if errors:
-            self.phone.errors = [*self.phone.errors, *errors["phone"]]
+            self.phone.errors = [*self.phone.errors, *render_all(errors["phone"])]
         if self.need_password:
-            problems = inputs.check_password(self.password.data)
+            problems = render_all(inputs.check_password(self.password.data))
             if problems:
                 self.password.errors = [*self.password.errors, *problems]
         ward = self._int(self.ward_code.data)
@@ -331,7 +337,7 @@ class RegistrationForm(FlaskForm):
             "pregnancy_weeks": _number(self, "pregnancy_weeks", True),
         }
         data = self._data(ward, numbers)
-        for name, messages in inputs.check_registration(data, today).items():
+        for name, messages in render_fields(inputs.check_registration(data, today)).items():
             self[name].errors = [*self[name].errors, *messages]
         self._parsed = data
         return not any(f.errors for f in self)
