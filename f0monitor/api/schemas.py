@@ -20,6 +20,7 @@ from marshmallow import (
 from ..data.models import SEXES, TEST_TYPES
 from ..data.types import MAX_ID
 from ..domain import covid as risk
+from ..domain import vitals
 from ..domain.clock import today_local
 from ..domain.text import Msg
 from ..http.labels import render_fields
@@ -67,24 +68,35 @@ def _raise(errors: dict[str, list[Msg | str]]) -> None:
         raise ValidationError(render_fields(errors))
 
 
-class ReportIn(StrictSchema):
+# A number per vital of the spec. Input takes any number, so that "97.5" for SpO2 gets the
+# message with the range rather than marshmallow's "Not a valid integer".
+_VitalsIn = Schema.from_dict(
+    {
+        spec.name: fields.Float(load_default=None, allow_none=True, allow_nan=False)
+        for spec in vitals.VITALS
+    },
+    name="VitalsIn",
+)
+_VitalsOut = Schema.from_dict(
+    {
+        spec.name: fields.Integer(allow_none=True) if spec.integer else fields.Float(allow_none=True)
+        for spec in vitals.VITALS
+    },
+    name="VitalsOut",
+)
+
+
+class ReportIn(StrictSchema, _VitalsIn):  # type: ignore[valid-type, misc]
     """A report as a patient, a staff member or another program sends it."""
 
     reported_at = AwareDateTime(load_default=None, allow_none=True)
-    temperature_c = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    spo2 = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    spo2_recheck = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     no_oximeter = fields.Boolean(load_default=False)
-    pulse = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    respiratory_rate = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    systolic_bp = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    diastolic_bp = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     symptoms = fields.List(fields.String(), load_default=list)
     note = fields.String(load_default=None, allow_none=True)
     client_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     confirm_unusual = fields.Boolean(load_default=False)
 
-    INTEGER_FIELDS = ("spo2", "spo2_recheck", "pulse", "respiratory_rate", "systolic_bp", "diastolic_bp")
+    INTEGER_FIELDS = tuple(spec.name for spec in vitals.VITALS if spec.integer)
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -101,21 +113,11 @@ class ReportIn(StrictSchema):
 
     @post_load
     def _make(self, data: dict[str, Any], **_kwargs: Any) -> ReportInput:
-        def as_int(name: str) -> int | None:
-            value = data.get(name)
-            return None if value is None else int(value)
-
-        temperature = data.get("temperature_c")
+        numbers = {spec: data.get(spec.name) for spec in vitals.VITALS}
         return ReportInput(
             reported_at=data.get("reported_at"),
-            temperature_c=None if temperature is None else round(temperature, 1),
-            spo2=as_int("spo2"),
-            spo2_recheck=as_int("spo2_recheck"),
+            **{s.name: None if v is None else s.coerce(v) for s, v in numbers.items()},
             no_oximeter=data["no_oximeter"],
-            pulse=as_int("pulse"),
-            respiratory_rate=as_int("respiratory_rate"),
-            systolic_bp=as_int("systolic_bp"),
-            diastolic_bp=as_int("diastolic_bp"),
             symptoms=frozenset(data["symptoms"]),
             note=data.get("note"),
             client_key=data.get("client_id"),
@@ -282,18 +284,11 @@ class AssessmentOut(Schema):
     rules_version = fields.String()
 
 
-class ReportOut(Schema):
+class ReportOut(_VitalsOut):  # type: ignore[valid-type, misc]
     id = fields.Integer()
     reported_at = UTCField()
     channel = fields.String()
-    temperature_c = fields.Float(allow_none=True)
-    spo2 = fields.Integer(allow_none=True)
-    spo2_recheck = fields.Integer(allow_none=True)
     no_oximeter = fields.Boolean()
-    pulse = fields.Integer(allow_none=True)
-    respiratory_rate = fields.Integer(allow_none=True)
-    systolic_bp = fields.Integer(allow_none=True)
-    diastolic_bp = fields.Integer(allow_none=True)
     symptoms = fields.List(fields.String())
     note = fields.String(allow_none=True)
     client_id = fields.String(attribute="client_key", allow_none=True)

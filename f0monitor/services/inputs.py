@@ -1,6 +1,6 @@
 """What a patient or staff member may type, checked once for the web forms and the API.
 
-The ranges themselves live in ``risk.INPUT_RANGES`` (the clinical module owns them); this module
+The ranges themselves live in ``domain.vitals.VITALS`` (the vital-sign spec); this module
 turns their verdicts into untranslated messages (``domain.text.Msg``, rendered in the reader's
 language by ``http.labels.render``) and adds the date and area rules of registration. WTForms
 forms and marshmallow schemas both call these functions, so the two channels can never disagree.
@@ -9,32 +9,36 @@ forms and marshmallow schemas both call these functions, so the two channels can
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import date, datetime
 from typing import Any
 
 from ..domain import covid as risk
+from ..domain import vitals
 from ..domain.text import Msg
 from . import areas
 from .phones import InvalidPhone, normalize_phone
 
-VITAL_FIELDS = ("temperature_c", "spo2", "spo2_recheck", "pulse", "respiratory_rate",
-                "systolic_bp", "diastolic_bp")
+VITAL_FIELDS = vitals.NAMES
 MAX_NOTE = 1000
+
+# One optional number per vital of the spec: whole for integer vitals, else one decimal.
+_TypedVitals = make_dataclass(
+    "_TypedVitals",
+    [
+        (spec.name, (int | None) if spec.integer else (float | None), field(default=None))
+        for spec in vitals.VITALS
+    ],
+    frozen=True,
+    namespace={"__module__": __name__},
+)
 
 
 @dataclass(frozen=True)
-class ReportInput:
-    """A report as typed, already parsed to numbers."""
+class ReportInput(_TypedVitals):
+    """A report as typed, already parsed to numbers: a field per vital of ``vitals.VITALS``."""
 
-    temperature_c: float | None = None
-    spo2: int | None = None
-    spo2_recheck: int | None = None
     no_oximeter: bool = False
-    pulse: int | None = None
-    respiratory_rate: int | None = None
-    systolic_bp: int | None = None
-    diastolic_bp: int | None = None
     symptoms: frozenset[str] = frozenset()
     note: str | None = None
     client_key: str | None = None
@@ -70,25 +74,10 @@ class RegistrationInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def to_risk_report(data: ReportInput, reported_at: datetime) -> risk.Report:
-    """Return the risk module's view of a typed report ("no oximeter" means no SpO2)."""
-    return risk.Report(
-        reported_at=data.reported_at or reported_at,
-        temperature_c=data.temperature_c,
-        spo2=None if data.no_oximeter else data.spo2,
-        spo2_recheck=None if data.no_oximeter else data.spo2_recheck,
-        pulse=data.pulse,
-        respiratory_rate=data.respiratory_rate,
-        systolic_bp=data.systolic_bp,
-        diastolic_bp=data.diastolic_bp,
-        symptoms=data.symptoms,
-    )
-
-
 def range_text(name: str) -> Msg:
     """Return "must be between LOW and HIGH" for a vital's accepted range."""
-    rng = risk.INPUT_RANGES["spo2" if name == "spo2_recheck" else name]
-    low, high = (int(rng.low), int(rng.high)) if rng.integer else (rng.low, rng.high)
+    spec = vitals.vital(name)
+    low, high = (int(spec.low), int(spec.high)) if spec.integer else (spec.low, spec.high)
     return Msg("must be between %(low)s and %(high)s", low=low, high=high)
 
 

@@ -18,6 +18,7 @@ from ...http.access import STAFF, access
 from ...http.i18n import current_lang
 from ...http.labels import render_fields
 from ...services import inputs
+from ...services.assessments import to_risk_report
 from ..common.forms import (
     COMORBIDITY_LABELS,
     SEX_CHOICES,
@@ -87,7 +88,7 @@ def page():
     form = CalculatorForm()
     result = None
     if request.method == "POST" and form.validate():
-        report = inputs.to_risk_report(form.to_input(), utcnow())
+        report = to_risk_report(form.to_input(), utcnow())
         result = risk.assess(form.profile(), report)
     status = 422 if request.method == "POST" and result is None else 200
     return (

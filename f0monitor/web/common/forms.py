@@ -25,6 +25,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import covid as risk
+from ...domain.vitals import VITALS
 from ...http.labels import render_all, render_fields
 from ...services import areas, inputs
 from ...services.inputs import RegistrationInput, ReportInput
@@ -166,17 +167,18 @@ class PasswordChangeForm(FlaskForm):
         return ok
 
 
-class ReportForm(FlaskForm):
+class VitalFields(FlaskForm):
+    """A text field per vital of ``vitals.VITALS``, named and labelled from the spec."""
+
+
+for _spec in VITALS:
+    setattr(VitalFields, _spec.name, StringField(_l(_spec.label)))
+
+
+class ReportForm(VitalFields):
     """The twice-daily report: vitals, the symptom checklist and the warning-sign questions."""
 
-    temperature_c = StringField(_l("Temperature (°C)"))
-    spo2 = StringField(_l("SpO2 (%)"))
-    spo2_recheck = StringField(_l("SpO2, second reading after one minute (%)"))
     no_oximeter = BooleanField(_l("I have no oximeter"))
-    pulse = StringField(_l("Pulse (beats per minute)"))
-    respiratory_rate = StringField(_l("Breaths per minute"))
-    systolic_bp = StringField(_l("Blood pressure, upper number (mmHg)"))
-    diastolic_bp = StringField(_l("Blood pressure, lower number (mmHg)"))
     symptoms = MultiCheckboxField(
         _l("Symptoms today"), choices=choices(SYMPTOM_LABELS.items()), validate_choice=False
     )
@@ -192,15 +194,7 @@ class ReportForm(FlaskForm):
     client_key = HiddenField()
     submit = SubmitField(_l("Send report"))
 
-    NUMBER_FIELDS = (
-        ("temperature_c", False),
-        ("spo2", True),
-        ("spo2_recheck", True),
-        ("pulse", True),
-        ("respiratory_rate", True),
-        ("systolic_bp", True),
-        ("diastolic_bp", True),
-    )
+    NUMBER_FIELDS = tuple((spec.name, spec.integer) for spec in VITALS)
 
     def validate(self, extra_validators: Any = None) -> bool:
         super().validate(extra_validators)
@@ -239,14 +233,8 @@ class ReportForm(FlaskForm):
     def to_input(self) -> ReportInput:
         v = self._values
         return ReportInput(
-            temperature_c=v["temperature_c"],
-            spo2=v["spo2"],
-            spo2_recheck=v["spo2_recheck"],
+            **{name: v[name] for name, _integer in self.NUMBER_FIELDS},
             no_oximeter=v["no_oximeter"],
-            pulse=v["pulse"],
-            respiratory_rate=v["respiratory_rate"],
-            systolic_bp=v["systolic_bp"],
-            diastolic_bp=v["diastolic_bp"],
             symptoms=v["symptoms"],
             note=v["note"],
             client_key=(self.client_key.data or "")[:64] or None,
