@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from f0monitor.data.models import Alert, Patient
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import local_date, utcnow
+from f0monitor.http.certificates import qr_svg
 from f0monitor.services.discharge import (
     DischargeInput,
     DischargeNotAllowed,
@@ -18,7 +19,6 @@ from f0monitor.services.discharge import (
     format_code,
     masked_name,
 )
-from f0monitor.web.public.verify import qr_svg
 
 from .conftest import api_token, csrf_token, login
 

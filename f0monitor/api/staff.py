@@ -19,8 +19,11 @@ from ..domain import covid as risk
 from ..domain.clock import local_date, utcnow
 from ..domain.states import PatientStatus
 from ..http.access import STAFF, access
+from ..http.audit import audit_patient
 from ..http.errors import api_error
 from ..http.i18n import current_lang
+from ..http.labels import render_reasons
+from ..http.queryargs import filters_from
 from ..services import NotAllowed
 from ..services.alerts import (
     AlertRefused,
@@ -30,14 +33,11 @@ from ..services.alerts import (
     patient_alerts,
     resolve,
 )
-from ..services.assessments import render_reasons
 from ..services.assignment import BadAssignee, CapReached, assign, claim
 from ..services.contacts import add_contact, contact_log
 from ..services.queue import flags_for, triage_queue
 from ..services.reports import find_by_key, recent_reports, record_report
 from ..services.scope import get_patient_in_scope
-from ..web.staff import audit_patient
-from ..web.staff.queue import filters_from
 from . import bp, documented, load_body, page_args
 from .schemas import Id, PatientOut, ReportIn, StrictSchema
 from .serialize import assessment_dict, report_dict

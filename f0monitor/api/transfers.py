@@ -14,10 +14,12 @@ from ..data.types import MAX_ID
 from ..domain.clock import utcnow
 from ..domain.transfers import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
 from ..http.access import access
+from ..http.audit import audit_patient
 from ..http.errors import api_error
 from ..http.labels import (
     discharge_refusal_message,
     field_message,
+    reason_text,
     state_label,
     transfer_changed_message,
     transfer_refused_message,
@@ -34,7 +36,6 @@ from ..services.transfers import (
     apply_event,
     open_transfer,
 )
-from ..web.staff import audit_patient
 from . import bp, documented, load_body
 from .schemas import Id, StrictSchema
 from .serialize import transfer_dict
@@ -191,9 +192,7 @@ def discharge(patient_id: int):
         session.rollback()
         extra = {}
         if exc.reason is not None:
-            from ..http.i18n import current_lang
-
-            extra["reason"] = {"code": exc.reason.code, "message": exc.reason.message(current_lang())}
+            extra["reason"] = {"code": exc.reason.code, "message": reason_text(exc.reason)}
         return api_error(409, discharge_refusal_message(exc), code=exc.code, **extra)
     body = {
         "id": patient.id,

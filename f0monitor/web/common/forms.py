@@ -25,27 +25,11 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import covid as risk
+from ...domain.vitals import VITALS
+from ...http.labels import CHECKBOX_SYMPTOM_LABELS, COMORBIDITY_LABELS, render_all, render_fields
 from ...services import areas, inputs
 from ...services.inputs import RegistrationInput, ReportInput
 
-SYMPTOM_LABELS = {
-    "fever": _l("Fever"),
-    "cough": _l("Cough"),
-    "productive_cough": _l("Cough with phlegm"),
-    "sore_throat": _l("Sore throat"),
-    "runny_nose": _l("Runny or blocked nose"),
-    "fatigue": _l("Tiredness"),
-    "headache": _l("Headache"),
-    "myalgia": _l("Aching muscles"),
-    "chills": _l("Chills"),
-    "red_eyes": _l("Red eyes"),
-    "loss_of_taste_smell": _l("Loss of taste or smell"),
-    "diarrhea": _l("Diarrhoea"),
-    "nausea_vomiting": _l("Nausea or vomiting"),
-    "anorexia": _l("Loss of appetite"),
-    "dizziness": _l("Dizziness"),
-    "hemoptysis": _l("Coughing up blood"),
-}
 WARNING_QUESTIONS = {
     "shortness_of_breath": _l("Are you short of breath or breathing hard?"),
     "chest_pain": _l("Do you have chest pain or tightness?"),
@@ -54,29 +38,6 @@ WARNING_QUESTIONS = {
     "cannot_drink_or_feed": _l("Are you unable to drink or eat, or vomiting everything?"),
     "other_acute_illness": _l("Do you have another acute illness (dengue, hand-foot-mouth…)?"),
 }
-COMORBIDITY_LABELS = {
-    "diabetes": _l("Diabetes"),
-    "chronic_lung_disease": _l("Chronic lung disease (COPD…)"),
-    "cancer": _l("Cancer"),
-    "chronic_kidney_disease": _l("Chronic kidney disease"),
-    "transplant": _l("Organ or bone-marrow transplant"),
-    "obesity": _l("Obesity"),
-    "cardiovascular_disease": _l("Heart disease"),
-    "cerebrovascular_disease": _l("Stroke or cerebrovascular disease"),
-    "down_syndrome": _l("Down syndrome"),
-    "hiv": _l("HIV"),
-    "neurological_disease": _l("Neurological disease (dementia…)"),
-    "sickle_cell_disease": _l("Sickle-cell disease, thalassaemia"),
-    "asthma": _l("Asthma"),
-    "hypertension": _l("High blood pressure"),
-    "immunodeficiency": _l("Weakened immune system"),
-    "liver_disease": _l("Liver disease"),
-    "substance_use_disorder": _l("Alcohol or drug use disorder"),
-    "immunosuppressant_use": _l("Taking corticosteroids or immunosuppressants"),
-    "systemic_disease": _l("Other systemic disease (lupus…)"),
-    "prematurity": _l("Born premature (children)"),
-    "other": _l("Other long-term illness"),
-}
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -84,30 +45,13 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-SEVERITY_LABELS = {
-    "asymptomatic": _l("asymptomatic"),
-    "mild": _l("mild"),
-    "moderate": _l("moderate"),
-    "severe": _l("severe"),
-}
-NEWS2_BAND_LABELS = {
-    "low": _l("low"),
-    "low_medium": _l("low–medium (a single parameter scored 3)"),
-    "medium": _l("medium"),
-    "high": _l("high"),
-}
-VITAL_LABELS = {
-    "temperature_c": _l("temperature"),
-    "spo2": "SpO2",
-    "pulse": _l("pulse"),
-    "respiratory_rate": _l("breathing rate"),
-    "systolic_bp": _l("systolic blood pressure"),
-    "diastolic_bp": _l("diastolic blood pressure"),
-    "consciousness": _l("consciousness"),
-}
 SEX_CHOICES = choices([("female", _l("Female")), ("male", _l("Male")), ("other", _l("Other"))])
 TEST_CHOICES = choices([("rapid_antigen", _l("Rapid antigen test")), ("pcr", _l("PCR"))])
 YES_NO = choices([("no", _l("No")), ("yes", _l("Yes"))])
+
+
+class CsrfForm(FlaskForm):
+    """A form with only the CSRF token; fields are read and checked by the services."""
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -151,7 +95,7 @@ class PasswordChangeForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
-        problems = inputs.check_password(self.new_password.data)
+        problems = render_all(inputs.check_password(self.new_password.data))
         if problems:
             self.new_password.errors = [*self.new_password.errors, *problems]
             ok = False
@@ -161,19 +105,20 @@ class PasswordChangeForm(FlaskForm):
         return ok
 
 
-class ReportForm(FlaskForm):
+class VitalFields(FlaskForm):
+    """A text field per vital of ``vitals.VITALS``, named and labelled from the spec."""
+
+
+for _spec in VITALS:
+    setattr(VitalFields, _spec.name, StringField(_l(_spec.label)))
+
+
+class ReportForm(VitalFields):
     """The twice-daily report: vitals, the symptom checklist and the warning-sign questions."""
 
-    temperature_c = StringField(_l("Temperature (°C)"))
-    spo2 = StringField(_l("SpO2 (%)"))
-    spo2_recheck = StringField(_l("SpO2, second reading after one minute (%)"))
     no_oximeter = BooleanField(_l("I have no oximeter"))
-    pulse = StringField(_l("Pulse (beats per minute)"))
-    respiratory_rate = StringField(_l("Breaths per minute"))
-    systolic_bp = StringField(_l("Blood pressure, upper number (mmHg)"))
-    diastolic_bp = StringField(_l("Blood pressure, lower number (mmHg)"))
     symptoms = MultiCheckboxField(
-        _l("Symptoms today"), choices=choices(SYMPTOM_LABELS.items()), validate_choice=False
+        _l("Symptoms today"), choices=choices(CHECKBOX_SYMPTOM_LABELS.items()), validate_choice=False
     )
     shortness_of_breath = RadioField(WARNING_QUESTIONS["shortness_of_breath"], choices=YES_NO)
     chest_pain = RadioField(WARNING_QUESTIONS["chest_pain"], choices=YES_NO)
@@ -187,15 +132,7 @@ class ReportForm(FlaskForm):
     client_key = HiddenField()
     submit = SubmitField(_l("Send report"))
 
-    NUMBER_FIELDS = (
-        ("temperature_c", False),
-        ("spo2", True),
-        ("spo2_recheck", True),
-        ("pulse", True),
-        ("respiratory_rate", True),
-        ("systolic_bp", True),
-        ("diastolic_bp", True),
-    )
+    NUMBER_FIELDS = tuple((spec.name, spec.integer) for spec in VITALS)
 
     def validate(self, extra_validators: Any = None) -> bool:
         super().validate(extra_validators)
@@ -210,7 +147,8 @@ class ReportForm(FlaskForm):
         values["no_oximeter"] = bool(self.no_oximeter.data)
         values["symptoms"] = self.symptom_set()
         values["note"] = self.note.data
-        for name, messages in inputs.check_report(values, bool(self.confirm_unusual.data)).items():
+        checked = inputs.check_report(values, bool(self.confirm_unusual.data))
+        for name, messages in render_fields(checked).items():
             field = self[name] if name in self else self.symptoms
             field.errors = [*field.errors, *[m for m in messages if m not in field.errors]]
         self._values = values
@@ -233,14 +171,8 @@ class ReportForm(FlaskForm):
     def to_input(self) -> ReportInput:
         v = self._values
         return ReportInput(
-            temperature_c=v["temperature_c"],
-            spo2=v["spo2"],
-            spo2_recheck=v["spo2_recheck"],
+            **{name: v[name] for name, _integer in self.NUMBER_FIELDS},
             no_oximeter=v["no_oximeter"],
-            pulse=v["pulse"],
-            respiratory_rate=v["respiratory_rate"],
-            systolic_bp=v["systolic_bp"],
-            diastolic_bp=v["diastolic_bp"],
             symptoms=v["symptoms"],
             note=v["note"],
             client_key=(self.client_key.data or "")[:64] or None,
@@ -317,9 +249,9 @@ class RegistrationForm(FlaskForm):
         super().validate(extra_validators)
         self._phone = inputs.parse_phone(self.phone.data or "", errors := {})
         if errors:
-            self.phone.errors = [*self.phone.errors, *errors["phone"]]
+            self.phone.errors = [*self.phone.errors, *render_all(errors["phone"])]
         if self.need_password:
-            problems = inputs.check_password(self.password.data)
+            problems = render_all(inputs.check_password(self.password.data))
             if problems:
                 self.password.errors = [*self.password.errors, *problems]
         ward = self._int(self.ward_code.data)
@@ -331,7 +263,7 @@ class RegistrationForm(FlaskForm):
             "pregnancy_weeks": _number(self, "pregnancy_weeks", True),
         }
         data = self._data(ward, numbers)
-        for name, messages in inputs.check_registration(data, today).items():
+        for name, messages in render_fields(inputs.check_registration(data, today)).items():
             self[name].errors = [*self[name].errors, *messages]
         self._parsed = data
         return not any(f.errors for f in self)

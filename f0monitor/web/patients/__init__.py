@@ -17,9 +17,9 @@ from ...domain.clock import local_date, next_report_due, utcnow
 from ...domain.states import PatientStatus
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
-from ...http.i18n import current_lang
+from ...http.labels import chart_lines, render_reasons
 from ...services import PhoneTaken, areas, inputs
-from ...services.assessments import render_reasons, to_profile
+from ...services.assessments import to_profile
 from ...services.patients import register_patient
 from ...services.reports import find_by_key, recent_reports, record_report
 from ..common.charts import report_figures
@@ -138,7 +138,6 @@ def home():
     now = utcnow()
     reports = recent_reports(session, patient.id, limit=60)
     latest = reports[0] if reports else None
-    lang = current_lang()
     open_alert = session.scalar(
         sa.select(Alert).where(Alert.patient_id == patient.id, Alert.state != "resolved").limit(1)
     )
@@ -148,11 +147,11 @@ def home():
         .order_by(Transfer.requested_at.desc())
         .limit(1)
     )
-    thresholds = risk.chart_thresholds(to_profile(patient), local_date(now), lang)
+    thresholds = chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
     figures = report_figures(reports, thresholds)
-    reasons = render_reasons(latest.assessment.reasons, lang) if latest and latest.assessment else []
+    reasons = render_reasons(latest.assessment.reasons) if latest and latest.assessment else []
     signs = (
-        render_reasons(latest.assessment.warning_signs, lang)
+        render_reasons(latest.assessment.warning_signs)
         if latest and latest.assessment
         else []
     )
