@@ -55,6 +55,7 @@ run: install translations assets instance/config.py
 test: install translations assets
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff, then the layer contracts of setup.cfg ([importlinter]).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
