@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -49,22 +50,30 @@ def test_emergency_is_not_queued(client, app):
 
 
 @pytest.mark.parametrize(
-    ("data", "field"),
+    ("data", "field", "message"),
     [
-        ({"question": "  "}, "question"),
-        ({"question": "x" * 2001}, "question"),
-        ({"phone": "123"}, "phone"),
-        ({"category": ""}, "category"),
-        ({"category": "gossip"}, "category"),
-        ({"province_code": "x"}, "province_code"),
-        ({"ward_code": str(_other_ward()), "province_code": "79"}, "ward_code"),
+        ({"question": "  "}, "question", "hãy viết câu hỏi"),
+        ({"question": "x" * 2001}, "question", "tối đa 2000 ký tự"),
+        ({"phone": "123"}, "phone", "số điện thoại không hợp lệ (ví dụ 0912 345 678)"),
+        ({"category": ""}, "category", "chọn một chủ đề"),
+        ({"category": "gossip"}, "category", "chọn một chủ đề"),
+        ({"province_code": "x"}, "province_code", "chọn tỉnh/thành phố"),
+        (
+            {"ward_code": str(_other_ward()), "province_code": "79"},
+            "ward_code",
+            "phường/xã này không thuộc tỉnh/thành phố đã chọn",
+        ),
     ],
 )
-def test_bad_input_is_refused_at_the_field_and_kept(client, app, data, field):
+def test_bad_input_is_refused_at_the_field_and_kept(client, app, data, field, message):
     r = _ask(client, **data)
     html = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert 'aria-invalid="true"' in html or f'id="{field}" class="field radios  has-error"' in html or "has-error" in html
+    # The one field at fault carries its own message (and only it), tied to it for screen readers.
+    errors = re.findall(r'<p class="field-error" id="([^"]+)-error" role="alert">(.*?)</p>', html, re.S)
+    assert errors == [(field, message)]
+    marked = re.search(rf'id="{field}"[^>]*(aria-invalid="true"|has-error)', html)
+    assert marked and f'aria-describedby="{field}-error"' in html
     assert "Lê Văn A" in html  # what was typed is kept
     assert _count(app) == 0
 
@@ -99,6 +108,12 @@ def test_patient_question_answer_shows_on_their_page(client, app, make_patient, 
     url = f"/staff/consults/{cid}"
     r = staff.post(url, data={"csrf_token": csrf_token(staff, url), "do": "answer", "answer": ""})
     assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert re.search(r'<p class="field-error" id="answer-error" role="alert">[^<]+</p>', html)
+    assert 'class="field radios" id="forwarded_to"' in html  # only the answer is at fault
+    with app.app_context():
+        row = get_session().get(ConsultRequest, cid)
+        assert (row.state, row.answer, row.handled_at) == ("open", None, None)  # nothing stored
     r = staff.post(url, data={"csrf_token": csrf_token(staff, url), "do": "answer", "answer": "Từ ngày thứ 7."})
     assert r.status_code == 303
     # Someone else answering the same request again is told it is already handled.
@@ -128,6 +143,11 @@ def test_forward_counts_and_scope(client, app, make_user):
     url = f"/staff/consults/{ids[0]}"
     r = coord.post(url, data={"csrf_token": csrf_token(coord, url), "do": "forward", "forwarded_to": "moon"})
     assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert 'class="field radios has-error" id="forwarded_to"' in html and 'id="answer-error"' not in html
+    with app.app_context():
+        row = get_session().get(ConsultRequest, ids[0])
+        assert (row.state, row.forwarded_to, row.handled_at) == ("open", None, None)  # nothing stored
     r = coord.post(url, data={"csrf_token": csrf_token(coord, url), "do": "forward", "forwarded_to": "ward_station"})
     assert r.status_code == 303
     url = f"/staff/consults/{ids[1]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -115,6 +116,8 @@ def test_queue_page_and_live_fragment_show_a_new_alert(app, client, make_patient
     html = page.get_data(as_text=True)
     assert "Khó Thở" in html and 'id="queue-live"' in html and "js/queue.js" in html
     assert 'aria-live="assertive"' in html
+    assert 'data-alert-ids=""' in html and "data-alert-id=" not in html  # no alert yet
+    assert f'data-patient-id="{calm.id}"' in html and f'data-patient-id="{sick.id}"' in html
     alert = report(app, sick.id, **WARNING)
     live = client.get("/staff/queue/live")
     assert live.status_code == 200
@@ -123,15 +126,37 @@ def test_queue_page_and_live_fragment_show_a_new_alert(app, client, make_patient
     assert body.index("Khó Thở") < body.index("Bình Thường")
     assert f'data-alert-id="{alert.id}"' in body
     assert "<html" not in body  # a fragment, not a page
-    assert calm.id
+    # The alert marks the sick patient's row only; the calm patient's row carries none.
+    rows = {int(pid): css for css, pid in re.findall(r'<tr class="([^"]*)" data-patient-id="(\d+)"', body)}
+    assert rows.keys() == {calm.id, sick.id}
+    assert "row-alert" in rows[sick.id] and "row-alert" not in rows[calm.id]
+    assert re.search(rf'data-patient-id="{calm.id}"\s*>', body)  # no data-alert-id
+
+
+NO_MATCH = "Không có người bệnh nào phù hợp."  # "No patient matches." (the default locale)
 
 
 def test_bad_filter_values_are_ignored(client, make_user, make_patient):
-    make_patient()
+    first = make_patient(full_name="Phan Văn Một")
+    second = make_patient(full_name="Đỗ Thị Hai")
     sign_in(client, make_user("volunteer"))
-    for qs in ("tier=purple", "ward=abc", "flag=x", "page=-4", "page=zz", "per_page=100000"):
-        assert client.get("/staff/?" + qs).status_code == 200
-        assert client.get("/staff/queue/live?" + qs).status_code == 200
+    # A valid filter does filter here (nobody is missing yet), so the page can show it...
+    live = client.get("/staff/queue/live?flag=missing").get_data(as_text=True)
+    assert 'data-total="0"' in live and NO_MATCH in live
+    assert 'value="missing" selected' in client.get("/staff/?flag=missing").get_data(as_text=True)
+    # ...while a value that makes no sense is dropped: the whole queue, page 1, nothing selected.
+    for qs in ("tier=purple", "ward=abc", "flag=x", "page=-4", "page=zz", "per_page=100000",
+               "per_page=0", "tier=purple&flag=x&ward=abc&page=zz"):
+        page = client.get("/staff/?" + qs)
+        live = client.get("/staff/queue/live?" + qs)
+        assert page.status_code == 200 and live.status_code == 200, qs
+        html, body = page.get_data(as_text=True), live.get_data(as_text=True)
+        for text in (html, body):
+            assert "Phan Văn Một" in text and "Đỗ Thị Hai" in text, qs
+            assert f'data-patient-id="{first.id}"' in text and f'data-patient-id="{second.id}"' in text
+            assert 'data-total="2"' in text and NO_MATCH not in text, qs
+            assert 'class="pager"' not in text, qs  # one page of 2: per_page never became 0
+        assert " selected>" not in html, qs  # no tier, flag or ward option taken from the junk
 
 
 def test_search_text_never_goes_into_the_url(app, make_patient, make_user):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -23,6 +25,23 @@ def facility(app):
         session.add_all([f, other])
         session.commit()
         return {"id": f.id, "other_id": other.id}
+
+
+def _snapshot(app):
+    """Every transfer, transfer event, facility and patient row: what a refusal must not touch."""
+    with app.app_context():
+        session = get_session()
+        return {
+            model.__tablename__: session.execute(
+                sa.select(model.__table__).order_by(*model.__table__.primary_key.columns)
+            ).all()
+            for model in (Transfer, TransferEvent, Facility, Patient)
+        }
+
+
+def _field_errors(html):
+    """Every field error on a page, as (id of the message or "", text)."""
+    return re.findall(r'<p class="field-error"(?: id="([^"]+)")?[^>]*>(.*?)</p>', html, re.S)
 
 
 @pytest.fixture
@@ -87,45 +106,61 @@ def test_free_beds_never_below_zero(client, app, make_patient, headers, facility
 
 
 @pytest.mark.parametrize(
-    ("payload", "field"),
+    ("payload", "field", "message"),
     [
-        ({"action": "dispatch"}, "ambulance_ref"),
-        ({"action": "dispatch", "ambulance_ref": "x" * 65}, "ambulance_ref"),
-        ({"action": "cancel"}, "note"),
-        ({"action": "fly"}, "action"),
-        ({"action": "admit", "facility_id": 999999}, "facility_id"),
-        ({"action": "cancel", "note": "n", "extra": 1}, "extra"),
+        ({"action": "dispatch"}, "ambulance_ref", "nhập mã xe cấp cứu (mã cuộc gọi 115 hoặc biển số xe)"),
+        ({"action": "dispatch", "ambulance_ref": "x" * 65}, "ambulance_ref", None),
+        ({"action": "cancel"}, "note", "nêu lý do"),
+        ({"action": "fly"}, "action", "phải là một trong: dispatch, arrive, admit, cancel, refuse"),
+        ({"action": "admit", "facility_id": 999999}, "facility_id", "chọn một cơ sở của tỉnh này trong danh sách"),
+        ({"action": "cancel", "note": "n", "extra": 1}, "extra", None),
     ],
 )
-def test_api_bad_event_names_the_field(client, make_patient, headers, payload, field):
+def test_api_bad_event_names_the_field(client, app, make_patient, headers, payload, field, message):
     p = make_patient()
     tid = client.post(f"/api/v1/patients/{p.id}/transfers", json={"reason": "r"}, headers=headers).get_json()["id"]
     if payload["action"] == "admit":
         client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A"}, headers=headers)
+    before = _snapshot(app)
     r = client.post(f"/api/v1/transfers/{tid}/events", json=payload, headers=headers)
     assert r.status_code == 422, r.get_json()
-    assert field in r.get_json()["error"]["fields"]
+    fields = r.get_json()["error"]["fields"]
+    assert list(fields) == [field]
+    if message is not None:  # the others are the schema library's own words
+        assert fields[field] == [message]
+    assert _snapshot(app) == before  # nothing changed: no event, same state and version
 
 
-def test_api_admit_without_any_facility_is_refused_at_the_field(client, make_patient, headers):
+def test_api_admit_without_any_facility_is_refused_at_the_field(client, app, make_patient, headers):
     p = make_patient()
     tid = client.post(f"/api/v1/patients/{p.id}/transfers", json={"reason": "r"}, headers=headers).get_json()["id"]
     client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A"}, headers=headers)
+    before = _snapshot(app)
     r = client.post(f"/api/v1/transfers/{tid}/events", json={"action": "admit"}, headers=headers)
-    assert r.status_code == 422 and "facility_id" in r.get_json()["error"]["fields"]
+    assert r.status_code == 422
+    assert r.get_json()["error"]["fields"] == {"facility_id": ["chọn cơ sở tiếp nhận người bệnh"]}
+    assert _snapshot(app) == before  # still dispatched, the patient still active
 
 
-@pytest.mark.parametrize("payload", [{}, {"reason": ""}, {"reason": "r", "facility_id": "x"}])
-def test_api_bad_open_request(client, make_patient, headers, payload):
+@pytest.mark.parametrize(
+    ("payload", "field"), [({}, "reason"), ({"reason": ""}, "reason"), ({"reason": "r", "facility_id": "x"}, "facility_id")]
+)
+def test_api_bad_open_request(client, app, make_patient, headers, payload, field):
     p = make_patient()
+    before = _snapshot(app)
     r = client.post(f"/api/v1/patients/{p.id}/transfers", json=payload, headers=headers)
     assert r.status_code == 422
+    assert list(r.get_json()["error"]["fields"]) == [field]
+    assert _snapshot(app) == before  # no transfer opened
 
 
-def test_api_facility_of_another_province_is_refused(client, make_patient, headers, facility):
+def test_api_facility_of_another_province_is_refused(client, app, make_patient, headers, facility):
     p = make_patient()
+    before = _snapshot(app)
     r = client.post(f"/api/v1/patients/{p.id}/transfers", json={"reason": "r", "facility_id": facility["other_id"]}, headers=headers)
-    assert r.status_code == 422 and "facility_id" in r.get_json()["error"]["fields"]
+    assert r.status_code == 422
+    assert r.get_json()["error"]["fields"] == {"facility_id": ["chọn một cơ sở của tỉnh này trong danh sách"]}
+    assert _snapshot(app) == before
 
 
 def test_api_stale_version_is_a_conflict_naming_the_state(client, make_patient, headers):
@@ -178,12 +213,19 @@ def test_pages_open_dispatch_refused_action_and_admit(client, app, make_patient,
     page = client.get(new).get_data(as_text=True)
     assert "BV Đa khoa An Giang" in page and "BV Chợ Rẫy" not in page
     # Bad input: message at the field, typed values kept, nothing stored.
+    before = _snapshot(app)
     r = _post(client, new, {"reason": "", "facility_id": str(facility["id"])}, new)
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert 'aria-invalid="true"' in html and f'value="{facility["id"]}" checked' in html
+    assert _field_errors(html) == [("reason-error", "nêu lý do người bệnh cần chuyển viện")]
+    assert re.search(r'<textarea id="transfer-reason" name="reason"[^>]*aria-invalid="true" aria-describedby="reason-error"', html)
     r = _post(client, new, {"reason": "Khó thở", "facility_id": "nope"}, new)
-    assert r.status_code == 422 and "Khó thở" in r.get_data(as_text=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Khó thở" in html
+    assert _field_errors(html) == [("", "chọn một cơ sở của tỉnh này trong danh sách")]
+    assert 'class="field facility-choice has-error" id="facility_id"' in html
+    assert _snapshot(app) == before
     with app.app_context():
         assert get_session().scalar(sa.select(sa.func.count()).select_from(Transfer)) == 0
     r = _post(client, new, {"reason": "Khó thở", "facility_id": str(facility["id"])}, new)
@@ -195,8 +237,14 @@ def test_pages_open_dispatch_refused_action_and_admit(client, app, make_patient,
     r = _post(client, new, {"reason": "again"}, detail)
     assert r.status_code == 303 and r.headers["Location"].endswith(detail)
     events = f"/staff/transfers/{tid}/events"
+    before = _snapshot(app)
     r = _post(client, events, {"action": "dispatch", "ambulance_ref": ""}, detail)
-    assert r.status_code == 422 and 'aria-invalid="true"' in r.get_data(as_text=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'aria-invalid="true"' in html
+    assert _field_errors(html) == [
+        (f"ambulance_ref-{tid}-error", "nhập mã xe cấp cứu (mã cuộc gọi 115 hoặc biển số xe)")
+    ]
+    assert _snapshot(app) == before  # still requested
     r = _post(client, events, {"action": "dispatch", "ambulance_ref": "XE-51B"}, detail)
     assert r.status_code == 303
     # An action not allowed now: a clear message naming the current state.
@@ -229,8 +277,11 @@ def test_cancel_needs_a_reason_and_frees_the_patient(client, app, make_patient, 
     with app.app_context():
         tid = get_session().scalar(sa.select(Transfer.id))
     events = f"/staff/transfers/{tid}/events"
+    before = _snapshot(app)
     r = _post(client, events, {"action": "refuse", "note": " "}, f"/staff/transfers/{tid}")
     assert r.status_code == 422
+    assert _field_errors(r.get_data(as_text=True)) == [(f"note-{tid}-error", "nêu lý do")]
+    assert _snapshot(app) == before  # not refused
     r = _post(client, events, {"action": "refuse", "note": "Hết giường"}, f"/staff/transfers/{tid}")
     assert r.status_code == 303
     # A new transfer can be opened after a refusal.
@@ -245,9 +296,17 @@ def test_facilities_page_updates_beds_with_a_version_check(client, app, coord, m
     with app.app_context():
         version = get_session().get(Facility, fid).version
     base = {"facility_id": str(fid), "version": str(version)}
-    for bad in ({"bed_capacity": "abc", "free_beds": "1"}, {"bed_capacity": "5", "free_beds": "-1"}, {"bed_capacity": "5", "free_beds": "6"}):
+    before = _snapshot(app)
+    for bad, field, message in (
+        ({"bed_capacity": "abc", "free_beds": "1"}, "bed_capacity", "nhập số nguyên từ 0 trở lên"),
+        ({"bed_capacity": "5", "free_beds": "-1"}, "free_beds", "nhập số nguyên từ 0 trở lên"),
+        ({"bed_capacity": "5", "free_beds": "6"}, "free_beds", "không được lớn hơn tổng số giường"),
+    ):
         r = _post(client, "/staff/facilities", {**base, **bad}, "/staff/facilities")
-        assert r.status_code == 422 and bad["bed_capacity"] in r.get_data(as_text=True)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 422 and bad["bed_capacity"] in html
+        assert _field_errors(html) == [(f"{field}-{fid}-error", message)], bad
+        assert _snapshot(app) == before, bad
     r = _post(client, "/staff/facilities", {**base, "bed_capacity": "12", "free_beds": "7"}, "/staff/facilities")
     assert r.status_code == 303
     with app.app_context():

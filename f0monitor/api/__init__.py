@@ -1,4 +1,14 @@
-"""The JSON API at /api/v1 (../shared/api.md): bearer tokens, one error shape, no cookies."""
+"""The JSON API at /api/v1 (../shared/api.md): bearer tokens, one error shape, no cookies.
+
+The blueprint and the shared request helpers live here; ``schemas`` (marshmallow, fields
+derived from the vital-sign spec), ``serialize`` (rows to JSON), ``openapi`` and one module
+per group of endpoints (``tokens``, ``patients``, ``me``, ``staff``, ``transfers``,
+``department``, ``calculator``).
+
+May import: Flask and its extensions, marshmallow, the domain, data, services and http.
+Never web (pages and API are independent siblings: the ``web-api`` import-linter
+contract) and never cli. Views translate a service's outcome into JSON and commit.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""Commands: flask --app f0monitor <command>, or the f0monitor console script."""
+"""Commands: flask --app f0monitor <command>, or the f0monitor console script.
+
+``seed-demo``, ``demo-logins``, ``create-user`` and ``reassess`` (``init-db`` is in
+``data.session``); ``demo`` builds the demo caseload through the real services.
+
+May import: any layer (commands are an edge, like the pages, and commit). Nothing imports
+this package except the application factory in ``f0monitor/__init__.py`` (the ``cli``
+import-linter contract).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,15 @@
-"""Use cases. Each takes the session first and `now` as a keyword; none commits.
+"""Use cases: what a page, an API call or a command asks the product to do.
 
-The view or command that calls them commits once, at the edge of the request.
+Each takes a SQLAlchemy session first and ``now`` by keyword, flushes and never commits:
+the view or command that calls it commits once, at the edge (``reassess``'s batch commits
+aside). Each answers with rows, outcomes, untranslated ``Msg`` values or a ``DomainError``
+with a stable code; the caller turns them into a page, JSON or a command's output. Shared
+input checks (``inputs``), areas, phones and password hashing live here too, so that every
+channel (pages, API, commands, later SMS or offline sync) applies the same rules.
+
+May import: SQLAlchemy, the domain and data (not ``data.session``), and plain libraries.
+Never flask, flask_babel, flask_login, flask_wtf, werkzeug, http, web, api or cli (the
+``services`` import-linter contract): a service must run outside a request.
 """
 
 

@@ -82,6 +82,9 @@ Interpretations made here where the decisions leave a gap (clinician review welc
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
+from ..ruleset import RuleSet
 from ..states import Tier, max_tier
 from ..vitals import INPUT_RANGES, Range, check_vitals
 from .age import age_on
@@ -103,6 +106,7 @@ __all__ = [
     "Profile",
     "RULES",
     "RULES_VERSION",
+    "RULE_SET",
     "Range",
     "Reason",
     "Report",
@@ -122,3 +126,18 @@ __all__ = [
     "recovery_check",
     "reporting_flag",
 ]
+
+# The seam the services use (``domain/ruleset.py``): this package's rules under one name, so a
+# second disease is a second package exposing its own RULE_SET.
+RULE_SET: RuleSet[Profile, Report, Assessment, Reason] = RuleSet(
+    version=RULES_VERSION,
+    assess=assess,
+    baseline_tier=baseline_tier,
+    chart_thresholds=chart_thresholds,
+    recovery_check=recovery_check,
+    reporting_flag=reporting_flag,
+    day_of_treatment=day_of_treatment,
+    symptoms=SYMPTOMS,
+    warning_symptoms=MappingProxyType(WARNING_SYMPTOMS),
+    comorbidities=COMORBIDITIES,
+)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from .. import vitals
 from ..states import _TIERS, Tier
 from .age import _local_date, age_on
-from .model import Assessment, Profile, Reason, Report
+from .model import Assessment, News2, Profile, Reason, Report
 from .news2 import _news2, _news2_reasons
 from .rules import (
     _AGE_FACTS,
@@ -50,7 +50,6 @@ from .vocab import COMORBIDITIES, WARNING_SYMPTOMS
 
 def _baseline(profile: Profile, months: int) -> tuple[int, tuple[Reason, ...], tuple[str, ...]]:
     """Return (tier rank, reasons, conditions counted as comorbidities incl. "BMI_30")."""
-    years = months // 12
     facts = set(_from(_AGE_FACTS[0], _AGE_FACTS[1], months))
     listed = tuple(
         c
@@ -76,25 +75,31 @@ def _baseline(profile: Profile, months: int) -> tuple[int, tuple[Reason, ...], t
     for code, row_rank, needs in _BASELINE_ROWS:
         if needs <= facts:
             rank = max(rank, row_rank)
-            if code == "AGE_65_COMORBID":
-                params: tuple[tuple[str, object], ...] = (
-                    ("age", years),
-                    ("conditions", conditions),
-                )
-            elif code == "COMORBIDITY":
-                params = (("conditions", listed),)
-            elif code in ("BMI_30", "BMI_25"):
-                params = (("bmi", _bmi_display(bmi)),)
-            elif code == "INFANT_UNDER_3_MONTHS":
-                params = (("months", months),)
-            elif code.startswith("AGE_"):
-                params = (("age", years),)
-            else:
-                params = ()
-            reasons.append(Reason(code, params))
+            reasons.append(Reason(code, _baseline_params(code, months, bmi, listed, conditions)))
     if not reasons:
         reasons.append(_LOW_RISK)
     return rank, tuple(reasons), conditions
+
+
+def _baseline_params(
+    code: str,
+    months: int,
+    bmi: float | None,
+    listed: tuple[str, ...],
+    conditions: tuple[str, ...],
+) -> tuple[tuple[str, object], ...]:
+    """Return the parameters of one baseline reason (what its message shows)."""
+    if code == "AGE_65_COMORBID":
+        return (("age", months // 12), ("conditions", conditions))
+    if code == "COMORBIDITY":
+        return (("conditions", listed),)
+    if code in ("BMI_30", "BMI_25"):
+        return (("bmi", _bmi_display(bmi)),)
+    if code == "INFANT_UNDER_3_MONTHS":
+        return (("months", months),)
+    if code.startswith("AGE_"):
+        return (("age", months // 12),)
+    return ()
 
 
 def _bmi_display(bmi: float | None) -> float:
@@ -106,7 +111,6 @@ def baseline_tier(profile: Profile, on: date) -> tuple[Tier, tuple[Reason, ...]]
     """Return the 5525/QĐ-BYT baseline tier on a date, with every reason that applies."""
     rank, reasons, _ = _baseline(profile, age_on(profile.date_of_birth, on)[1])
     return _TIERS[rank], reasons
-
 
 
 def _fever_48h(report: Report, previous: Sequence[Report]) -> int | None:
@@ -158,83 +162,132 @@ _LOW_RISK = Reason("LOW_RISK")
 _W11_PATIENT = Reason("W11", (("by", ("patient",)),))
 _W11_STAFF = Reason("W11", (("by", ("staff",)),))
 _W11_BOTH = Reason("W11", (("by", ("patient", "staff")),))
+_NONE: tuple[Reason, ...] = ()
+
+# §2 warning signs, one function per group; each returns the reasons that fire (or none).
 
 
-def assess(profile: Profile, report: Report, previous_reports: Sequence[Report] = ()) -> Assessment:
-    """Apply rule set VN-2022.1 to one report; previous_reports (any order) serve C2."""
-    months = age_on(profile.date_of_birth, _local_date(report.reported_at))[1]
-    base_rank, base_reasons, conditions = _baseline(profile, months)
-    symptoms = report.symptoms
-    spo2 = report.spo2 if report.spo2_recheck is None else report.spo2_recheck
-    signs: list[Reason] = []
+def _w1(symptoms: frozenset[str]) -> tuple[Reason, ...]:
+    """W1: reported shortness of breath or abnormal breathing."""
+    return (_W1,) if "shortness_of_breath" in symptoms else _NONE
 
-    # §2 warning signs, in code order W1..W11, C2
-    if "shortness_of_breath" in symptoms:
-        signs.append(_W1)
-    rr = report.respiratory_rate
-    if rr is not None:
-        limit = _from(*_W2, months)
-        if rr >= limit:
-            signs.append(Reason("W2", (("value", rr), ("limit", limit))))
-    if spo2 is not None:
-        op, limit = _W3_VALUES[bisect_right(_W3_BOUNDS, months) - 1]
-        if spo2 < limit or (op == "<=" and spo2 == limit):
-            recheck = report.spo2_recheck is not None
-            signs.append(
-                Reason("W3", (("value", spo2), ("op", op), ("limit", limit), ("recheck", recheck)))
-            )
-    pulse = report.pulse
-    pulse_limits = _from(*_W4, months)
-    if pulse is not None and pulse_limits is not None:
-        low, high = pulse_limits
-        if pulse < low:
-            signs.append(Reason("W4", (("value", pulse), ("op", "<"), ("limit", low))))
-        elif pulse > high:
-            signs.append(Reason("W4", (("value", pulse), ("op", ">"), ("limit", high))))
-    bp_limits = _from(*_W5, months)
-    if bp_limits is not None:
-        sys_limit, dia_limit = bp_limits
-        sbp, dbp = report.systolic_bp, report.diastolic_bp
-        low_sbp = sbp is not None and sbp < sys_limit
-        low_dbp = dbp is not None and dbp < dia_limit
-        if low_sbp or low_dbp:
-            bp_params: list[tuple[str, object]] = []
-            if low_sbp:
-                bp_params += [("systolic_bp", sbp), ("systolic_limit", sys_limit)]
-            if low_dbp:
-                bp_params += [("diastolic_bp", dbp), ("diastolic_limit", dia_limit)]
-            signs.append(Reason("W5", tuple(bp_params)))
-    if symptoms:
-        for key, reason in _SYMPTOM_SIGNS:
-            if key in symptoms:
-                signs.append(reason)
+
+def _w2(rr: int | None, months: int) -> tuple[Reason, ...]:
+    """W2: respiratory rate at or above the limit for the age."""
+    if rr is None:
+        return _NONE
+    limit = _from(*_W2, months)
+    if rr < limit:
+        return _NONE
+    return (Reason("W2", (("value", rr), ("limit", limit))),)
+
+
+def _w3(spo2: int | None, recheck: bool, months: int) -> tuple[Reason, ...]:
+    """W3: SpO2 (the recheck when given) at or below / below the limit for the age."""
+    if spo2 is None:
+        return _NONE
+    op, limit = _W3_VALUES[bisect_right(_W3_BOUNDS, months) - 1]
+    if not (spo2 < limit or (op == "<=" and spo2 == limit)):
+        return _NONE
+    return (Reason("W3", (("value", spo2), ("op", op), ("limit", limit), ("recheck", recheck))),)
+
+
+def _w4(pulse: int | None, months: int) -> tuple[Reason, ...]:
+    """W4: pulse below or above the limits, from the age the rule applies."""
+    limits = _from(*_W4, months)
+    if pulse is None or limits is None:
+        return _NONE
+    low, high = limits
+    if pulse < low:
+        return (Reason("W4", (("value", pulse), ("op", "<"), ("limit", low))),)
+    if pulse > high:
+        return (Reason("W4", (("value", pulse), ("op", ">"), ("limit", high))),)
+    return _NONE
+
+
+def _w5(sbp: int | None, dbp: int | None, months: int) -> tuple[Reason, ...]:
+    """W5: systolic or diastolic pressure below its limit, from the age the rule applies."""
+    limits = _from(*_W5, months)
+    if limits is None:
+        return _NONE
+    sys_limit, dia_limit = limits
+    params: tuple[tuple[str, object], ...] = ()
+    if sbp is not None and sbp < sys_limit:
+        params += (("systolic_bp", sbp), ("systolic_limit", sys_limit))
+    if dbp is not None and dbp < dia_limit:
+        params += (("diastolic_bp", dbp), ("diastolic_limit", dia_limit))
+    return (Reason("W5", params),) if params else _NONE
+
+
+def _symptom_signs(symptoms: frozenset[str]) -> tuple[Reason, ...]:
+    """W6-W10: the reported warning symptoms other than W1 and W11, in code order."""
+    if not symptoms:
+        return _NONE
+    return tuple(reason for key, reason in _SYMPTOM_SIGNS if key in symptoms)
+
+
+def _w11(symptoms: frozenset[str], staff_concern: bool) -> tuple[Reason, ...]:
+    """W11: the patient asks for a call, or a staff member is concerned (or both)."""
     wants_call = "wants_call" in symptoms
-    if wants_call or report.staff_concern:
-        signs.append(
-            _W11_BOTH
-            if wants_call and report.staff_concern
-            else (_W11_PATIENT if wants_call else _W11_STAFF)
-        )
-    temp = report.temperature_c
-    if months < _C2_UNDER and temp is not None and temp >= _C2_FEVER:
-        hours = _fever_48h(report, previous_reports) if previous_reports else None
-        if temp > _C2_HIGH or hours is not None:
-            c2: tuple[tuple[str, object], ...] = (("temperature_c", temp), ("limit", _C2_HIGH))
-            if hours is not None:
-                c2 += (("fever_hours", hours), ("fever_limit", _C2_FEVER))
-            signs.append(Reason("C2", c2))
+    if wants_call and staff_concern:
+        return (_W11_BOTH,)
+    if wants_call:
+        return (_W11_PATIENT,)
+    if staff_concern:
+        return (_W11_STAFF,)
+    return _NONE
 
-    # §4 clinical tier
+
+def _c2(report: Report, previous: Sequence[Report], months: int) -> tuple[Reason, ...]:
+    """C2 (under 16): temperature above the high limit, or fever lasting 48 hours."""
+    temp = report.temperature_c
+    if months >= _C2_UNDER or temp is None or temp < _C2_FEVER:
+        return _NONE
+    hours = _fever_48h(report, previous) if previous else None
+    if temp <= _C2_HIGH and hours is None:
+        return _NONE
+    params: tuple[tuple[str, object], ...] = (("temperature_c", temp), ("limit", _C2_HIGH))
+    if hours is not None:
+        params += (("fever_hours", hours), ("fever_limit", _C2_FEVER))
+    return (Reason("C2", params),)
+
+
+def _warning_signs(
+    report: Report, spo2: int | None, months: int, previous: Sequence[Report]
+) -> tuple[Reason, ...]:
+    """Return every §2 warning sign of a report, in code order W1..W11, C2."""
+    symptoms = report.symptoms
+    return (
+        _w1(symptoms)
+        + _w2(report.respiratory_rate, months)
+        + _w3(spo2, report.spo2_recheck is not None, months)
+        + _w4(report.pulse, months)
+        + _w5(report.systolic_bp, report.diastolic_bp, months)
+        + _symptom_signs(symptoms)
+        + _w11(symptoms, report.staff_concern)
+        + _c2(report, previous, months)
+    )
+
+
+def _clinical_tier(
+    signs: tuple[Reason, ...], profile: Profile, report: Report, months: int
+) -> tuple[int, News2 | None, tuple[Reason, ...]]:
+    """§4: return (clinical tier rank, NEWS2 or None, NEWS2 reasons)."""
     clinical = _RED if signs else 0
     n = _news2(profile, report, months)
-    news2_reasons: list[Reason] = []
-    if n is not None:
-        n_rank, news2_reasons = _news2_reasons(n, report)
-        clinical = max(clinical, n_rank)
+    if n is None:
+        return clinical, None, _NONE
+    n_rank, news2_reasons = _news2_reasons(n, report)
+    return max(clinical, n_rank), n, tuple(news2_reasons)
 
-    severity = _severity(report, spo2, months)
 
-    # §6 eligibility for home care
+def _eligibility(
+    signs: tuple[Reason, ...],
+    severity: str | None,
+    conditions: tuple[str, ...],
+    profile: Profile,
+) -> tuple[Reason, ...]:
+    """§6: return why the patient may not be treated at home (empty: eligible)."""
     elig: list[Reason] = []
     if signs:
         elig.append(Reason("ELIG_WARNING_SIGNS", (("codes", tuple(s.code for s in signs)),)))
@@ -242,18 +295,28 @@ def assess(profile: Profile, report: Report, previous_reports: Sequence[Report] 
         elig.append(Reason("ELIG_SEVERITY", (("severity", severity),)))
     if conditions and not profile.comorbidities_stable:
         elig.append(Reason("ELIG_COMORBIDITY", (("conditions", conditions),)))
+    return tuple(elig)
 
-    warning_signs = tuple(signs)
+
+def assess(profile: Profile, report: Report, previous_reports: Sequence[Report] = ()) -> Assessment:
+    """Apply rule set VN-2022.1 to one report; previous_reports (any order) serve C2."""
+    months = age_on(profile.date_of_birth, _local_date(report.reported_at))[1]
+    base_rank, base_reasons, conditions = _baseline(profile, months)
+    spo2 = report.spo2 if report.spo2_recheck is None else report.spo2_recheck
+    warning_signs = _warning_signs(report, spo2, months, previous_reports)
+    clinical, n, news2_reasons = _clinical_tier(warning_signs, profile, report, months)
+    severity = _severity(report, spo2, months)
+    elig = _eligibility(warning_signs, severity, conditions, profile)
     return Assessment(
         tier=_TIERS[max(base_rank, clinical)],
         baseline_tier=_TIERS[base_rank],
         clinical_tier=_TIERS[clinical],
         warning_signs=warning_signs,
-        reasons=base_reasons + warning_signs + tuple(news2_reasons),
+        reasons=base_reasons + warning_signs + news2_reasons,
         news2=n,
         severity=severity,
         eligible_home_care=not elig,
-        eligibility_reasons=tuple(elig),
+        eligibility_reasons=elig,
         not_measured=tuple(
             s.name for s in vitals.MEASURED if vitals.effective_value(report, s.name) is None
         ),

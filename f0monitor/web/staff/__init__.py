@@ -1,9 +1,14 @@
 """Pages for staff (volunteers, doctors, coordinators, admins): the workspace.
 
 The blueprint lives here; its pages are in ``queue`` (triage queue, live fragment, workload),
-``patient`` (the staff view of one patient and its actions, registration for a caller) and
-``admin`` (accounts, audit trail). Other modules of this package (transfers, discharge,
-consults) add their routes to the same blueprint when present.
+``patient`` (the staff view of one patient and its actions, registration for a caller),
+``profile`` (correcting a risk profile), ``transfers`` (emergency transfers, facility beds),
+``discharge`` (end of home treatment, certificate), ``consults`` (hotline questions) and
+``admin`` (accounts, audit trail), all on the one ``staff`` blueprint; ``forms`` holds the
+workspace's forms.
+
+May import: what ``web`` may (Flask, domain, data, services, http, web.common); never api
+or cli.
 """
 
 from __future__ import annotations
