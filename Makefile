@@ -23,7 +23,7 @@ translations: install
 
 # Refresh the catalog after adding strings; then translate the empty msgstr in the .po file.
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k Msg --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-location --ignore-obsolete
 
 # plotly.js for the charts: the basic bundle matching the installed plotly package, from the
@@ -57,6 +57,7 @@ test: install translations assets
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install translations
 	$(PY) bench/bench_assess.py

@@ -42,6 +42,7 @@ def create_app(
         app.config["REMEMBER_COOKIE_SECURE"] = False
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["DATABASE_URL"] = config.database_url(app)
+    app.config["VERSION"] = __version__  # read by the layers, which never import this package
     config.check_secret_key(app)
 
     from . import api, cli

@@ -8,7 +8,9 @@ from babel.messages.pofile import read_po
 from f0monitor import PROJECT_ROOT
 from f0monitor.http.i18n import fmt_date, fmt_datetime
 
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+# N_ and Msg mark the untranslated messages of domain and services (domain/text.py).
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2),
+            "N_": None, "Msg": None}
 METHODS = [("f0monitor/**.py", "python"), ("templates/**.html", "jinja2")]
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from f0monitor.data.models import Alert, ConsultRequest, Facility, Transfer
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import utcnow
+from f0monitor.domain.vitals import NAMES as VITAL_NAMES
 from f0monitor.http.auth import issue_token
 from f0monitor.services.transfers import open_transfer
 
@@ -27,14 +28,16 @@ JUNK_JSON = [
     {"action": "fly", "outcome": 7, "channel": None, "staff_id": "me", "facility_id": "x", "reason": ""},
     {"profile": {"date_of_birth": "1990-13-45"}, "report": {"reported_at": "soon", "pulse": 1e400}},
     {"full_name": "", "date_of_birth": "x", "province_code": 91, "ward_code": [], "consent": "yes"},
+    # Every vital of the spec, with a wrong type or a number no column holds.
+    {name: junk for name, junk in zip(VITAL_NAMES, [1e400, "high", [1], {"a": 1}, True, -1e308, "9" * 400] * 3, strict=False)},
+    {"report": {name: "x" for name in VITAL_NAMES}, "profile": {"date_of_birth": "1990-01-01"}},
 ]
 
 
 def _fields(app, rule) -> list[str]:
     """Every field name any of our forms or schemas uses, posted to every route."""
     return ["phone", "password", "full_name", "date_of_birth", "sex", "province_code", "ward_code",
-            "address", "positive_test_date", "test_type", "spo2", "spo2_recheck", "temperature_c",
-            "pulse", "respiratory_rate", "systolic_bp", "diastolic_bp", "symptoms", "note",
+            "address", "positive_test_date", "test_type", *VITAL_NAMES, "symptoms", "note",
             "client_key", "confirm_unusual", "reason", "facility_id", "ambulance_ref", "action",
             "outcome", "channel", "text", "staff_id", "q", "tier", "ward", "flag", "version",
             "negative_test_date", "free_beds", "bed_capacity", "answer", "forward_to", "category",

@@ -9,7 +9,7 @@ from ..domain.clock import utcnow
 from ..extensions import limiter
 from ..http.access import PUBLIC, access
 from ..http.i18n import current_lang
-from ..services.inputs import to_risk_report
+from ..services.assessments import to_risk_report
 from . import bp, documented, load_body
 from .schemas import AssessIn, AssessmentOut
 

@@ -2,110 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, timedelta
-from typing import Any
-
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import ValidationError
 
 from ..data.session import get_session
 from ..domain.clock import local_date, utcnow
 from ..http.access import access
+from ..http.audit import audit_export
 from ..http.errors import api_error
-from ..services import audit
-from ..services.caseload import AGGREGATE_ROLES, MAX_DAYS, Area, BadArea, area_for, caseload
+from ..http.queryargs import caseload_args
+from ..services.caseload import AGGREGATE_ROLES, caseload, csv_text
 from ..services.scope import OutOfScope
 from . import bp, page_args
-
-CSV_COLUMNS = (
-    "date", "ward_code", "active", "new", "recovered", "transferred", "deceased",
-    "by_tier_green", "by_tier_yellow", "by_tier_orange", "by_tier_red",
-    "overdue", "alerts_opened", "median_minutes_to_acknowledge",
-)
-DEFAULT_DAYS = 14
-
-
-def _date_arg(args: Any, name: str, errors: dict[str, list[str]]) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = [_("Not a valid date (YYYY-MM-DD).")]
-        return None
-
-
-def _code_arg(args: Any, name: str, errors: dict[str, list[str]]) -> int | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        errors[name] = [_("Not a valid code.")]
-        return None
-    return int(raw)
-
-
-def caseload_args(args: Any, user: Any, today: date) -> tuple[Area, date, date]:
-    """Read and check from / to / province / ward; default to the last 14 days.
-
-    :raise ValidationError: naming the field (a 422); OutOfScope for an area outside the
-        user's own (a 404).
-    """
-    errors: dict[str, list[str]] = {}
-    first = _date_arg(args, "from", errors)
-    last = _date_arg(args, "to", errors)
-    province = _code_arg(args, "province", errors)
-    ward = _code_arg(args, "ward", errors)
-    if errors:
-        raise ValidationError(errors)
-    last = last or today
-    first = first or (last - timedelta(days=DEFAULT_DAYS - 1))
-    if first > last:
-        raise ValidationError({"from": [_("The first day must not be after the last day.")]})
-    if (last - first).days + 1 > MAX_DAYS:
-        raise ValidationError({"to": [_("The range may not be longer than %(n)s days.", n=MAX_DAYS)]})
-    try:
-        area = area_for(user, province, ward)
-    except BadArea as exc:
-        message = _("Unknown province.") if exc.field == "province" else (
-            _("Unknown ward.") if str(exc) == "unknown ward" else _("This ward is not in the province.")
-        )
-        raise ValidationError({exc.field: [message]}) from None
-    return area, first, last
-
-
-def csv_text(items: list[Any]) -> str:
-    """Return the items as CSV, one line per day and ward, by_tier flattened."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in items:
-        writer.writerow(
-            [item.date.isoformat(), item.ward_code, item.active, item.new, item.recovered,
-             item.transferred, item.deceased, *(item.by_tier[t] for t in ("green", "yellow", "orange", "red")),
-             item.overdue, item.alerts_opened,
-             "" if item.median_minutes_to_acknowledge is None else item.median_minutes_to_acknowledge]
-        )
-    return out.getvalue()
-
-
-def audit_export(session: Any, first: date, last: date, area: Area) -> None:
-    """Record that the current user exported the caseload (no patient: aggregates)."""
-    detail = f"{first.isoformat()}..{last.isoformat()} province={area.province_code} wards={','.join(map(str, area.ward_codes))}"
-    audit.record(
-        session,
-        user_id=current_user.id,
-        patient_id=None,
-        action="export_caseload",
-        now=utcnow(),
-        ip=(request.remote_addr or "")[:45] or None,
-        detail=detail[:255],
-    )
 
 
 def wants_csv() -> bool:

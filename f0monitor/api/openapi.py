@@ -6,7 +6,6 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, jsonify
 
-from .. import __version__
 from ..http.access import ACCESS_ATTR, PUBLIC, access
 from . import bp
 
@@ -24,7 +23,7 @@ def build_spec() -> dict:
     """Return the OpenAPI 3 description of every /api/v1 route of the running app."""
     spec = APISpec(
         title="f0monitor API",
-        version=__version__,
+        version=current_app.config["VERSION"],
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
         info={"description": "JSON API of f0monitor (see shared/api.md). Errors: "

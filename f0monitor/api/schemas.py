@@ -20,7 +20,10 @@ from marshmallow import (
 from ..data.models import SEXES, TEST_TYPES
 from ..data.types import MAX_ID
 from ..domain import covid as risk
+from ..domain import vitals
 from ..domain.clock import today_local
+from ..domain.text import Msg
+from ..http.labels import render_fields
 from ..services import inputs
 from ..services.inputs import RegistrationInput, ReportInput
 
@@ -59,38 +62,50 @@ class Id(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
 
-def _raise(errors: dict[str, list[str]]) -> None:
+def _raise(errors: dict[str, list[Msg | str]]) -> None:
+    """Raise the field errors (the services' messages rendered in the reader's language)."""
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError(render_fields(errors))
 
 
-class ReportIn(StrictSchema):
+# A number per vital of the spec. Input takes any number, so that "97.5" for SpO2 gets the
+# message with the range rather than marshmallow's "Not a valid integer".
+_VitalsIn = Schema.from_dict(
+    {
+        spec.name: fields.Float(load_default=None, allow_none=True, allow_nan=False)
+        for spec in vitals.VITALS
+    },
+    name="VitalsIn",
+)
+_VitalsOut = Schema.from_dict(
+    {
+        spec.name: fields.Integer(allow_none=True) if spec.integer else fields.Float(allow_none=True)
+        for spec in vitals.VITALS
+    },
+    name="VitalsOut",
+)
+
+
+class ReportIn(StrictSchema, _VitalsIn):  # type: ignore[valid-type, misc]
     """A report as a patient, a staff member or another program sends it."""
 
     reported_at = AwareDateTime(load_default=None, allow_none=True)
-    temperature_c = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    spo2 = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    spo2_recheck = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     no_oximeter = fields.Boolean(load_default=False)
-    pulse = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    respiratory_rate = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    systolic_bp = fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    diastolic_bp = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     symptoms = fields.List(fields.String(), load_default=list)
     note = fields.String(load_default=None, allow_none=True)
     client_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     confirm_unusual = fields.Boolean(load_default=False)
 
-    INTEGER_FIELDS = ("spo2", "spo2_recheck", "pulse", "respiratory_rate", "systolic_bp", "diastolic_bp")
+    INTEGER_FIELDS = tuple(spec.name for spec in vitals.VITALS if spec.integer)
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Msg | str]] = {}
         values = dict(data)
         for name in self.INTEGER_FIELDS:
             value = values.get(name)
             if value is not None and value != int(value):
-                errors[name] = [_("must be a whole number") + " (" + inputs.range_text(name) + ")"]
+                errors[name] = [inputs.vital_message(name, "not_integer")]
                 values[name] = None
         for name, messages in inputs.check_report(values, bool(data.get("confirm_unusual"))).items():
             errors.setdefault(name, messages)
@@ -98,21 +113,11 @@ class ReportIn(StrictSchema):
 
     @post_load
     def _make(self, data: dict[str, Any], **_kwargs: Any) -> ReportInput:
-        def as_int(name: str) -> int | None:
-            value = data.get(name)
-            return None if value is None else int(value)
-
-        temperature = data.get("temperature_c")
+        numbers = {spec: data.get(spec.name) for spec in vitals.VITALS}
         return ReportInput(
             reported_at=data.get("reported_at"),
-            temperature_c=None if temperature is None else round(temperature, 1),
-            spo2=as_int("spo2"),
-            spo2_recheck=as_int("spo2_recheck"),
+            **{s.name: None if v is None else s.coerce(v) for s, v in numbers.items()},
             no_oximeter=data["no_oximeter"],
-            pulse=as_int("pulse"),
-            respiratory_rate=as_int("respiratory_rate"),
-            systolic_bp=as_int("systolic_bp"),
-            diastolic_bp=as_int("diastolic_bp"),
             symptoms=frozenset(data["symptoms"]),
             note=data.get("note"),
             client_key=data.get("client_id"),
@@ -195,7 +200,7 @@ class RegistrationIn(StrictSchema):
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Msg | str]] = {}
         parsed = dict(data)
         parsed["phone"] = inputs.parse_phone(data.get("phone", ""), errors)
         for name in ("province_code", "ward_code"):
@@ -279,18 +284,11 @@ class AssessmentOut(Schema):
     rules_version = fields.String()
 
 
-class ReportOut(Schema):
+class ReportOut(_VitalsOut):  # type: ignore[valid-type, misc]
     id = fields.Integer()
     reported_at = UTCField()
     channel = fields.String()
-    temperature_c = fields.Float(allow_none=True)
-    spo2 = fields.Integer(allow_none=True)
-    spo2_recheck = fields.Integer(allow_none=True)
     no_oximeter = fields.Boolean()
-    pulse = fields.Integer(allow_none=True)
-    respiratory_rate = fields.Integer(allow_none=True)
-    systolic_bp = fields.Integer(allow_none=True)
-    diastolic_bp = fields.Integer(allow_none=True)
     symptoms = fields.List(fields.String())
     note = fields.String(allow_none=True)
     client_id = fields.String(attribute="client_key", allow_none=True)
@@ -325,31 +323,12 @@ class PatientOut(Schema):
     last_report_at = UTCField(allow_none=True)
 
 
-class TransferBriefOut(Schema):
-    id = fields.Integer()
-    state = fields.String()
-    updated_at = UTCField()
-
-
 class MeOut(PatientOut):
     alert = fields.Boolean()
     day_of_treatment = fields.Integer()
     next_report_due = UTCField()
     reporting_flag = fields.String(allow_none=True)
     transfer = fields.Dict(allow_none=True)
-
-
-def paginated(item_schema: type[Schema]) -> type[Schema]:
-    """Return a page schema around an item schema."""
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item_schema)),
-            "page": fields.Integer(),
-            "per_page": fields.Integer(),
-            "total": fields.Integer(),
-        },
-        name=f"{item_schema.__name__}Page",
-    )
 
 
 __all__ = ["EXCLUDE", "date"]

@@ -17,8 +17,10 @@ from ..data.session import get_session
 from ..domain import covid as risk
 from ..domain.clock import local_date, utcnow
 from ..http.access import STAFF, access
+from ..http.audit import audit_patient
 from ..http.errors import api_error
 from ..http.i18n import current_lang
+from ..http.queryargs import filters_from
 from ..services import NotAllowed
 from ..services.alerts import (
     AlertRefused,
@@ -34,8 +36,6 @@ from ..services.contacts import add_contact, contact_log
 from ..services.queue import flags_for, triage_queue
 from ..services.reports import Outcome, already_submitted, recent_reports, submit_report
 from ..services.scope import get_patient_in_scope
-from ..web.staff import audit_patient
-from ..web.staff.queue import filters_from
 from . import bp, documented, load_body, page_args
 from .schemas import Id, PatientOut, ReportIn, StrictSchema
 from .serialize import assessment_dict, report_dict

@@ -14,6 +14,7 @@ from ..data.types import MAX_ID
 from ..domain.clock import utcnow
 from ..domain.transfers import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
 from ..http.access import access
+from ..http.audit import audit_patient
 from ..http.errors import api_error
 from ..http.labels import (
     discharge_refusal_message,
@@ -34,7 +35,6 @@ from ..services.transfers import (
     apply_event,
     open_transfer,
 )
-from ..web.staff import audit_patient
 from . import bp, documented, load_body
 from .schemas import Id, StrictSchema
 from .serialize import transfer_dict

@@ -59,6 +59,7 @@ def demo_logins_command() -> None:
 @with_appcontext
 def create_user_command(role, phone, name, province_code, ward_codes, password) -> None:
     """Create a staff, department or admin account (this is how the first admin is made)."""
+    from ..http.labels import render_all
     from ..services import PhoneTaken
     from ..services.staff_users import BadStaff, StaffInput, create_staff
 
@@ -79,14 +80,14 @@ def create_user_command(role, phone, name, province_code, ward_codes, password) 
         ward_codes=tuple(ward_codes), password=password,
     )
     try:
-        # Field messages are translated; a request context gives them the default language.
-        with current_app.test_request_context():
-            user = create_staff(session, data, now=utcnow())
+        user = create_staff(session, data, now=utcnow())
     except BadStaff as exc:
         fields = exc.params.get("fields") or {}
         name_, messages = next(iter(fields.items()), ("", ["not valid"]))
         option = {"full_name": "name", "province_code": "province", "ward_codes": "ward"}.get(name_, name_)
-        raise click.BadParameter("; ".join(messages), param_hint=f"--{option}") from None
+        with current_app.test_request_context():
+            text = "; ".join(render_all(messages))
+        raise click.BadParameter(text, param_hint=f"--{option}") from None
     except PhoneTaken:
         raise click.ClickException("an account with this phone number already exists") from None
     session.commit()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..data.models import Facility, Patient, User
 from ..domain.clock import VN_TZ
+from ..domain.vitals import VITALS, VitalSpec
 from ..services import areas
 from ..services.inputs import RegistrationInput, ReportInput
 from ..services.patients import hash_password, register_patient
@@ -212,16 +213,29 @@ def _vitals(rng: random.Random, kind: str, progress: float) -> ReportInput:
         spo2 = rng.choice([97, 97, 98, 98, 99])
         pulse = rng.randint(70, 98)
         rr = rng.randint(14, 19)
+    readings = {
+        "temperature_c": min(41.0, max(35.5, temp)),
+        "spo2": spo2,
+        "pulse": pulse,
+        "respiratory_rate": rr if rng.random() < 0.8 else None,
+        "systolic_bp": rng.randint(105, 145) if rng.random() < 0.4 else None,
+    }
     return ReportInput(
-        temperature_c=round(min(41.0, max(35.5, temp)), 1),
-        spo2=min(100, spo2) if has_oximeter else None,
+        **{spec.name: _reading(spec, readings.get(spec.name), has_oximeter) for spec in VITALS},
         no_oximeter=not has_oximeter,
-        pulse=pulse,
-        respiratory_rate=rr if rng.random() < 0.8 else None,
-        systolic_bp=rng.randint(105, 145) if rng.random() < 0.4 else None,
-        diastolic_bp=None,
         symptoms=frozenset(symptoms),
     )
+
+
+def _reading(spec: VitalSpec, value: float | None, has_oximeter: bool) -> float | None:
+    """Return a demo value as the spec keeps it, within its range; None when not measured.
+
+    A vital the trajectories above do not produce (a new one, the SpO2 recheck, the diastolic
+    pressure) is left unmeasured.
+    """
+    if value is None or (spec.oximeter and not has_oximeter):
+        return None
+    return spec.coerce(min(spec.high, max(spec.low, value)))
 
 
 __all__ = ["seed_demo", "DEMO_PASSWORD", "DEMO_ACCOUNTS", "date"]

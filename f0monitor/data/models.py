@@ -6,11 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..domain.states import (
-    STAFF_ROLES,
+    STAFF_ROLES,  # noqa: F401  (re-exported: scope, access and api.patients read it here)
     AlertOutcome,
     AlertState,
     ConsultCategory,
@@ -49,8 +48,13 @@ def _enum(*values: str, name: str) -> sa.Enum:
     return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=24)
 
 
-class User(UserMixin, Base):
-    """A login: a patient or a member of staff."""
+class User(Base):
+    """A login: a patient or a member of staff.
+
+    It has the four members Flask-Login reads (``is_authenticated``, ``is_active``,
+    ``is_anonymous``, ``get_id``) written out, so the models import no Flask extension.
+    Users compare by identity: a session's identity map holds one object per row.
+    """
 
     __tablename__ = "users"
 
@@ -78,12 +82,16 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_active_account
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+    @property
+    def is_authenticated(self) -> bool:  # as Flask-Login's UserMixin: a closed account is not
+        return self.is_active
 
     @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiToken(Base):

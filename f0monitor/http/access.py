@@ -21,7 +21,6 @@ PUBLIC = "public"
 ACCESS_ATTR = "f0monitor_access"
 
 STAFF = STAFF_ROLES
-CLINICAL = ("volunteer", "doctor", "coordinator")
 
 
 def access(*roles: str) -> Callable[[F], F]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..domain.text import Msg
 from .i18n import current_lang
 
 STATE_LABELS = {
@@ -127,3 +129,25 @@ def discharge_refusal_message(exc: Any) -> str:
         "transfer_open": _("A transfer is under way: finish or cancel it first."),
         "alert_open": _("An alert is open: resolve it with its outcome before marking recovery."),
     }.get(exc.code, _("This conflicts with the current state."))
+
+
+def render(message: Msg | str) -> str:
+    """Translate an untranslated message of the inner layers into the reader's language.
+
+    A ``Msg`` parameter that is itself a ``Msg`` is rendered first; a plain string (already
+    translated, or not a message at all) is returned as it is.
+    """
+    if not isinstance(message, Msg):
+        return str(message)
+    params = {k: render(v) if isinstance(v, Msg) else v for k, v in message.params.items()}
+    return _(message.id, **params)
+
+
+def render_all(messages: Iterable[Msg | str]) -> list[str]:
+    """Render a list of field messages (see ``render``)."""
+    return [render(m) for m in messages]
+
+
+def render_fields(errors: Mapping[str, Iterable[Msg | str]]) -> dict[str, list[str]]:
+    """Render the messages of a field → messages mapping (see ``render``)."""
+    return {name: render_all(messages) for name, messages in errors.items()}

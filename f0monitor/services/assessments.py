@@ -1,4 +1,4 @@
-"""Turn stored rows into the risk module's inputs, and its verdicts back into rows."""
+"""Turn typed reports and stored rows into the risk module's inputs, and its verdicts into rows."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..data.models import Alert, Patient, RiskAssessment, SymptomReport
 from ..domain import covid as risk
+from ..domain import vitals
 
 # C2 needs the reports of the last 48 hours and the latest one before that.
 HISTORY_WINDOW = timedelta(hours=72)
@@ -33,18 +34,16 @@ def to_profile(patient: Patient) -> risk.Profile:
     )
 
 
-def to_risk_report(report: SymptomReport) -> risk.Report:
-    """Return the risk module's view of a stored report."""
+def to_risk_report(report: Any, now: datetime | None = None) -> risk.Report:
+    """Return the rules' view of a report: typed (``ReportInput``), stored or a plain row.
+
+    Every vital of ``vitals.VITALS`` is read by name ("no oximeter" means no SpO2); a typed
+    report without its own time is taken as made at ``now``.
+    """
     return risk.Report(
-        reported_at=report.reported_at,
-        temperature_c=report.temperature_c,
-        spo2=report.spo2,
-        spo2_recheck=report.spo2_recheck,
-        pulse=report.pulse,
-        respiratory_rate=report.respiratory_rate,
-        systolic_bp=report.systolic_bp,
-        diastolic_bp=report.diastolic_bp,
+        reported_at=report.reported_at or now,
         symptoms=frozenset(report.symptoms or ()),
+        **vitals.values_of(report),
     )
 
 

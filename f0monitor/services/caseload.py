@@ -30,6 +30,8 @@ scan or an indexed probe of the patients of the scope, whatever the number of wa
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -50,10 +52,6 @@ from .scope import OutOfScope
 
 MAX_DAYS = 366
 LEAVING = ("recovered", "transferred", "deceased")
-FIELDS = (
-    "date", "ward_code", "active", "new", "recovered", "transferred", "deceased", "by_tier",
-    "overdue", "alerts_opened", "median_minutes_to_acknowledge",
-)
 
 
 @dataclass(frozen=True)
@@ -440,6 +438,28 @@ class BadArea(DomainError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field = field_name
+
+
+CSV_COLUMNS = (
+    "date", "ward_code", "active", "new", "recovered", "transferred", "deceased",
+    "by_tier_green", "by_tier_yellow", "by_tier_orange", "by_tier_red",
+    "overdue", "alerts_opened", "median_minutes_to_acknowledge",
+)
+
+
+def csv_text(items: list[DayWard]) -> str:
+    """Return the items as CSV, one line per day and ward, by_tier flattened."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        writer.writerow(
+            [item.date.isoformat(), item.ward_code, item.active, item.new, item.recovered,
+             item.transferred, item.deceased, *(item.by_tier[t] for t in ("green", "yellow", "orange", "red")),
+             item.overdue, item.alerts_opened,
+             "" if item.median_minutes_to_acknowledge is None else item.median_minutes_to_acknowledge]
+        )
+    return out.getvalue()
 
 
 AGGREGATE_ROLES = ("department", "admin")

@@ -1,41 +1,44 @@
 """What a patient or staff member may type, checked once for the web forms and the API.
 
-The ranges themselves live in ``risk.INPUT_RANGES`` (the clinical module owns them); this module
-turns their verdicts into messages in the reader's language and adds the date and area rules of
-registration. WTForms forms and marshmallow schemas both call these functions, so the two
-channels can never disagree.
+The ranges themselves live in ``domain.vitals.VITALS`` (the vital-sign spec); this module
+turns their verdicts into untranslated messages (``domain.text.Msg``, rendered in the reader's
+language by ``http.labels.render``) and adds the date and area rules of registration. WTForms
+forms and marshmallow schemas both call these functions, so the two channels can never disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import gettext as _
-
 from ..domain import covid as risk
+from ..domain import vitals
+from ..domain.text import Msg
 from . import areas
 from .phones import InvalidPhone, normalize_phone
 
-VITAL_FIELDS = ("temperature_c", "spo2", "spo2_recheck", "pulse", "respiratory_rate",
-                "systolic_bp", "diastolic_bp")
+VITAL_FIELDS = vitals.NAMES
 MAX_NOTE = 1000
+
+# One optional number per vital of the spec: whole for integer vitals, else one decimal.
+_TypedVitals = make_dataclass(
+    "_TypedVitals",
+    [
+        (spec.name, (int | None) if spec.integer else (float | None), field(default=None))
+        for spec in vitals.VITALS
+    ],
+    frozen=True,
+    namespace={"__module__": __name__},
+)
 
 
 @dataclass(frozen=True)
-class ReportInput:
-    """A report as typed, already parsed to numbers."""
+class ReportInput(_TypedVitals):
+    """A report as typed, already parsed to numbers: a field per vital of ``vitals.VITALS``."""
 
-    temperature_c: float | None = None
-    spo2: int | None = None
-    spo2_recheck: int | None = None
     no_oximeter: bool = False
-    pulse: int | None = None
-    respiratory_rate: int | None = None
-    systolic_bp: int | None = None
-    diastolic_bp: int | None = None
     symptoms: frozenset[str] = frozenset()
     note: str | None = None
     client_key: str | None = None
@@ -71,67 +74,53 @@ class RegistrationInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def to_risk_report(data: ReportInput, reported_at: datetime) -> risk.Report:
-    """Return the risk module's view of a typed report ("no oximeter" means no SpO2)."""
-    return risk.Report(
-        reported_at=data.reported_at or reported_at,
-        temperature_c=data.temperature_c,
-        spo2=None if data.no_oximeter else data.spo2,
-        spo2_recheck=None if data.no_oximeter else data.spo2_recheck,
-        pulse=data.pulse,
-        respiratory_rate=data.respiratory_rate,
-        systolic_bp=data.systolic_bp,
-        diastolic_bp=data.diastolic_bp,
-        symptoms=data.symptoms,
-    )
+def range_text(name: str) -> Msg:
+    """Return "must be between LOW and HIGH" for a vital's accepted range."""
+    spec = vitals.vital(name)
+    low, high = (int(spec.low), int(spec.high)) if spec.integer else (spec.low, spec.high)
+    return Msg("must be between %(low)s and %(high)s", low=low, high=high)
 
 
-def range_text(name: str) -> str:
-    """Return "between LOW and HIGH" for a vital's accepted range."""
-    rng = risk.INPUT_RANGES["spo2" if name == "spo2_recheck" else name]
-    low, high = (int(rng.low), int(rng.high)) if rng.integer else (rng.low, rng.high)
-    return _("must be between %(low)s and %(high)s", low=low, high=high)
-
-
-def _vital_message(name: str, code: str) -> str:
+def vital_message(name: str, code: str) -> Msg:
+    """Return the message of a vital's error code (`risk.check_vitals`, or "not_integer")."""
     if code == "not_integer":
-        return _("must be a whole number") + " (" + range_text(name) + ")"
+        return Msg("%(problem)s (%(range)s)", problem=Msg("must be a whole number"), range=range_text(name))
     if code == "diastolic_not_below_systolic":
-        return _("must be lower than the systolic (upper) number")
+        return Msg("must be lower than the systolic (upper) number")
     if code == "implausible":
-        return _("this value is very unusual: check it, then tick the confirmation box")
+        return Msg("this value is very unusual: check it, then tick the confirmation box")
     return range_text(name)
 
 
-def check_report(values: Mapping[str, Any], confirmed: bool) -> dict[str, list[str]]:
+def check_report(values: Mapping[str, Any], confirmed: bool) -> dict[str, list[Msg]]:
     """Return field errors for a report's vitals and symptoms (empty when it may be stored)."""
     vitals = {name: values.get(name) for name in VITAL_FIELDS}
     # The recheck is held to the SpO2 range too.
     checked = {k: v for k, v in vitals.items() if k != "spo2_recheck"}
     errors_by_code, implausible = risk.check_vitals(checked)
-    errors: dict[str, list[str]] = {
-        name: [_vital_message(name, code)] for name, code in errors_by_code.items()
+    errors: dict[str, list[Msg]] = {
+        name: [vital_message(name, code)] for name, code in errors_by_code.items()
     }
     recheck = vitals.get("spo2_recheck")
     if recheck is not None:
         rc_errors, rc_implausible = risk.check_vitals({"spo2": recheck})
         if rc_errors:
-            errors["spo2_recheck"] = [_vital_message("spo2_recheck", rc_errors["spo2"])]
+            errors["spo2_recheck"] = [vital_message("spo2_recheck", rc_errors["spo2"])]
         elif rc_implausible:
             implausible = {**implausible, "spo2_recheck": rc_implausible["spo2"]}
     if not confirmed:
         for name in implausible:
-            errors.setdefault(name, [_vital_message(name, "implausible")])
+            errors.setdefault(name, [vital_message(name, "implausible")])
     if values.get("no_oximeter") and (vitals.get("spo2") is not None):
         errors.setdefault("spo2", []).append(
-            _("leave SpO2 empty when you have no oximeter, or untick “no oximeter”")
+            Msg("leave SpO2 empty when you have no oximeter, or untick “no oximeter”")
         )
     unknown = set(values.get("symptoms") or ()) - set(risk.SYMPTOMS)
     if unknown:
-        errors["symptoms"] = [_("unknown symptom: %(names)s", names=", ".join(sorted(unknown)))]
+        errors["symptoms"] = [Msg("unknown symptom: %(names)s", names=", ".join(sorted(unknown)))]
     note = values.get("note")
     if note and len(note) > MAX_NOTE:
-        errors["note"] = [_("at most %(n)s characters", n=MAX_NOTE)]
+        errors["note"] = [Msg("at most %(n)s characters", n=MAX_NOTE)]
     return errors
 
 
@@ -140,40 +129,40 @@ def needs_spo2_recheck(spo2: int | None) -> bool:
     return spo2 is not None and spo2 <= risk.SPO2_RECHECK_AT
 
 
-def parse_phone(text: str, errors: dict[str, list[str]], field_name: str = "phone") -> str | None:
+def parse_phone(text: str, errors: dict[str, list[Msg]], field_name: str = "phone") -> str | None:
     """Return the E.164 form of a phone number, or add a field error."""
     try:
         return normalize_phone(text)
     except InvalidPhone:
         errors.setdefault(field_name, []).append(
-            _("not a valid phone number (e.g. 0912 345 678)")
+            Msg("not a valid phone number (e.g. 0912 345 678)")
         )
         return None
 
 
-def check_profile(data: Mapping[str, Any], today: date) -> dict[str, list[str]]:
+def check_profile(data: Mapping[str, Any], today: date) -> dict[str, list[Msg]]:
     """Return field errors for the risk profile: birth date, illnesses, pregnancy, size, doses.
 
     The registration forms, the staff profile form, the calculator page and the API schemas
     all check a profile here, so their ranges cannot drift apart.
     """
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[Msg]] = {}
     dob = data.get("date_of_birth")
     if dob and dob > today:
-        errors["date_of_birth"] = [_("cannot be in the future")]
+        errors["date_of_birth"] = [Msg("cannot be in the future")]
     elif dob and dob.year < today.year - 120:
-        errors["date_of_birth"] = [_("check the year of birth")]
+        errors["date_of_birth"] = [Msg("check the year of birth")]
     unknown = set(data.get("comorbidities") or ()) - set(risk.COMORBIDITIES)
     if unknown:
-        errors["comorbidities"] = [_("unknown condition: %(names)s", names=", ".join(sorted(unknown)))]
+        errors["comorbidities"] = [Msg("unknown condition: %(names)s", names=", ".join(sorted(unknown)))]
     if data.get("pregnant") and data.get("sex") == "male":
-        errors["pregnant"] = [_("cannot be ticked for a male patient")]
+        errors["pregnant"] = [Msg("cannot be ticked for a male patient")]
     if data.get("postpartum") and data.get("sex") == "male":
-        errors["postpartum"] = [_("cannot be ticked for a male patient")]
+        errors["postpartum"] = [Msg("cannot be ticked for a male patient")]
     for name, (low, high) in PROFILE_RANGES.items():
         value = data.get(name)
         if value is not None and not (low <= value <= high):
-            errors[name] = [_("must be between %(low)s and %(high)s", low=low, high=high)]
+            errors[name] = [Msg("must be between %(low)s and %(high)s", low=low, high=high)]
     return errors
 
 
@@ -186,30 +175,30 @@ PROFILE_RANGES = {
 }
 
 
-def check_registration(data: Mapping[str, Any], today: date) -> dict[str, list[str]]:
+def check_registration(data: Mapping[str, Any], today: date) -> dict[str, list[Msg]]:
     """Return field errors for the profile, test dates, area and consent of a registration."""
     errors = check_profile(data, today)
     dob = data.get("date_of_birth")
     positive = data.get("positive_test_date")
     if positive:
         if positive > today:
-            errors["positive_test_date"] = [_("cannot be in the future")]
+            errors["positive_test_date"] = [Msg("cannot be in the future")]
         elif dob and positive < dob:
-            errors["positive_test_date"] = [_("cannot be before the date of birth")]
+            errors["positive_test_date"] = [Msg("cannot be before the date of birth")]
     onset = data.get("symptom_onset_date")
     if onset:
         if onset > today:
-            errors["symptom_onset_date"] = [_("cannot be in the future")]
+            errors["symptom_onset_date"] = [Msg("cannot be in the future")]
         elif dob and onset < dob:
-            errors["symptom_onset_date"] = [_("cannot be before the date of birth")]
+            errors["symptom_onset_date"] = [Msg("cannot be before the date of birth")]
     province = data.get("province_code")
     ward = data.get("ward_code")
     if province is not None and not areas.is_province(province):
-        errors["province_code"] = [_("choose a province from the list")]
+        errors["province_code"] = [Msg("choose a province from the list")]
     elif province is not None and ward is not None and not areas.ward_in_province(ward, province):
-        errors["ward_code"] = [_("this ward or commune is not in the chosen province")]
+        errors["ward_code"] = [Msg("this ward or commune is not in the chosen province")]
     if data.get("consent") is not True:
-        errors["consent"] = [_("your consent is needed to follow you at home")]
+        errors["consent"] = [Msg("your consent is needed to follow you at home")]
     return errors
 
 
@@ -228,10 +217,10 @@ def page_number(text: Any) -> int:
 MIN_PASSWORD = 8
 
 
-def check_password(password: str | None) -> list[str]:
+def check_password(password: str | None) -> list[Msg]:
     """Return the problems with a new password."""
     if not password or len(password) < MIN_PASSWORD:
-        return [_("at least %(n)s characters", n=MIN_PASSWORD)]
+        return [Msg("at least %(n)s characters", n=MIN_PASSWORD)]
     if len(password) > 128:
-        return [_("at most %(n)s characters", n=128)]
+        return [Msg("at most %(n)s characters", n=128)]
     return []

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from ..data.models import Patient, User
 from ..domain import covid as risk
@@ -17,6 +16,7 @@ from ..domain.states import PatientStatus
 from . import PhoneTaken
 from .assessments import rescore_profile
 from .inputs import RegistrationInput
+from .passwords import hash_password
 
 CLAIM_CODE_TTL = timedelta(days=14)
 
@@ -27,11 +27,6 @@ def phone_registered(session: Session, phone: str) -> bool:
         session.scalar(sa.select(Patient.id).where(Patient.phone == phone).limit(1)) is not None
         or session.scalar(sa.select(User.id).where(User.phone == phone).limit(1)) is not None
     )
-
-
-def hash_password(password: str) -> str:
-    """Hash a password (scrypt, as Werkzeug does by default)."""
-    return generate_password_hash(password)
 
 
 def new_patient_login(

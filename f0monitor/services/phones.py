@@ -36,7 +36,3 @@ def display_phone(e164: str) -> str:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
-
-def masked_phone(e164: str) -> str:
-    """Return a number with the middle digits hidden, for places that need no more."""
-    return e164[:4] + "•" * max(0, len(e164) - 7) + e164[-3:]

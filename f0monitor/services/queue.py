@@ -58,7 +58,6 @@ class QueueItem:
     acknowledged_name: str | None
     flags: list[str]
     escalated: bool
-    since_report: datetime
 
 
 @dataclass
@@ -250,7 +249,6 @@ def _load_items(session: Session, ids: list[int], now: datetime) -> list[QueueIt
             acknowledged_name=acknowledged_name,
             flags=flags_for(patient, now),
             escalated=escalated,
-            since_report=patient.last_report_at or patient.registered_at,
         )
     return [rows[pid] for pid in ids if pid in rows]
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..data.models import Patient, SymptomReport
 from ..domain import covid as risk
+from ..domain import vitals
 from ..domain.states import PatientStatus
 from .assessments import (
     HISTORY_WINDOW,
@@ -47,13 +48,7 @@ _REPORT_COLUMNS = (
     SymptomReport.id,
     SymptomReport.patient_id,
     SymptomReport.reported_at,
-    SymptomReport.temperature_c,
-    SymptomReport.spo2,
-    SymptomReport.spo2_recheck,
-    SymptomReport.pulse,
-    SymptomReport.respiratory_rate,
-    SymptomReport.systolic_bp,
-    SymptomReport.diastolic_bp,
+    *(getattr(SymptomReport, name) for name in vitals.NAMES),
     SymptomReport.symptoms,
 )
 

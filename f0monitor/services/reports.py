@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..data.models import Alert, Patient, RiskAssessment, SymptomReport, User
 from ..domain import covid as risk
+from ..domain import vitals
 from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
 from .assessments import earlier_reports, store_assessment, to_profile, to_risk_report
@@ -136,14 +137,8 @@ def submit_report(
         slot=slot_of(reported_at),
         channel=channel,
         entered_by_id=entered_by.id if entered_by else None,
-        temperature_c=data.temperature_c,
-        spo2=None if data.no_oximeter else data.spo2,
-        spo2_recheck=None if data.no_oximeter else data.spo2_recheck,
+        **vitals.values_of(data),  # a column per vital of the spec
         no_oximeter=data.no_oximeter,
-        pulse=data.pulse,
-        respiratory_rate=data.respiratory_rate,
-        systolic_bp=data.systolic_bp,
-        diastolic_bp=data.diastolic_bp,
         symptoms=sorted(data.symptoms),
         note=(data.note or "").strip() or None,
         client_key=data.client_key or None,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..data.models import ROLES, ApiToken, User
+from ..domain.text import Msg
 from . import DomainError, PhoneTaken, areas
 from .inputs import check_password
 from .patients import hash_password
@@ -36,27 +37,25 @@ class StaffInput:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def check_staff(data: StaffInput) -> dict[str, list[str]]:
-    """Return field problems with a new account (empty when it is fine)."""
-    from flask_babel import gettext as _
-
-    errors: dict[str, list[str]] = {}
+def check_staff(data: StaffInput) -> dict[str, list[Msg]]:
+    """Return field problems with a new account (empty when it is fine), untranslated."""
+    errors: dict[str, list[Msg]] = {}
     if data.role not in STAFF_ACCOUNT_ROLES:
-        errors["role"] = [_("choose a role")]
+        errors["role"] = [Msg("choose a role")]
     if len(data.full_name.strip()) < 2:
-        errors["full_name"] = [_("enter the full name")]
+        errors["full_name"] = [Msg("enter the full name")]
     if not areas.is_province(data.province_code):
-        errors["province_code"] = [_("unknown province")]
+        errors["province_code"] = [Msg("unknown province")]
     else:
         bad = [w for w in data.ward_codes if not areas.ward_in_province(w, data.province_code)]
         if bad:
-            errors["ward_codes"] = [_("these wards are not in the province: %(codes)s",
-                                      codes=", ".join(map(str, bad)))]
+            errors["ward_codes"] = [Msg("these wards are not in the province: %(codes)s",
+                                        codes=", ".join(map(str, bad)))]
     problems = check_password(data.password)
     if problems:
-        errors["password"] = [str(p) for p in problems]
+        errors["password"] = problems
     if data.max_patients is not None and not 1 <= data.max_patients <= 10000:
-        errors["max_patients"] = [_("must be between 1 and 10000")]
+        errors["max_patients"] = [Msg("must be between 1 and 10000")]
     return errors
 
 

@@ -7,9 +7,10 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from .. import vitals
 from ..states import _TIERS, Tier
 from .age import _local_date, age_on
-from .model import _VITALS, Assessment, Profile, Reason, Report
+from .model import Assessment, Profile, Reason, Report
 from .news2 import _news2, _news2_reasons
 from .rules import (
     _AGE_FACTS,
@@ -254,7 +255,7 @@ def assess(profile: Profile, report: Report, previous_reports: Sequence[Report] 
         eligible_home_care=not elig,
         eligibility_reasons=tuple(elig),
         not_measured=tuple(
-            name for name in _VITALS if (spo2 if name == "spo2" else getattr(report, name)) is None
+            s.name for s in vitals.MEASURED if vitals.effective_value(report, s.name) is None
         ),
     )
 

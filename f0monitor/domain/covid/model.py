@@ -91,8 +91,6 @@ class Report:
         return self.spo2 if self.spo2_recheck is None else self.spo2_recheck
 
 
-_VITALS = ("temperature_c", "spo2", "pulse", "respiratory_rate", "systolic_bp", "diastolic_bp")
-
 
 @dataclass(frozen=True, slots=True)
 class Reason:

@@ -16,7 +16,9 @@ from ...domain import covid as risk
 from ...domain.clock import today_local, utcnow
 from ...http.access import STAFF, access
 from ...http.i18n import current_lang
+from ...http.labels import render_fields
 from ...services import inputs
+from ...services.assessments import to_risk_report
 from ..common.forms import (
     COMORBIDITY_LABELS,
     SEX_CHOICES,
@@ -61,7 +63,7 @@ class CalculatorForm(ReportForm):
              "comorbidities": self.comorbidities.data},
             today_local(),
         )
-        for name, messages in problems.items():
+        for name, messages in render_fields(problems).items():
             self[name].errors = [*self[name].errors, *messages]
             ok = False
         return ok and not any(f.errors for f in self)
@@ -86,7 +88,7 @@ def page():
     form = CalculatorForm()
     result = None
     if request.method == "POST" and form.validate():
-        report = inputs.to_risk_report(form.to_input(), utcnow())
+        report = to_risk_report(form.to_input(), utcnow())
         result = risk.assess(form.profile(), report)
     status = 422 if request.method == "POST" and result is None else 200
     return (

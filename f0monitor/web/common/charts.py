@@ -8,13 +8,10 @@ from datetime import datetime
 import plotly.graph_objects as go
 
 from ...domain.clock import VN_TZ
+from ...domain.vitals import CHARTED, effective_value
 
-SERIES = (
-    ("temperature_c", "°C"),
-    ("spo2", "%"),
-    ("pulse", "/min"),
-    ("respiratory_rate", "/min"),
-)
+# The charted vitals of the spec, in its order, with their units.
+SERIES = tuple((spec.name, spec.unit) for spec in CHARTED)
 
 
 def vital_figure(
@@ -87,21 +84,10 @@ def report_figures(reports: Sequence[object], thresholds: Mapping[str, Sequence[
     from flask_babel import gettext as _
 
     rows = [
-        {
-            "reported_at": r.reported_at,
-            "temperature_c": r.temperature_c,
-            "spo2": r.spo2_recheck if r.spo2_recheck is not None else r.spo2,
-            "pulse": r.pulse,
-            "respiratory_rate": r.respiratory_rate,
-        }
+        {"reported_at": r.reported_at, **{s.name: effective_value(r, s.name) for s in CHARTED}}
         for r in reports
     ]
-    titles = {
-        "temperature_c": _("Temperature"),
-        "spo2": "SpO2",
-        "pulse": _("Pulse"),
-        "respiratory_rate": _("Breathing rate"),
-    }
+    titles = {spec.name: _(spec.chart_label) for spec in CHARTED}
     return vitals_figures(rows, titles, thresholds)
 
 # Tier colours of the app's badges; each series is also named in the legend and the hover

@@ -25,6 +25,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import covid as risk
+from ...domain.vitals import VITALS
+from ...http.labels import render_all, render_fields
 from ...services import areas, inputs
 from ...services.inputs import RegistrationInput, ReportInput
 
@@ -110,6 +112,10 @@ TEST_CHOICES = choices([("rapid_antigen", _l("Rapid antigen test")), ("pcr", _l(
 YES_NO = choices([("no", _l("No")), ("yes", _l("Yes"))])
 
 
+class CsrfForm(FlaskForm):
+    """A form with only the CSRF token; fields are read and checked by the services."""
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -151,7 +157,7 @@ class PasswordChangeForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
-        problems = inputs.check_password(self.new_password.data)
+        problems = render_all(inputs.check_password(self.new_password.data))
         if problems:
             self.new_password.errors = [*self.new_password.errors, *problems]
             ok = False
@@ -161,17 +167,18 @@ class PasswordChangeForm(FlaskForm):
         return ok
 
 
-class ReportForm(FlaskForm):
+class VitalFields(FlaskForm):
+    """A text field per vital of ``vitals.VITALS``, named and labelled from the spec."""
+
+
+for _spec in VITALS:
+    setattr(VitalFields, _spec.name, StringField(_l(_spec.label)))
+
+
+class ReportForm(VitalFields):
     """The twice-daily report: vitals, the symptom checklist and the warning-sign questions."""
 
-    temperature_c = StringField(_l("Temperature (°C)"))
-    spo2 = StringField(_l("SpO2 (%)"))
-    spo2_recheck = StringField(_l("SpO2, second reading after one minute (%)"))
     no_oximeter = BooleanField(_l("I have no oximeter"))
-    pulse = StringField(_l("Pulse (beats per minute)"))
-    respiratory_rate = StringField(_l("Breaths per minute"))
-    systolic_bp = StringField(_l("Blood pressure, upper number (mmHg)"))
-    diastolic_bp = StringField(_l("Blood pressure, lower number (mmHg)"))
     symptoms = MultiCheckboxField(
         _l("Symptoms today"), choices=choices(SYMPTOM_LABELS.items()), validate_choice=False
     )
@@ -187,15 +194,7 @@ class ReportForm(FlaskForm):
     client_key = HiddenField()
     submit = SubmitField(_l("Send report"))
 
-    NUMBER_FIELDS = (
-        ("temperature_c", False),
-        ("spo2", True),
-        ("spo2_recheck", True),
-        ("pulse", True),
-        ("respiratory_rate", True),
-        ("systolic_bp", True),
-        ("diastolic_bp", True),
-    )
+    NUMBER_FIELDS = tuple((spec.name, spec.integer) for spec in VITALS)
 
     def validate(self, extra_validators: Any = None) -> bool:
         super().validate(extra_validators)
@@ -210,7 +209,8 @@ class ReportForm(FlaskForm):
         values["no_oximeter"] = bool(self.no_oximeter.data)
         values["symptoms"] = self.symptom_set()
         values["note"] = self.note.data
-        for name, messages in inputs.check_report(values, bool(self.confirm_unusual.data)).items():
+        checked = inputs.check_report(values, bool(self.confirm_unusual.data))
+        for name, messages in render_fields(checked).items():
             field = self[name] if name in self else self.symptoms
             field.errors = [*field.errors, *[m for m in messages if m not in field.errors]]
         self._values = values
@@ -233,14 +233,8 @@ class ReportForm(FlaskForm):
     def to_input(self) -> ReportInput:
         v = self._values
         return ReportInput(
-            temperature_c=v["temperature_c"],
-            spo2=v["spo2"],
-            spo2_recheck=v["spo2_recheck"],
+            **{name: v[name] for name, _integer in self.NUMBER_FIELDS},
             no_oximeter=v["no_oximeter"],
-            pulse=v["pulse"],
-            respiratory_rate=v["respiratory_rate"],
-            systolic_bp=v["systolic_bp"],
-            diastolic_bp=v["diastolic_bp"],
             symptoms=v["symptoms"],
             note=v["note"],
             client_key=(self.client_key.data or "")[:64] or None,
@@ -317,9 +311,9 @@ class RegistrationForm(FlaskForm):
         super().validate(extra_validators)
         self._phone = inputs.parse_phone(self.phone.data or "", errors := {})
         if errors:
-            self.phone.errors = [*self.phone.errors, *errors["phone"]]
+            self.phone.errors = [*self.phone.errors, *render_all(errors["phone"])]
         if self.need_password:
-            problems = inputs.check_password(self.password.data)
+            problems = render_all(inputs.check_password(self.password.data))
             if problems:
                 self.password.errors = [*self.password.errors, *problems]
         ward = self._int(self.ward_code.data)
@@ -331,7 +325,7 @@ class RegistrationForm(FlaskForm):
             "pregnancy_weeks": _number(self, "pregnancy_weeks", True),
         }
         data = self._data(ward, numbers)
-        for name, messages in inputs.check_registration(data, today).items():
+        for name, messages in render_fields(inputs.check_registration(data, today)).items():
             self[name].errors = [*self[name].errors, *messages]
         self._parsed = data
         return not any(f.errors for f in self)

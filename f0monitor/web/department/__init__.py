@@ -12,13 +12,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from ...api.department import DEFAULT_DAYS, audit_export, caseload_args, csv_text
 from ...data.models import TIERS
 from ...data.session import get_session
 from ...domain.clock import local_date, utcnow
 from ...http.access import access
+from ...http.audit import audit_export
+from ...http.queryargs import DEFAULT_DAYS, caseload_args
 from ...services import areas
-from ...services.caseload import AGGREGATE_ROLES, caseload, daily_series, today_totals, ward_table
+from ...services.caseload import (
+    AGGREGATE_ROLES,
+    caseload,
+    csv_text,
+    daily_series,
+    today_totals,
+    ward_table,
+)
 from ...services.scope import OutOfScope
 from ..common import charts
 

@@ -17,6 +17,7 @@ from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
+from ...http.labels import render_all
 from ...services.claims import ClaimRefused, claim_account
 from ...services.inputs import check_password, parse_phone
 
@@ -32,15 +33,15 @@ class ClaimForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         super().validate(extra_validators)
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Any]] = {}
         self._phone = parse_phone(self.phone.data or "", errors)
         if errors:
-            self.phone.errors = [*self.phone.errors, *errors["phone"]]
+            self.phone.errors = [*self.phone.errors, *render_all(errors["phone"])]
         code = "".join((self.code.data or "").split())
         if code and (len(code) != 8 or not code.isdigit()):
             self.code.errors = [*self.code.errors, _("the code has 8 digits")]
         self._code = code
-        problems = check_password(self.password.data)
+        problems = render_all(check_password(self.password.data))
         if problems:
             self.password.errors = [*self.password.errors, *problems]
         if self.password.data != self.confirm.data:

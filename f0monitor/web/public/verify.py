@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -18,7 +16,14 @@ from ...data.session import get_session
 from ...domain.clock import local_date, utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
-from ...http.labels import CATEGORY_LABELS, CONSULT_STATE_LABELS, FORWARD_LABELS, field_message
+from ...http.certificates import certificate_context
+from ...http.labels import (
+    CATEGORY_LABELS,
+    CONSULT_STATE_LABELS,
+    FORWARD_LABELS,
+    field_message,
+    render_all,
+)
 from ...services import areas, inputs
 from ...services.consults import (
     CONSULT_HOURS,
@@ -30,23 +35,9 @@ from ...services.consults import (
     of_patient,
 )
 from ...services.discharge import find_certificate, format_code, masked_name
-from ..common.forms import choices, province_choices, ward_choices
-from ..staff.transfers import CsrfForm
+from ..common.forms import CsrfForm, choices, province_choices, ward_choices
 
 bp = Blueprint("public", __name__)
-
-
-def qr_svg(data: str) -> Markup:
-    """Return a QR code as inline SVG markup (no JavaScript, no image request, prints sharp)."""
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    svg = buffer.getvalue().decode("utf-8")
-    svg = svg[svg.index("<svg") :]  # drop the XML declaration: it is invalid inside HTML
-    return Markup(svg.replace("<svg ", '<svg role="img" aria-hidden="true" focusable="false" ', 1))
 
 
 def _verify_limit() -> str:
@@ -95,8 +86,6 @@ def my_certificate():
     patient = get_session().scalar(sa.select(Patient).where(Patient.user_id == current_user.id))
     if patient is None or patient.status != "recovered" or not patient.certificate_code:
         abort(404)
-    from ..staff.discharge import certificate_context
-
     return render_template("public/certificate.html", **certificate_context(patient))
 
 
@@ -159,7 +148,7 @@ def ask_question():
         if category == "emergency":
             # Never queued: a question list is no place for someone who cannot breathe.
             return render_template("public/emergency.html"), 200
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Any]] = {}
         phone = None
         if category not in CATEGORY_LABELS:
             errors["category"] = [field_message("category", "not a queued category")]
@@ -193,7 +182,7 @@ def ask_question():
                     category_label=CATEGORY_LABELS[category], **_hours_context(),
                 )
         for name, messages in errors.items():
-            getattr(form, name).errors = messages
+            getattr(form, name).errors = render_all(messages)
     elif request.method == "POST":
         if form.question.errors:
             form.question.errors = [field_message("question", "too long")]

@@ -8,14 +8,15 @@ consults) add their routes to the same blueprint when present.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, request
+from flask import Blueprint, Flask, abort
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from ...data.models import Patient
-from ...domain.clock import utcnow
-from ...services import audit
+from ...http.audit import audit_patient
 from ...services.scope import OutOfScope, get_patient_in_scope
+
+__all__ = ["audit_patient", "bp", "scoped_patient"]  # the pages of this package import these
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -29,24 +30,6 @@ def scoped_patient(session: Session, patient_id: int) -> Patient:
         return get_patient_in_scope(session, current_user, patient_id)
     except OutOfScope:
         abort(404)
-
-
-def audit_patient(
-    session: Session, patient: Patient | int, action: str, detail: str | None = None
-) -> None:
-    """Record that the current user read or changed a patient's record, and from where.
-
-    The one way pages and API views write the audit trail (a patient or a patient id).
-    """
-    audit.record(
-        session,
-        user_id=current_user.id,
-        patient_id=patient if isinstance(patient, int) else patient.id,
-        action=action,
-        now=utcnow(),
-        ip=(request.remote_addr or "")[:45] or None,
-        detail=(detail or "")[:255] or None,
-    )
 
 
 # The modules add their routes to bp.

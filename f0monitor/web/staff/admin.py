@@ -12,6 +12,7 @@ from ...data.models import AuditEvent, User
 from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...http.access import access
+from ...http.labels import render_fields
 from ...services import NotAllowed, PhoneTaken, areas
 from ...services.staff_users import (
     BadStaff,
@@ -77,7 +78,7 @@ def admin_users():
         session.commit()
     except BadStaff as exc:
         session.rollback()
-        for name, messages in (exc.params.get("fields") or {}).items():
+        for name, messages in render_fields(exc.params.get("fields") or {}).items():
             form[name].errors = [*form[name].errors, *messages]
         return _render_users(form, 422)
     except PhoneTaken:

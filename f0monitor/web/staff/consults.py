@@ -25,8 +25,9 @@ from ...services.consults import (
 )
 from ...services.inputs import page_number
 from ...services.phones import display_phone
+from ..common.forms import CsrfForm
 from . import bp
-from .transfers import CsrfForm, staff_patient_url
+from .transfers import staff_patient_url
 
 STATS_ROLES = ("coordinator", "admin")
 PER_PAGE = 50

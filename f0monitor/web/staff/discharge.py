@@ -17,21 +17,20 @@ from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
 from ...domain.states import PatientStatus
 from ...http.access import STAFF, access
+from ...http.certificates import certificate_context
 from ...http.i18n import current_lang
 from ...http.labels import OUTCOME_LABELS, STATUS_LABELS, discharge_refusal_message, field_message
-from ...services import areas
 from ...services.discharge import (
     DischargeInput,
     DischargeInvalid,
     DischargeNotAllowed,
     discharge,
-    format_code,
     recovery_check,
 )
 from ...services.scope import OutOfScope, get_patient_in_scope
-from ..common.forms import choices
+from ..common.forms import CsrfForm, choices
 from . import audit_patient, bp
-from .transfers import CsrfForm, staff_patient_url
+from .transfers import staff_patient_url
 
 DISCHARGE_ROLES = ("doctor", "coordinator", "admin")
 
@@ -146,24 +145,9 @@ def certificate(patient_id: int):
     session = get_session()
     audit_patient(session, patient.id, "certificate.view")
     session.commit()
-    return render_template("public/certificate.html", **certificate_context(patient))
-
-
-def certificate_context(patient: Patient) -> dict[str, Any]:
-    """Return what the printed certificate shows."""
-    from ..public.verify import qr_svg
-
-    url = url_for("public.verify", code=patient.certificate_code, _external=True)
-    return {
-        "patient": patient,
-        "code": format_code(patient.certificate_code),
-        "verify_url": url,
-        "qr": qr_svg(url),
-        "ward_name": areas.ward_name(patient.ward_code),
-        "province_name": areas.province_name(patient.province_code),
-        "completed_on": local_date(patient.discharged_at) if patient.discharged_at else None,
-        "staff_patient_url": staff_patient_url,
-    }
+    return render_template(
+        "public/certificate.html", **certificate_context(patient), staff_patient_url=staff_patient_url
+    )
 
 
 bp.add_app_template_global(panel_data, "discharge_panel_data")

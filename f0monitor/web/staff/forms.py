@@ -11,6 +11,7 @@ from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitF
 from wtforms.validators import InputRequired, Length, Optional
 
 from ...data.types import as_id
+from ...http.labels import render_all
 from ...services import areas
 from ...services.inputs import check_password, parse_phone
 from ..common.forms import MultiCheckboxField, choices
@@ -105,7 +106,7 @@ class StaffUserForm(FlaskForm):
         errors: dict[str, list[str]] = {}
         self._phone = parse_phone(self.phone.data or "", errors)
         if errors:
-            self.phone.errors = [*self.phone.errors, *errors["phone"]]
+            self.phone.errors = [*self.phone.errors, *render_all(errors["phone"])]
         self._wards: list[int] = []
         for raw in self.ward_codes.data or ():
             try:
@@ -119,7 +120,7 @@ class StaffUserForm(FlaskForm):
                 self._max = int(raw)
             except ValueError:
                 self.max_patients.errors = [_("must be a whole number")]
-        problems = check_password(self.password.data)
+        problems = render_all(check_password(self.password.data))
         if problems:
             self.password.errors = [*self.password.errors, *problems]
         return not any(f.errors for f in self)

@@ -17,6 +17,7 @@ from wtforms import RadioField, SubmitField
 from ...data.session import get_session
 from ...domain.clock import local_date, utcnow
 from ...http.access import access
+from ...http.labels import render_fields
 from ...services import inputs
 from ...services.patients import ProfileChange, update_profile
 from ..common.forms import RegistrationForm, _number, choices
@@ -57,7 +58,7 @@ class ProfileForm(FlaskForm):
             "postpartum": bool(self.postpartum.data),
             "vaccine_doses": RegistrationForm._int(self.vaccine_doses.data) or 0,
         }
-        for name, messages in inputs.check_profile(data, today).items():
+        for name, messages in render_fields(inputs.check_profile(data, today)).items():
             if name in self:
                 self[name].errors = [*self[name].errors, *messages]
         if self.news2_scale.data not in ("1", "2"):

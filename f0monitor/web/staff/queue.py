@@ -10,14 +10,13 @@ from flask_login import current_user
 
 from ...data.models import TIERS
 from ...data.session import get_session
-from ...data.types import as_id
 from ...domain.clock import utcnow
 from ...http.access import STAFF, access
+from ...http.queryargs import filters_from
 from ...services import areas
 from ...services.alerts import escalated_alerts, mark_escalated
 from ...services.assignment import unassigned_count, workload
-from ...services.inputs import page_number
-from ...services.queue import FLAGS, QueueFilters, triage_queue
+from ...services.queue import triage_queue
 from . import bp
 from .forms import FLAG_LABELS
 
@@ -25,33 +24,6 @@ COORDINATING = ("coordinator", "admin")
 
 
 SEARCH_KEY = "queue_search"
-
-
-def filters_from(args: Any, search: str | None = None) -> QueueFilters:
-    """Read the queue's filters from a query string; values that make no sense are ignored.
-
-    The name-or-phone search is not in the query string: it is personal data, which must not
-    land in URLs, browser history or access logs (Decree 13/2023); the page keeps it in the
-    signed session instead.
-    """
-
-    def as_int(name: str, default: int | None = None) -> int | None:
-        try:
-            return int(args.get(name, ""))
-        except ValueError:
-            return default
-
-    tier = args.get("tier") or None
-    flag = args.get("flag") or None
-    return QueueFilters(
-        tier=tier if tier in TIERS else None,
-        ward=as_id(args.get("ward")),
-        flag=flag if flag in FLAGS else None,
-        assigned_to_me=args.get("assigned") == "me",
-        q=(search or "").strip()[:100] or None,
-        page=page_number(args.get("page")),
-        per_page=min(200, max(1, as_int("per_page", 50) or 50)),
-    )
 
 
 def _ward_choices() -> list[tuple[int, str]]:

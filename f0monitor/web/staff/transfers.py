@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
@@ -43,15 +42,12 @@ from ...services.transfers import (
     transfers_of,
     update_beds,
 )
+from ..common.forms import CsrfForm
 from . import audit_patient, bp
 
 OPEN_ROLES = STAFF  # anyone on the phone with a patient in distress may request an ambulance
 ACT_ROLES = ("doctor", "coordinator", "admin")
 BEDS_ROLES = ("coordinator", "admin")
-
-
-class CsrfForm(FlaskForm):
-    """A form with only the CSRF token; fields are read and checked by the services."""
 
 
 def staff_patient_url(patient_id: int) -> str | None:

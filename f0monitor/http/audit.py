@@ -1,0 +1,53 @@
+"""The audit trail written from a request: who (the current user) and from where (the address).
+
+Pages and API views both call these; the trail itself is ``services.audit``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from ..data.models import Patient
+from ..domain.clock import utcnow
+from ..services import audit
+
+
+def _ip() -> str | None:
+    return (request.remote_addr or "")[:45] or None
+
+
+def audit_patient(
+    session: Session, patient: Patient | int, action: str, detail: str | None = None
+) -> None:
+    """Record that the current user read or changed a patient's record, and from where.
+
+    The one way pages and API views write the audit trail (a patient or a patient id).
+    """
+    audit.record(
+        session,
+        user_id=current_user.id,
+        patient_id=patient if isinstance(patient, int) else patient.id,
+        action=action,
+        now=utcnow(),
+        ip=_ip(),
+        detail=(detail or "")[:255] or None,
+    )
+
+
+def audit_export(session: Session, first: date, last: date, area: Any) -> None:
+    """Record that the current user exported the caseload (no patient: aggregates)."""
+    detail = f"{first.isoformat()}..{last.isoformat()} province={area.province_code} wards={','.join(map(str, area.ward_codes))}"
+    audit.record(
+        session,
+        user_id=current_user.id,
+        patient_id=None,
+        action="export_caseload",
+        now=utcnow(),
+        ip=_ip(),
+        detail=detail[:255],
+    )
