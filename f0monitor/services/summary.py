@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..data.models import Alert, Patient, RiskAssessment, SymptomReport, Transfer
 from ..domain import covid as risk
 from ..domain.clock import local_date, next_report_due
 from ..domain.states import AlertState
+from .reports import recent_reports
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,8 @@ def latest_transfer(session: Session, patient_id: int) -> Transfer | None:
 
 def latest_report(session: Session, patient_id: int) -> SymptomReport | None:
     """Return the patient's newest report, with its assessment."""
-    return session.scalar(
-        sa.select(SymptomReport)
-        .options(selectinload(SymptomReport.assessment))
-        .where(SymptomReport.patient_id == patient_id)
-        .order_by(SymptomReport.reported_at.desc(), SymptomReport.id.desc())
-        .limit(1)
-    )
+    newest = recent_reports(session, patient_id, limit=1)
+    return newest[0] if newest else None
 
 
 def patient_summary(session: Session, patient: Patient, *, now: datetime) -> PatientSummary:

@@ -20,10 +20,11 @@ from ...http.i18n import current_lang
 from ...services import PhoneTaken, areas, inputs
 from ...services.assessments import render_reasons, to_profile
 from ...services.patients import register_patient
-from ...services.reports import Outcome, Submitted, check_submission, recent_reports, submit_report
+from ...services.reports import Submitted, check_submission, recent_reports, submit_report
 from ...services.summary import patient_summary
 from ..common.charts import report_figures
 from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm
+from ..common.submission import flash_submission
 
 bp = Blueprint("patients", __name__)
 
@@ -118,14 +119,7 @@ def new_report():
 
 def _answer(outcome: Submitted):
     """Tell the patient what became of their report, on their home page."""
-    if outcome.status == Outcome.DUPLICATE:
-        flash(_("Your report was already received."), "info")
-    elif outcome.status == Outcome.ENDED:
-        flash(_("Your home treatment has ended; reports are no longer needed."), "info")
-    elif outcome.warning_signs:
-        flash(_("Report received. Warning signs found: see what to do now."), "danger")
-    else:
-        flash(_("Report received. Thank you."), "success")
+    flash_submission(outcome, "patient")
     return redirect(url_for("patients.home"))
 
 

@@ -44,6 +44,7 @@ from ...services.reports import Outcome, check_submission, recent_reports, submi
 from ...services.scope import OutOfScope, may_see
 from ..common.charts import report_figures
 from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm, ward_choices
+from ..common.submission import flash_submission
 from . import audit_patient, bp, scoped_patient
 from .forms import (
     ALERT_OUTCOME_LABELS,
@@ -144,14 +145,7 @@ def add_report(patient_id: int):
         if answered.status == Outcome.STORED:
             audit_patient(session, found, "report", f"report {answered.report.id}")
         session.commit()
-    if answered.status == Outcome.DUPLICATE:
-        flash(_("This report was already saved."), "info")
-    elif answered.status == Outcome.ENDED:
-        flash(_("Home treatment has ended; reports are closed."), "danger")
-    elif answered.warning_signs:
-        flash(_("Report saved. Warning signs found: an alert is open."), "danger")
-    else:
-        flash(_("Report saved."), "success")
+    flash_submission(answered, "staff")
     return redirect(url_for("staff.patient", patient_id=found.id))
 
 
