@@ -144,7 +144,7 @@ def test_seed_demo_twice_does_not_duplicate(runner, session):
 
 def test_stored_reasons_render_exactly_like_fresh_ones(session, make_patient):
     """Reasons go through JSON in the database; their text must not change on the way."""
-    from f0monitor.services.assessments import render_reasons
+    from tests.labels_helpers import assessment_body, stored_rows, text
 
     patient = session.get(Patient, make_patient(date_of_birth=date(1950, 1, 1), comorbidities=("diabetes",),
                                                 fully_vaccinated=False, height_cm=150.0, weight_kg=80.0).id)
@@ -154,12 +154,10 @@ def test_stored_reasons_render_exactly_like_fresh_ones(session, make_patient):
     session.expire_all()
     stored = session.get(RiskAssessment, recorded.assessment.id)
     for lang in ("vi", "en"):
-        assert render_reasons(stored.reasons, lang) == [r.to_dict(lang) for r in recorded.result.reasons]
-        assert render_reasons(stored.warning_signs, lang) == [
-            r.to_dict(lang) for r in recorded.result.warning_signs
-        ]
+        assert stored_rows(stored.reasons, lang) == assessment_body(recorded.result, lang)["reasons"]
+        assert stored_rows(stored.warning_signs, lang) == assessment_body(recorded.result, lang)["warning_signs"]
     patient = session.get(Patient, patient.id)
-    assert render_reasons(patient.eligibility_reasons, "vi") == [
-        r.to_dict("vi") for r in recorded.result.eligibility_reasons
+    assert stored_rows(patient.eligibility_reasons, "vi") == [
+        {"code": r.code, "message": text(r, "vi")} for r in recorded.result.eligibility_reasons
     ]
-    assert all("[" not in r["message"] for r in render_reasons(patient.eligibility_reasons, "en"))
+    assert all("[" not in r["message"] for r in stored_rows(patient.eligibility_reasons, "en"))

@@ -59,7 +59,9 @@ def test_same_function_as_stored_reports(client):
         reported_at=datetime.fromisoformat("2026-11-22T08:00:00+07:00"), temperature_c=37.5, spo2=97,
         pulse=88, respiratory_rate=18, systolic_bp=150, diastolic_bp=90, symptoms=frozenset({"cough"}),
     )
-    assert body == risk.assess(profile, report).to_dict("en")
+    from tests.labels_helpers import assessment_body
+
+    assert body == assessment_body(risk.assess(profile, report), "en")
 
 
 def test_warning_sign_and_language(client):

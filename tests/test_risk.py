@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import random
-import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -28,6 +26,7 @@ from f0monitor.domain.covid import (
     recovery_check,
     reporting_flag,
 )
+from tests.labels_helpers import text
 
 VN = risk.VN_TZ
 AT = datetime(2026, 11, 22, 8, 0, tzinfo=VN)  # the report under test
@@ -340,17 +339,17 @@ def test_baseline_reason_params() -> None:
     first = reasons[0]
     assert first.code == "AGE_65_COMORBID"
     assert dict(first.params) == {"age": 70, "conditions": ("diabetes", "hypertension", "BMI_30")}
-    assert "Đái tháo đường" in first.message() and "BMI ≥ 30" in first.message()
+    assert "Đái tháo đường" in text(first) and "BMI ≥ 30" in text(first)
     assert dict(reasons[1].params) == {"bmi": 30.5}
-    assert reasons[1].message() == "Béo phì: BMI 30,5 (≥ 30), tính là bệnh nền"
-    assert reasons[1].message("en") == "Obesity: BMI 30.5 (≥ 30), counts as an underlying condition"
+    assert text(reasons[1]) == "Béo phì: BMI 30,5 (≥ 30), tính là bệnh nền"
+    assert text(reasons[1], "en") == "Obesity: BMI 30.5 (≥ 30), counts as an underlying condition"
     _, reasons = baseline_tier(profile(0, 1), ON)
-    assert reasons[0].message() == "Trẻ dưới 3 tháng tuổi (1 tháng)"
+    assert text(reasons[0]) == "Trẻ dưới 3 tháng tuổi (1 tháng)"
 
 
 def test_bmi_shown_truncated_inside_its_band() -> None:
     _, reasons = baseline_tier(profile(height_cm=100, weight_kg=29.99), ON)
-    assert reasons[0].message("en") == "Overweight: BMI 29.9 (25–29.9)"
+    assert text(reasons[0], "en") == "Overweight: BMI 29.9 (25–29.9)"
 
 
 def test_unknown_comorbidity_is_rejected() -> None:
@@ -423,9 +422,9 @@ def test_w2_fast_breathing_by_age(age: tuple[int, int, bool], rr: int, fires: bo
 def test_w2_message() -> None:
     a = assess(profile(), report(respiratory_rate=22))
     assert (
-        a.warning_signs[0].message() == "Thở nhanh: nhịp thở 22 lần/phút (≥ 20 lần/phút theo tuổi)"
+        text(a.warning_signs[0]) == "Thở nhanh: nhịp thở 22 lần/phút (≥ 20 lần/phút theo tuổi)"
     )
-    assert a.warning_signs[0].message("en") == (
+    assert text(a.warning_signs[0], "en") == (
         "Fast breathing: respiratory rate 22/min (≥ 20/min for age)"
     )
 
@@ -470,11 +469,11 @@ def test_w3_low_spo2(
 
 def test_w3_message_uses_the_recheck() -> None:
     a = assess(profile(), report(spo2=98, spo2_recheck=94))
-    assert a.warning_signs[0].message() == "SpO2 thấp: SpO2 94% (≤ 96%) (đo lại)"
-    assert assess(profile(), report(spo2=94)).warning_signs[0].message("en") == (
+    assert text(a.warning_signs[0]) == "SpO2 thấp: SpO2 94% (≤ 96%) (đo lại)"
+    assert text(assess(profile(), report(spo2=94)).warning_signs[0], "en") == (
         "Low SpO2: SpO2 94% (≤ 96%)"
     )
-    assert assess(profile(3), report(spo2=95)).warning_signs[0].message() == (
+    assert text(assess(profile(3), report(spo2=95)).warning_signs[0]) == (
         "SpO2 thấp: SpO2 95% (< 96%)"
     )
 
@@ -521,10 +520,10 @@ def test_w4_pulse(age: tuple[int, int, bool], pulse: int, fires: bool) -> None:
 
 
 def test_w4_message() -> None:
-    assert assess(profile(), report(pulse=130)).warning_signs[0].message() == (
+    assert text(assess(profile(), report(pulse=130)).warning_signs[0]) == (
         "Mạch bất thường: 130 lần/phút (> 120)"
     )
-    assert assess(profile(), report(pulse=45)).warning_signs[0].message("en") == (
+    assert text(assess(profile(), report(pulse=45)).warning_signs[0], "en") == (
         "Abnormal pulse: 45/min (< 50)"
     )
 
@@ -559,11 +558,11 @@ def test_w5_low_blood_pressure(
 def test_w5_one_reason_naming_each_low_value() -> None:
     a = assess(profile(), report(systolic_bp=85, diastolic_bp=55))
     assert codes(a.warning_signs) == ["W5"]
-    assert a.warning_signs[0].message() == (
+    assert text(a.warning_signs[0]) == (
         "Huyết áp thấp: tâm thu 85 mmHg (< 90), tâm trương 55 mmHg (< 60)"
     )
     a = assess(profile(), report(systolic_bp=120, diastolic_bp=55))
-    assert a.warning_signs[0].message("en") == "Low blood pressure: diastolic 55 mmHg (< 60)"
+    assert text(a.warning_signs[0], "en") == "Low blood pressure: diastolic 55 mmHg (< 60)"
 
 
 @pytest.mark.parametrize("years", [0, 3, 40, 80])
@@ -592,7 +591,7 @@ def test_w11_patient_button_or_staff_concern(wants_call: bool, staff: bool, by: 
     a = assess(profile(), r)
     assert codes(a.warning_signs) == ["W11"]
     assert dict(a.warning_signs[0].params)["by"] == by
-    assert a.warning_signs[0].message().startswith("Cần hỗ trợ: ")
+    assert text(a.warning_signs[0]).startswith("Cần hỗ trợ: ")
 
 
 def test_all_signs_at_once_in_code_order() -> None:
@@ -702,10 +701,10 @@ def test_c2_48h_only_in_children_and_message() -> None:
     a = assess(profile(8), report(temperature_c=38.5), prev)
     c2 = a.warning_signs[0]
     assert dict(c2.params)["fever_hours"] == 50
-    assert c2.message() == "Sốt ≥ 38,0 °C kéo dài 50 giờ (hiện 38,5 °C)"
-    assert c2.message("en") == "Fever ≥ 38.0 °C for 50 hours (now 38.5 °C)"
+    assert text(c2) == "Sốt ≥ 38,0 °C kéo dài 50 giờ (hiện 38,5 °C)"
+    assert text(c2, "en") == "Fever ≥ 38.0 °C for 50 hours (now 38.5 °C)"
     high = assess(profile(8), report(temperature_c=39.5)).warning_signs[0]
-    assert high.message() == "Sốt cao 39,5 °C (> 39,0 °C) ở trẻ em"
+    assert text(high) == "Sốt cao 39,5 °C (> 39,0 °C) ở trẻ em"
 
 
 def test_previous_report_order_does_not_matter() -> None:
@@ -876,14 +875,14 @@ def test_news2_total_bands_and_clinical_tier(
 
 def test_news2_reason_messages() -> None:
     a = assess(profile(), normal(pulse=111, systolic_bp=220))
-    msgs = [r.message() for r in a.reasons if r.code.startswith("NEWS2")]
+    msgs = [text(r) for r in a.reasons if r.code.startswith("NEWS2")]
     assert msgs == [
         "NEWS2 = 5 (5–6: nguy cơ trung bình)",
         "NEWS2: huyết áp tâm thu 220 mmHg được 3 điểm",
     ]
     a = assess(profile(), normal(symptoms=frozenset({"altered_consciousness"})))
     single = [r for r in a.reasons if r.code == "NEWS2_SINGLE_3"][0]
-    assert single.message("en") == "NEWS2: new confusion scores 3"
+    assert text(single, "en") == "NEWS2: new confusion scores 3"
 
 
 @pytest.mark.parametrize(
@@ -895,7 +894,7 @@ def test_news2_incomplete_is_never_zero(missing: str) -> None:
     assert n is not None
     assert (n.score, n.band, n.complete, n.missing) == (None, None, False, (missing,))
     assert missing not in dict(n.parameters)
-    assert a.to_dict()["news2"] == {"score": None, "band": None, "complete": False}
+    assert (n.score, n.band, n.complete) == (None, None, False)  # what the API shows
     assert missing in a.not_measured
 
 
@@ -925,7 +924,7 @@ def test_incomplete_news2_still_raises_on_what_is_present(
     else:
         assert [r.code for r in got] == [code]
         assert dict(got[0].params)["complete"] is False
-        assert "ít nhất" in got[0].message()
+        assert "ít nhất" in text(got[0])
 
 
 def test_incomplete_news2_single_3_still_counts() -> None:
@@ -954,7 +953,7 @@ def test_news2_applies_from_16_and_not_in_pregnancy(
     a = assess(p, r)
     assert (a.news2 is not None) is applies
     assert ("NEWS2_SINGLE_3" in codes(a.reasons)) is applies
-    assert (a.to_dict()["news2"] is None) is not applies
+    assert (a.news2 is None) is not applies
 
 
 # --------------------------------------------------------------------------------------------
@@ -1137,7 +1136,7 @@ def test_eligibility_for_home_care(
 
 def test_eligibility_messages() -> None:
     a = assess(profile(40, comorbidities=frozenset({"asthma"})), normal(spo2=95))
-    msgs = [r.message() for r in a.eligibility_reasons]
+    msgs = [text(r) for r in a.eligibility_reasons]
     assert msgs == [
         "Có dấu hiệu cảnh báo (W3): cần đánh giá điều trị tại cơ sở y tế",
         "Mức độ bệnh trung bình: chỉ người không triệu chứng hoặc nhẹ được điều trị tại nhà",
@@ -1351,13 +1350,13 @@ def test_recovery_check(
     if reason:
         assert dict(reason.params)["day"] == day
         assert dict(reason.params)["without_test_day"] == (10 if vaccinated else 14)
-        assert reason.message() and reason.message("en")
+        assert text(reason) and text(reason, "en")
 
 
 def test_recovery_messages() -> None:
     _, reason = recovery_check(date(2026, 11, 1), date(2026, 11, 8), True, False)
     assert reason is not None
-    assert reason.message() == (
+    assert text(reason) == (
         "Ngày điều trị thứ 8: cần xét nghiệm nhanh kháng nguyên âm tính do nhân viên y tế "
         "thực hiện hoặc giám sát, hoặc chờ đến ngày 10"
     )
@@ -1366,63 +1365,6 @@ def test_recovery_messages() -> None:
 # --------------------------------------------------------------------------------------------
 # Output shape, vocabularies, messages
 # --------------------------------------------------------------------------------------------
-
-
-def test_to_dict_matches_the_api_example() -> None:
-    p = Profile(
-        date_of_birth=date(1958, 3, 14),
-        sex="male",
-        comorbidities=frozenset({"diabetes", "hypertension"}),
-        comorbidities_stable=True,
-        fully_vaccinated=True,
-        height_cm=165,
-        weight_kg=70,
-        positive_test_date=date(2026, 11, 20),
-    )
-    r = Report(
-        reported_at=datetime.fromisoformat("2026-11-22T08:00:00+07:00"),
-        temperature_c=37.5,
-        spo2=97,
-        pulse=88,
-        respiratory_rate=18,
-        systolic_bp=150,
-        diastolic_bp=90,
-        symptoms=frozenset({"cough"}),
-    )
-    d = assess(p, r).to_dict()
-    assert list(d) == [
-        "tier",
-        "baseline_tier",
-        "alert",
-        "warning_signs",
-        "reasons",
-        "news2",
-        "severity",
-        "eligible_home_care",
-        "rules_version",
-    ]
-    assert d["tier"] == "red" and d["baseline_tier"] == "red" and d["alert"] is False
-    assert d["warning_signs"] == []
-    assert d["reasons"][0]["code"] == "AGE_65_COMORBID"
-    assert set(d["reasons"][0]) == {"code", "message"}
-    assert d["news2"] == {"score": 0, "band": "low", "complete": True}
-    assert d["severity"] == "mild" and d["eligible_home_care"] is True
-    assert d["rules_version"] == "VN-2022.1" == risk.RULES_VERSION
-    json.dumps(d)
-
-
-def test_to_dict_alert_and_language() -> None:
-    a = assess(profile(5), report(spo2=94, symptoms=frozenset({"cyanosis"})))
-    vi, en = a.to_dict(), a.to_dict("en")
-    assert vi["alert"] is True and a.alert is True
-    assert [w["code"] for w in vi["warning_signs"]] == ["W3", "W8"]
-    assert vi["news2"] is None and vi["severity"] is None
-    assert (
-        vi["warning_signs"][1]["message"]
-        == "Tím tái: môi, móng tay hoặc móng chân tím, da xanh tái"
-    )
-    assert en["warning_signs"][1]["message"] == "Cyanosis: blue or grey lips or nails, pale skin"
-    assert a.to_dict("en-GB") == en and a.to_dict("fr") == vi
 
 
 def test_vocabularies_match_the_api() -> None:
@@ -1483,84 +1425,28 @@ def test_vocabularies_match_the_api() -> None:
         "prematurity",
         "other",
     }
-    for key in risk.SYMPTOMS:
-        assert risk.symptom_label(key) != risk.symptom_label(key, "en")
-    for key in risk.COMORBIDITIES:
-        assert risk.comorbidity_label(key) and risk.comorbidity_label(key, "en")
-
-
-VIETNAMESE = re.compile("[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]")
-
-# One reason per code, with the params the module gives it.
-SAMPLE_REASONS = [
-    Reason("W1"),
-    Reason("W2", (("value", 45), ("limit", 40))),
-    Reason("W3", (("value", 94), ("op", "<="), ("limit", 96), ("recheck", False))),
-    Reason("W4", (("value", 130), ("op", ">"), ("limit", 120))),
-    Reason("W5", (("systolic_bp", 85), ("systolic_limit", 90))),
-    *(Reason(f"W{i}") for i in range(6, 11)),
-    Reason("W11", (("by", ("patient",)),)),
-    Reason("C2", (("temperature_c", 39.4), ("limit", 39.0))),
-    Reason("NEWS2_HIGH", (("score", 8), ("complete", True))),
-    Reason("NEWS2_MEDIUM", (("score", 5), ("complete", False))),
-    Reason("NEWS2_SINGLE_3", (("parameter", "respiratory_rate"), ("value", 26), ("points", 3))),
-    Reason("AGE_65_COMORBID", (("age", 70), ("conditions", ("diabetes",)))),
-    Reason("AGE_65_UNVACCINATED", (("age", 70),)),
-    Reason("AGE_65_VACCINATED", (("age", 70),)),
-    Reason("COMORBIDITY", (("conditions", ("asthma", "hiv")),)),
-    Reason("BMI_30", (("bmi", 31.2),)),
-    Reason("AGE_50_64_UNVACCINATED", (("age", 55),)),
-    Reason("PREGNANT"),
-    Reason("POSTPARTUM"),
-    Reason("INFANT_UNDER_3_MONTHS", (("months", 1),)),
-    Reason("AGE_50_64_VACCINATED", (("age", 55),)),
-    Reason("UNVACCINATED"),
-    Reason("BMI_25", (("bmi", 26.0),)),
-    Reason("LOW_RISK"),
-    Reason("ELIG_WARNING_SIGNS", (("codes", ("W1", "W3")),)),
-    Reason("ELIG_SEVERITY", (("severity", "severe"),)),
-    Reason("ELIG_COMORBIDITY", (("conditions", ("diabetes", "BMI_30")),)),
-    Reason("RECOVERY_BEFORE_DAY_7", (("day", 3), ("with_test_day", 7), ("without_test_day", 14))),
-    Reason(
-        "RECOVERY_NEEDS_NEGATIVE_TEST", (("day", 8), ("with_test_day", 7), ("without_test_day", 10))
-    ),
-]
-
-
-@pytest.mark.parametrize("reason", SAMPLE_REASONS, ids=lambda r: r.code)
-def test_every_code_has_vietnamese_and_english_text(reason: Reason) -> None:
-    vi, en = reason.message(), reason.message("en")
-    assert vi and en and vi != en
-    assert VIETNAMESE.search(vi.lower()), vi
-    assert not VIETNAMESE.search(en.lower()), en
-    assert "{" not in vi and "{" not in en
-    assert reason.code in (risk.__doc__ or "")  # documented in the module's code table
-
-
-def test_sample_reasons_cover_every_code() -> None:
-    assert {r.code for r in SAMPLE_REASONS} == set(__import__("f0monitor.domain.covid.messages", fromlist=["_MESSAGES"])._MESSAGES)
-
-
-def test_unknown_code_message_falls_back_to_the_code() -> None:
-    assert Reason("X9").message() == "X9"
+    # Their words in vi and en: tests/test_labels.py.
 
 
 # --- chart thresholds and the recheck limit come from the same table --------------------------
 
 
 def test_chart_thresholds_follow_age_bands():
+    """Values and codes of the chart lines (their words: tests/test_labels.py)."""
     adult = risk.Profile(date_of_birth=date(1980, 1, 1))
-    lines = risk.chart_thresholds(adult, date(2026, 1, 1), "en")
-    assert [v for v, _ in lines["spo2"]] == [96]
-    assert [v for v, _ in lines["respiratory_rate"]] == [20]
-    assert sorted(v for v, _ in lines["pulse"]) == [50, 120]
-    assert [v for v, _ in lines["temperature_c"]] == [38.0]
+    lines = risk.chart_thresholds(adult, date(2026, 1, 1))
+    assert [v for v, _c, _p in lines["spo2"]] == [96]
+    assert [v for v, _c, _p in lines["respiratory_rate"]] == [20]
+    assert sorted(v for v, _c, _p in lines["pulse"]) == [50, 120]
+    assert [v for v, _c, _p in lines["temperature_c"]] == [38.0]
+    assert lines["spo2"] == ((96, "W3", {"op": "<=", "limit": 96}),)
     child = risk.Profile(date_of_birth=date(2022, 1, 1))  # 4 years old
-    lines = risk.chart_thresholds(child, date(2026, 1, 1), "vi")
-    assert [v for v, _ in lines["respiratory_rate"]] == [40]
+    lines = risk.chart_thresholds(child, date(2026, 1, 1))
+    assert [v for v, _c, _p in lines["respiratory_rate"]] == [40]
     assert "pulse" not in lines  # W4 is not applied under 12
-    assert [v for v, _ in lines["temperature_c"]] == [38.0, 39.0]
-    assert "thở nhanh" in lines["respiratory_rate"][0][1]
+    assert [v for v, _c, _p in lines["temperature_c"]] == [38.0, 39.0]
+    assert lines["respiratory_rate"] == ((40, "W2", {"limit": 40}),)
+    assert {c for group in lines.values() for _v, c, _p in group} <= set(risk.CHART_LINE_CODES)
 
 
 def test_recheck_limit_is_the_adult_w3_limit():

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from f0monitor.domain import covid as risk
 from f0monitor.domain.covid import Profile, Report, Tier, assess
+from tests.labels_helpers import DOMAIN_CODES, assessment_body, text
 
 AT = datetime(2026, 11, 22, 8, 0, tzinfo=risk.VN_TZ)
 R = risk.INPUT_RANGES
@@ -187,7 +188,7 @@ def test_deterministic_and_order_free(
     first = assess(profile, report, history)
     assert assess(profile, report, history) == first
     assert assess(profile, report, tuple(reversed(history))) == first
-    assert first.to_dict() == assess(profile, report, list(history)).to_dict()
+    assert assess(profile, report, list(history)) == first
 
 
 @RISK_SETTINGS
@@ -200,12 +201,14 @@ def test_output_invariants(profile: Profile, report: Report, history: tuple[Repo
     assert set(a.warning_signs) <= set(a.reasons)
     assert a.eligible_home_care is (not a.eligibility_reasons)
     assert a.rules_version == risk.RULES_VERSION
-    d = a.to_dict()
-    json.dumps(d)
-    assert d["alert"] is a.alert and d["tier"] == a.tier.value
     for lang in ("vi", "en"):
+        d = assessment_body(a, lang)
+        json.dumps(d)
+        assert d["alert"] is a.alert and d["tier"] == a.tier.value
         for reason in a.reasons + a.eligibility_reasons:
-            assert reason.message(lang) and "{" not in reason.message(lang)
+            assert reason.code in DOMAIN_CODES  # a documented code, with words of its own
+            shown = text(reason, lang)
+            assert shown and shown != reason.code and "{" not in shown and "%(" not in shown
 
 
 @RISK_SETTINGS

@@ -8,7 +8,7 @@ from ..domain import covid as risk
 from ..domain.clock import utcnow
 from ..extensions import limiter
 from ..http.access import PUBLIC, access
-from ..http.i18n import current_lang
+from ..http.labels import assessment_dict
 from ..services.assessments import to_risk_report
 from . import bp, documented, load_body
 from .schemas import AssessIn, AssessmentOut
@@ -27,4 +27,4 @@ def assess():
         to_risk_report(data["report"], now),
         [to_risk_report(r, now) for r in data["previous_reports"]],
     )
-    return jsonify(result.to_dict(current_lang()))
+    return jsonify(assessment_dict(result))

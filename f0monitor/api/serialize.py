@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..data.models import RiskAssessment, SymptomReport, Transfer
-from ..services.assessments import render_reasons
+from ..http.labels import render_reasons
 from .schemas import ReportOut, iso_z
 
 
-def assessment_dict(row: RiskAssessment | None, lang: str) -> dict[str, Any] | None:
-    """Return a stored assessment in the calculator's shape."""
+def assessment_dict(row: RiskAssessment | None, lang: str | None = None) -> dict[str, Any] | None:
+    """Return a stored assessment in the calculator's shape (in the request's language by default)."""
     if row is None:
         return None
     news2 = None

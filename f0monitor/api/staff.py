@@ -20,6 +20,7 @@ from ..http.access import STAFF, access
 from ..http.audit import audit_patient
 from ..http.errors import api_error
 from ..http.i18n import current_lang
+from ..http.labels import render_reasons
 from ..http.queryargs import filters_from
 from ..services import NotAllowed
 from ..services.alerts import (
@@ -30,7 +31,6 @@ from ..services.alerts import (
     patient_alerts,
     resolve,
 )
-from ..services.assessments import render_reasons
 from ..services.assignment import BadAssignee, CapReached, assign, claim
 from ..services.contacts import add_contact, contact_log
 from ..services.queue import flags_for, triage_queue

@@ -6,7 +6,6 @@ from flask import jsonify
 from flask_babel import gettext as _
 
 from ..http.errors import api_error
-from ..http.i18n import current_lang
 from ..services.reports import Outcome, Submitted
 from .serialize import assessment_dict, report_dict
 
@@ -15,5 +14,5 @@ def submission_response(outcome: Submitted):
     """Translate an outcome: 201 stored, 200 duplicate (the first result again), 409 ended."""
     if outcome.status == Outcome.ENDED:
         return api_error(409, _("Home treatment has ended; reports are closed."), code="not_active")
-    body = {"report": report_dict(outcome.report), "assessment": assessment_dict(outcome.assessment, current_lang())}
+    body = {"report": report_dict(outcome.report), "assessment": assessment_dict(outcome.assessment)}
     return jsonify(body), 201 if outcome.status == Outcome.STORED else 200

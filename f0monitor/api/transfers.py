@@ -19,6 +19,7 @@ from ..http.errors import api_error
 from ..http.labels import (
     discharge_refusal_message,
     field_message,
+    reason_text,
     state_label,
     transfer_changed_message,
     transfer_refused_message,
@@ -191,9 +192,7 @@ def discharge(patient_id: int):
         session.rollback()
         extra = {}
         if exc.reason is not None:
-            from ..http.i18n import current_lang
-
-            extra["reason"] = {"code": exc.reason.code, "message": exc.reason.message(current_lang())}
+            extra["reason"] = {"code": exc.reason.code, "message": reason_text(exc.reason)}
         return api_error(409, discharge_refusal_message(exc), code=exc.code, **extra)
     body = {
         "id": patient.id,

@@ -1,13 +1,28 @@
-"""People's words for transfers, discharge and consult requests (pages and API alike)."""
+"""Every label and reason text people see, rendered through Flask-Babel (pages and API alike).
+
+The domain returns codes and parameters only (``Reason(code, params)``, the chart lines of
+``chart_thresholds``, vocabulary keys, states); this module is the one place that turns them
+into words, in the request's language (and so are the ``Msg`` messages that services return:
+``render``). English is the message id, Vietnamese is in
+``translations/vi``. Web pages and the API may not import each other, so the issue's
+"web/common/labels.py and its API twin" is this one module at the HTTP edge, shared by both.
+
+Numbers keep the reader's decimal mark (38,5 °C in Vietnamese, 38.5 °C in English).
+``tests/data/reason_texts.json`` pins the text of every reason code in both languages.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from babel.numbers import get_decimal_symbol
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..domain import covid as risk
 from ..domain.text import Msg
 from .i18n import current_lang
 
@@ -123,7 +138,7 @@ def field_message(field: str, code: str) -> str:
 def discharge_refusal_message(exc: Any) -> str:
     """Say why a discharge is refused (the §7 rule's own words for recovery)."""
     if exc.code == "recovery_not_allowed" and exc.reason is not None:
-        return _("Cannot mark recovered yet: %(why)s.", why=exc.reason.message(current_lang()))
+        return _("Cannot mark recovered yet: %(why)s.", why=reason_text(exc.reason))
     return {
         "not_active": _("Home treatment of this patient has already ended."),
         "transfer_open": _("A transfer is under way: finish or cancel it first."),
@@ -151,3 +166,378 @@ def render_all(messages: Iterable[Msg | str]) -> list[str]:
 def render_fields(errors: Mapping[str, Iterable[Msg | str]]) -> dict[str, list[str]]:
     """Render the messages of a field → messages mapping (see ``render``)."""
     return {name: render_all(messages) for name, messages in errors.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Vocabularies: one label per symptom, comorbidity, severity, NEWS2 band and vital
+# --------------------------------------------------------------------------------------------
+
+# Display order of the report form (the domain's SYMPTOMS order); the warning signs last.
+SYMPTOM_LABELS = {
+    "fever": _l("Fever"),
+    "cough": _l("Cough"),
+    "productive_cough": _l("Cough with phlegm"),
+    "sore_throat": _l("Sore throat"),
+    "runny_nose": _l("Runny or blocked nose"),
+    "fatigue": _l("Tiredness"),
+    "headache": _l("Headache"),
+    "myalgia": _l("Muscle aches"),
+    "chills": _l("Chills"),
+    "red_eyes": _l("Red eyes"),
+    "loss_of_taste_smell": _l("Loss of taste or smell"),
+    "diarrhea": _l("Diarrhoea"),
+    "nausea_vomiting": _l("Nausea or vomiting"),
+    "anorexia": _l("Loss of appetite"),
+    "dizziness": _l("Dizziness"),
+    "hemoptysis": _l("Coughing up blood"),
+    "shortness_of_breath": _l("Short of breath, breathing hard or abnormal breathing"),
+    "chest_pain": _l("Chest pain or tightness"),
+    "altered_consciousness": _l("Confused, very drowsy, hard to wake or convulsing"),
+    "cyanosis": _l("Blue or grey lips or nails, pale skin"),
+    "cannot_drink_or_feed": _l("Cannot drink or feed, or vomits everything"),
+    "other_acute_illness": _l("Another acute illness (dengue, hand-foot-mouth disease…)"),
+    "wants_call": _l("I feel worse and want a call"),
+}
+# The symptoms ticked on the report form; the warning signs are asked one by one instead.
+CHECKBOX_SYMPTOM_LABELS = {
+    key: label for key, label in SYMPTOM_LABELS.items() if key not in risk.WARNING_SYMPTOMS
+}
+# 4038/QĐ-BYT Annex 01, the child list's prematurity, and "other". Reasons list them too
+# ("Underlying condition: Diabetes, Hypertension").
+COMORBIDITY_LABELS = {
+    "diabetes": _l("Diabetes"),
+    "chronic_lung_disease": _l("Chronic lung disease (COPD and others)"),
+    "cancer": _l("Cancer"),
+    "chronic_kidney_disease": _l("Chronic kidney disease"),
+    "transplant": _l("Organ or stem-cell transplant"),
+    "obesity": _l("Obesity, overweight"),
+    "cardiovascular_disease": _l("Cardiovascular disease"),
+    "cerebrovascular_disease": _l("Cerebrovascular disease"),
+    "down_syndrome": _l("Down syndrome"),
+    "hiv": _l("HIV/AIDS"),
+    "neurological_disease": _l("Neurological disease, including dementia"),
+    "sickle_cell_disease": _l("Sickle cell disease"),
+    "asthma": _l("Asthma"),
+    "hypertension": _l("Hypertension"),
+    "immunodeficiency": _l("Immunodeficiency"),
+    "liver_disease": _l("Liver disease"),
+    "substance_use_disorder": _l("Substance use disorder"),
+    "immunosuppressant_use": _l("Corticosteroid or other immunosuppressant use"),
+    "systemic_disease": _l("Systemic disease"),
+    "prematurity": _l("Prematurity, low birth weight (children)"),
+    "other": _l("Other underlying condition"),
+}
+SEVERITY_LABELS = {
+    "asymptomatic": _l("asymptomatic"),
+    "mild": _l("mild"),
+    "moderate": _l("moderate"),
+    "severe": _l("severe"),
+}
+NEWS2_BAND_LABELS = {
+    "low": _l("low"),
+    "low_medium": _l("low–medium (a single parameter scored 3)"),
+    "medium": _l("medium"),
+    "high": _l("high"),
+}
+VITAL_LABELS = {
+    "temperature_c": _l("temperature"),
+    "spo2": "SpO2",
+    "pulse": _l("pulse"),
+    "respiratory_rate": _l("breathing rate"),
+    "systolic_bp": _l("systolic blood pressure"),
+    "diastolic_bp": _l("diastolic blood pressure"),
+    "consciousness": _l("consciousness"),
+}
+
+
+def symptom_label(key: str) -> str:
+    """Return a symptom in words (the key itself when unknown)."""
+    return str(SYMPTOM_LABELS.get(key, key))
+
+
+def comorbidity_label(key: str) -> str:
+    """Return a comorbidity in words (the key itself when unknown)."""
+    return str(COMORBIDITY_LABELS.get(key, key))
+
+
+# --------------------------------------------------------------------------------------------
+# Reasons: Reason(code, params) or a stored row {code, params} -> text
+# --------------------------------------------------------------------------------------------
+
+Params = Mapping[str, Any]
+
+_OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+@contextmanager
+def _language(lang: str | None) -> Iterator[None]:
+    """Render in another language than the request's when asked (e.g. a patient's own)."""
+    if lang is None or lang == current_lang():
+        yield
+    else:
+        with force_locale(lang):
+            yield
+
+
+def _num(value: object) -> str:
+    """Return a parameter as shown: one decimal with the reader's decimal mark; lists joined."""
+    if isinstance(value, float):
+        locale = get_locale()
+        return f"{value:.1f}".replace(".", get_decimal_symbol(locale) if locale else ".")
+    if isinstance(value, tuple):
+        return ", ".join(_num(v) for v in value)
+    return str(value)
+
+
+def _conditions(keys: object) -> str:
+    labels = []
+    for key in keys if isinstance(keys, tuple) else ():
+        labels.append("BMI ≥ 30" if key == "BMI_30" else comorbidity_label(key))
+    return ", ".join(labels)
+
+
+def _w3(p: Params) -> str:
+    values = {"value": p["value"], "op": _OPS[p["op"]], "limit": p["limit"]}
+    if p.get("recheck"):
+        return _("Low SpO2: SpO2 %(value)s%% (%(op)s %(limit)s%%) (recheck)", **values)
+    return _("Low SpO2: SpO2 %(value)s%% (%(op)s %(limit)s%%)", **values)
+
+
+def _w5(p: Params) -> str:
+    parts = []
+    if "systolic_bp" in p:
+        parts.append(
+            _("systolic %(value)s mmHg (< %(limit)s)", value=p["systolic_bp"], limit=p["systolic_limit"])
+        )
+    if "diastolic_bp" in p:
+        parts.append(
+            _("diastolic %(value)s mmHg (< %(limit)s)", value=p["diastolic_bp"], limit=p["diastolic_limit"])
+        )
+    return _("Low blood pressure: %(values)s", values=", ".join(parts))
+
+
+def _w11(p: Params) -> str:
+    texts = {
+        "patient": _l("the patient feels worse and wants a call"),
+        "staff": _l("a staff member judged that the patient needs attention"),
+    }
+    by = p.get("by", ())
+    parts = [str(texts[b]) for b in by if isinstance(by, tuple) and b in texts]
+    return _("Needs help: %(who)s", who="; ".join(parts))
+
+
+def _c2(p: Params) -> str:
+    temperature = _num(p["temperature_c"])
+    if "fever_hours" in p:
+        return _(
+            "Fever ≥ %(limit)s °C for %(hours)s hours (now %(temperature)s °C)",
+            limit=_num(p["fever_limit"]),
+            hours=p["fever_hours"],
+            temperature=temperature,
+        )
+    return _(
+        "High fever %(temperature)s °C (> %(limit)s °C) in a child",
+        temperature=temperature,
+        limit=_num(p["limit"]),
+    )
+
+
+def _news2_total(band: Callable[[], str]) -> Callable[[Params], str]:
+    def text(p: Params) -> str:
+        if p.get("complete", True):
+            return f"NEWS2 = {p['score']} ({band()})"
+        return _("NEWS2 at least %(score)s (%(band)s; some values not measured)", score=p["score"], band=band())
+
+    return text
+
+
+_NEWS2_PARAMETERS: dict[str, Callable[[str], str]] = {
+    "respiratory_rate": lambda v: _("respiratory rate %(value)s/min", value=v),
+    "spo2": lambda v: f"SpO2 {v}%",
+    "systolic_bp": lambda v: _("systolic BP %(value)s mmHg", value=v),
+    "pulse": lambda v: _("pulse %(value)s/min", value=v),
+    "consciousness": lambda v: _("new confusion"),
+    "temperature_c": lambda v: _("temperature %(value)s °C", value=v),
+}
+
+
+def _news2_single(p: Params) -> str:
+    name = str(p.get("parameter"))
+    value = p.get("value")
+    shown = _num(value) if value is not None else ""
+    label = _NEWS2_PARAMETERS.get(name, lambda v: f"{name} {v}")
+    what = label(shown) if value is not None else label(shown).strip()
+    return _("NEWS2: %(what)s scores 3", what=what)
+
+
+def _elig_severity(p: Params) -> str:
+    severity = str(SEVERITY_LABELS.get(str(p.get("severity")), "?"))
+    return _(
+        "Severity %(severity)s: only asymptomatic or mild patients may be treated at home",
+        severity=severity,
+    )
+
+
+def _baseline(p: Params) -> dict[str, object]:
+    """The parameters of the baseline texts, as the rules give them."""
+    return {
+        "age": p.get("age"),
+        "conditions": _conditions(p.get("conditions", ())),
+        "bmi": _num(p.get("bmi")),
+        "months": p.get("months"),
+    }
+
+
+_REASON_TEXTS: dict[str, Callable[[Params], str]] = {
+    "W1": lambda p: _("Shortness of breath or abnormal breathing"),
+    "W2": lambda p: _(
+        "Fast breathing: respiratory rate %(value)s/min (≥ %(limit)s/min for age)",
+        value=_num(p["value"]),
+        limit=_num(p["limit"]),
+    ),
+    "W3": _w3,
+    "W4": lambda p: _(
+        "Abnormal pulse: %(value)s/min (%(op)s %(limit)s)",
+        value=p["value"],
+        op=_OPS[p["op"]],
+        limit=p["limit"],
+    ),
+    "W5": _w5,
+    "W6": lambda p: _("Chest pain or tightness"),
+    "W7": lambda p: _("Altered consciousness: confusion, drowsiness, hard to wake or convulsions"),
+    "W8": lambda p: _("Cyanosis: blue or grey lips or nails, pale skin"),
+    "W9": lambda p: _("Cannot drink or feed, or vomits everything"),
+    "W10": lambda p: _("Another acute illness (dengue, hand-foot-mouth disease…)"),
+    "W11": _w11,
+    "C2": _c2,
+    "NEWS2_HIGH": _news2_total(lambda: _("≥ 7: high risk")),
+    "NEWS2_MEDIUM": _news2_total(lambda: _("5–6: medium risk")),
+    "NEWS2_SINGLE_3": _news2_single,
+    "AGE_65_COMORBID": lambda p: _(
+        "Aged 65 or over (%(age)s) with an underlying condition: %(conditions)s", **_baseline(p)
+    ),
+    "AGE_65_UNVACCINATED": lambda p: _("Aged 65 or over (%(age)s), not fully vaccinated", **_baseline(p)),
+    "AGE_65_VACCINATED": lambda p: _(
+        "Aged 65 or over (%(age)s), fully vaccinated, no underlying condition", **_baseline(p)
+    ),
+    "COMORBIDITY": lambda p: _("Underlying condition: %(conditions)s", **_baseline(p)),
+    "BMI_30": lambda p: _(
+        "Obesity: BMI %(bmi)s (≥ 30), counts as an underlying condition", **_baseline(p)
+    ),
+    "AGE_50_64_UNVACCINATED": lambda p: _("Aged 50–64 (%(age)s), not fully vaccinated", **_baseline(p)),
+    "PREGNANT": lambda p: _("Pregnant"),
+    "POSTPARTUM": lambda p: _("Gave birth in the last 42 days"),
+    "INFANT_UNDER_3_MONTHS": lambda p: _("Infant under 3 months (%(months)s months)", **_baseline(p)),
+    "AGE_50_64_VACCINATED": lambda p: _(
+        "Aged 50–64 (%(age)s), fully vaccinated, no underlying condition", **_baseline(p)
+    ),
+    "UNVACCINATED": lambda p: _("Aged 3 months to 49 years, not fully vaccinated"),
+    "BMI_25": lambda p: _("Overweight: BMI %(bmi)s (25–29.9)", **_baseline(p)),
+    "LOW_RISK": lambda p: _(
+        "Low risk: aged 3 months to 49 years, fully vaccinated, no underlying condition, "
+        "not pregnant"
+    ),
+    "ELIG_WARNING_SIGNS": lambda p: _(
+        "Warning signs (%(codes)s): needs assessment for facility care", codes=_num(p.get("codes", ()))
+    ),
+    "ELIG_SEVERITY": _elig_severity,
+    "ELIG_COMORBIDITY": lambda p: _(
+        "Underlying condition not under stable treatment: %(conditions)s", **_baseline(p)
+    ),
+    "RECOVERY_BEFORE_DAY_7": lambda p: _(
+        "Treatment day %(day)s: at the earliest from day %(with_test_day)s with a negative rapid "
+        "antigen test, otherwise from day %(without_test_day)s",
+        **{k: _num(v) for k, v in p.items()},
+    ),
+    "RECOVERY_NEEDS_NEGATIVE_TEST": lambda p: _(
+        "Treatment day %(day)s: needs a negative rapid antigen test done or supervised by a "
+        "health worker, or wait until day %(without_test_day)s",
+        **{k: _num(v) for k, v in p.items()},
+    ),
+}
+LABELLED_REASON_CODES = frozenset(_REASON_TEXTS)
+
+
+def _params(params: object) -> dict[str, Any]:
+    """Return a reason's parameters as a dict; JSON gave lists back where the rules put tuples."""
+    pairs: Any = params.items() if isinstance(params, Mapping) else (params or ())
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in pairs}
+
+
+def _code_and_params(reason: risk.Reason | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    if isinstance(reason, risk.Reason):
+        return reason.code, _params(reason.params)
+    return str(reason["code"]), _params(reason.get("params"))
+
+
+def _render(code: str, params: Params) -> str:
+    text = _REASON_TEXTS.get(code)
+    return code if text is None else text(params)
+
+
+def reason_text(reason: risk.Reason | Mapping[str, Any], lang: str | None = None) -> str:
+    """Return the plain-language text of a reason, or of a stored row {code, params}.
+
+    An unknown code shows as itself. ``lang`` renders in that language instead of the request's.
+    """
+    with _language(lang):
+        return _render(*_code_and_params(reason))
+
+
+def render_reasons(
+    rows: Sequence[risk.Reason | Mapping[str, Any]] | None, lang: str | None = None
+) -> list[dict[str, str]]:
+    """Return reasons (stored rows {code, params}, or Reason objects) as {code, message}."""
+    with _language(lang):
+        return [
+            {"code": code, "message": _render(code, params)}
+            for code, params in map(_code_and_params, rows or ())
+        ]
+
+
+def assessment_dict(result: risk.Assessment, lang: str | None = None) -> dict[str, Any]:
+    """Return the /api/v1/assess response body for a verdict of the rules."""
+    n = result.news2
+    with _language(lang):
+        return {
+            "tier": result.tier.value,
+            "baseline_tier": result.baseline_tier.value,
+            "alert": bool(result.warning_signs),
+            "warning_signs": render_reasons(result.warning_signs),
+            "reasons": render_reasons(result.reasons),
+            "news2": None if n is None else {"score": n.score, "band": n.band, "complete": n.complete},
+            "severity": result.severity,
+            "eligible_home_care": result.eligible_home_care,
+            "rules_version": result.rules_version,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Chart warning lines: (value, code, params) from the domain -> (value, label)
+# --------------------------------------------------------------------------------------------
+
+_CHART_TEXTS: dict[str, Callable[[Params], str]] = {
+    "fever": lambda p: _("fever"),
+    "C2": lambda p: _("high fever"),
+    "W3": lambda p: _("low SpO2 (%(op)s %(limit)s)", op=p["op"], limit=p["limit"]),
+    "W2": lambda p: _("fast breathing (≥ %(limit)s)", limit=p["limit"]),
+    "W4_high": lambda p: _("fast pulse (> %(limit)s)", limit=p["limit"]),
+    "W4_low": lambda p: _("slow pulse (< %(limit)s)", limit=p["limit"]),
+}
+LABELLED_CHART_CODES = frozenset(_CHART_TEXTS)
+
+
+def chart_line_label(code: str, params: Params) -> str:
+    """Return the label of a chart warning line (the code itself when unknown)."""
+    text = _CHART_TEXTS.get(code)
+    return code if text is None else text(params)
+
+
+def chart_lines(
+    thresholds: Mapping[str, Sequence[tuple[float, str, Params]]],
+) -> dict[str, tuple[tuple[float, str], ...]]:
+    """Return the domain's chart thresholds as (value, label) lines per vital, for the charts."""
+    return {
+        vital: tuple((value, chart_line_label(code, params)) for value, code, params in lines)
+        for vital, lines in thresholds.items()
+    }

@@ -48,22 +48,8 @@ def to_risk_report(report: Any, now: datetime | None = None) -> risk.Report:
 
 
 def reason_rows(reasons: Sequence[risk.Reason]) -> list[dict[str, Any]]:
-    """Return reasons as JSON-ready rows (code and parameters; text is rendered on display)."""
+    """Return reasons as JSON-ready rows (code and parameters; http/labels renders the text)."""
     return [{"code": r.code, "params": dict(r.params)} for r in reasons]
-
-
-def render_reasons(rows: Sequence[dict[str, Any]] | None, lang: str) -> list[dict[str, str]]:
-    """Return stored reason rows as {code, message} in a language."""
-    out = []
-    for row in rows or ():
-        # JSON gave lists back where the rules put tuples (e.g. a list of sign codes).
-        params = tuple(
-            (key, tuple(value) if isinstance(value, list) else value)
-            for key, value in (row.get("params") or {}).items()
-        )
-        reason = risk.Reason(row["code"], params)
-        out.append({"code": reason.code, "message": reason.message(lang)})
-    return out
 
 
 def earlier_reports(

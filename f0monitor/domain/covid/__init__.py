@@ -11,7 +11,8 @@ severity, 250/QĐ-BYT end of home treatment, RCP NEWS2 (2017).
 Every clinical threshold lives once, in the ``RULES`` table below (the typo guards of the
 entry forms live in ``INPUT_RANGES``). Change a number there and bump ``RULES_VERSION``.
 
-Reason codes (``Reason.code``; ``Reason.message(lang)`` gives the text in "vi" or "en")
+Reason codes (``Reason.code`` and ``Reason.params``; no words here: ``http/labels.py`` renders
+every code in Vietnamese or English, and a test checks that it renders exactly this table)
 
 ==========================  =======  ==========================================================
 code                        tier     meaning
@@ -85,14 +86,15 @@ from ..states import Tier, max_tier
 from ..vitals import INPUT_RANGES, Range, check_vitals
 from .age import age_on
 from .assess import assess, baseline_tier, day_of_treatment, recovery_check, reporting_flag
-from .charts import chart_thresholds
+from .charts import CHART_LINE_CODES, chart_thresholds
 from .model import Assessment, News2, Profile, Reason, Report
 from .news2 import news2
 from .rules import MISSING_AFTER, OVERDUE_AFTER, RULES, RULES_VERSION, SPO2_RECHECK_AT, VN_TZ
-from .vocab import COMORBIDITIES, SYMPTOMS, WARNING_SYMPTOMS, comorbidity_label, symptom_label
+from .vocab import COMORBIDITIES, SYMPTOMS, WARNING_SYMPTOMS
 
 __all__ = [
     "Assessment",
+    "CHART_LINE_CODES",
     "COMORBIDITIES",
     "INPUT_RANGES",
     "MISSING_AFTER",
@@ -114,11 +116,9 @@ __all__ = [
     "baseline_tier",
     "chart_thresholds",
     "check_vitals",
-    "comorbidity_label",
     "day_of_treatment",
     "max_tier",
     "news2",
     "recovery_check",
     "reporting_flag",
-    "symptom_label",
 ]

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from ..states import Tier
-from .messages import _MESSAGES, _fmt
 from .rules import _COMORBIDITY_SET, _SYMPTOM_SET, RULES_VERSION
-from .vocab import _lang_index
 
 # --------------------------------------------------------------------------------------------
 # Inputs and outputs
@@ -94,26 +91,13 @@ class Report:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why a rule fired: a stable code plus the values that made it fire."""
+    """Why a rule fired: a stable code plus the values that made it fire.
+
+    No words here: ``http/labels.py`` renders a reason in the reader's language.
+    """
 
     code: str
     params: tuple[tuple[str, object], ...] = ()
-
-    def message(self, lang: str = "vi") -> str:
-        """Return the plain-language text in Vietnamese ("vi", default) or English ("en")."""
-        i = _lang_index(lang)
-        template = _MESSAGES.get(self.code)
-        if template is None:
-            return self.code
-        params = dict(self.params)
-        text = template[i]
-        if callable(text):
-            return text(params, i)
-        return text.format_map({k: _fmt(v, i) for k, v in params.items()})
-
-    def to_dict(self, lang: str = "vi") -> dict[str, str]:
-        """Return {"code", "message"} as in the API."""
-        return {"code": self.code, "message": self.message(lang)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,20 +131,3 @@ class Assessment:
     def alert(self) -> bool:
         """Return True exactly when there is a warning sign."""
         return bool(self.warning_signs)
-
-    def to_dict(self, lang: str = "vi") -> dict[str, Any]:
-        """Return the /api/v1/assess response body."""
-        n = self.news2
-        return {
-            "tier": self.tier.value,
-            "baseline_tier": self.baseline_tier.value,
-            "alert": bool(self.warning_signs),
-            "warning_signs": [r.to_dict(lang) for r in self.warning_signs],
-            "reasons": [r.to_dict(lang) for r in self.reasons],
-            "news2": None
-            if n is None
-            else {"score": n.score, "band": n.band, "complete": n.complete},
-            "severity": self.severity,
-            "eligible_home_care": self.eligible_home_care,
-            "rules_version": self.rules_version,
-        }

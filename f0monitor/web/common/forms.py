@@ -26,28 +26,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import covid as risk
 from ...domain.vitals import VITALS
-from ...http.labels import render_all, render_fields
+from ...http.labels import CHECKBOX_SYMPTOM_LABELS, COMORBIDITY_LABELS, render_all, render_fields
 from ...services import areas, inputs
 from ...services.inputs import RegistrationInput, ReportInput
 
-SYMPTOM_LABELS = {
-    "fever": _l("Fever"),
-    "cough": _l("Cough"),
-    "productive_cough": _l("Cough with phlegm"),
-    "sore_throat": _l("Sore throat"),
-    "runny_nose": _l("Runny or blocked nose"),
-    "fatigue": _l("Tiredness"),
-    "headache": _l("Headache"),
-    "myalgia": _l("Aching muscles"),
-    "chills": _l("Chills"),
-    "red_eyes": _l("Red eyes"),
-    "loss_of_taste_smell": _l("Loss of taste or smell"),
-    "diarrhea": _l("Diarrhoea"),
-    "nausea_vomiting": _l("Nausea or vomiting"),
-    "anorexia": _l("Loss of appetite"),
-    "dizziness": _l("Dizziness"),
-    "hemoptysis": _l("Coughing up blood"),
-}
 WARNING_QUESTIONS = {
     "shortness_of_breath": _l("Are you short of breath or breathing hard?"),
     "chest_pain": _l("Do you have chest pain or tightness?"),
@@ -56,29 +38,6 @@ WARNING_QUESTIONS = {
     "cannot_drink_or_feed": _l("Are you unable to drink or eat, or vomiting everything?"),
     "other_acute_illness": _l("Do you have another acute illness (dengue, hand-foot-mouth…)?"),
 }
-COMORBIDITY_LABELS = {
-    "diabetes": _l("Diabetes"),
-    "chronic_lung_disease": _l("Chronic lung disease (COPD…)"),
-    "cancer": _l("Cancer"),
-    "chronic_kidney_disease": _l("Chronic kidney disease"),
-    "transplant": _l("Organ or bone-marrow transplant"),
-    "obesity": _l("Obesity"),
-    "cardiovascular_disease": _l("Heart disease"),
-    "cerebrovascular_disease": _l("Stroke or cerebrovascular disease"),
-    "down_syndrome": _l("Down syndrome"),
-    "hiv": _l("HIV"),
-    "neurological_disease": _l("Neurological disease (dementia…)"),
-    "sickle_cell_disease": _l("Sickle-cell disease, thalassaemia"),
-    "asthma": _l("Asthma"),
-    "hypertension": _l("High blood pressure"),
-    "immunodeficiency": _l("Weakened immune system"),
-    "liver_disease": _l("Liver disease"),
-    "substance_use_disorder": _l("Alcohol or drug use disorder"),
-    "immunosuppressant_use": _l("Taking corticosteroids or immunosuppressants"),
-    "systemic_disease": _l("Other systemic disease (lupus…)"),
-    "prematurity": _l("Born premature (children)"),
-    "other": _l("Other long-term illness"),
-}
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -86,27 +45,6 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-SEVERITY_LABELS = {
-    "asymptomatic": _l("asymptomatic"),
-    "mild": _l("mild"),
-    "moderate": _l("moderate"),
-    "severe": _l("severe"),
-}
-NEWS2_BAND_LABELS = {
-    "low": _l("low"),
-    "low_medium": _l("low–medium (a single parameter scored 3)"),
-    "medium": _l("medium"),
-    "high": _l("high"),
-}
-VITAL_LABELS = {
-    "temperature_c": _l("temperature"),
-    "spo2": "SpO2",
-    "pulse": _l("pulse"),
-    "respiratory_rate": _l("breathing rate"),
-    "systolic_bp": _l("systolic blood pressure"),
-    "diastolic_bp": _l("diastolic blood pressure"),
-    "consciousness": _l("consciousness"),
-}
 SEX_CHOICES = choices([("female", _l("Female")), ("male", _l("Male")), ("other", _l("Other"))])
 TEST_CHOICES = choices([("rapid_antigen", _l("Rapid antigen test")), ("pcr", _l("PCR"))])
 YES_NO = choices([("no", _l("No")), ("yes", _l("Yes"))])
@@ -180,7 +118,7 @@ class ReportForm(VitalFields):
 
     no_oximeter = BooleanField(_l("I have no oximeter"))
     symptoms = MultiCheckboxField(
-        _l("Symptoms today"), choices=choices(SYMPTOM_LABELS.items()), validate_choice=False
+        _l("Symptoms today"), choices=choices(CHECKBOX_SYMPTOM_LABELS.items()), validate_choice=False
     )
     shortness_of_breath = RadioField(WARNING_QUESTIONS["shortness_of_breath"], choices=YES_NO)
     chest_pain = RadioField(WARNING_QUESTIONS["chest_pain"], choices=YES_NO)

@@ -16,9 +16,9 @@ from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
-from ...http.i18n import current_lang
+from ...http.labels import chart_lines, render_reasons
 from ...services import PhoneTaken, areas, inputs
-from ...services.assessments import render_reasons, to_profile
+from ...services.assessments import to_profile
 from ...services.patients import register_patient
 from ...services.reports import Submitted, check_submission, recent_reports, submit_report
 from ...services.summary import patient_summary
@@ -133,11 +133,10 @@ def home():
     summary = patient_summary(session, patient, now=now)
     reports = recent_reports(session, patient.id, limit=60)
     latest, assessment = summary.latest_report, summary.latest_assessment
-    lang = current_lang()
-    thresholds = risk.chart_thresholds(to_profile(patient), local_date(now), lang)
+    thresholds = chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
     figures = report_figures(reports, thresholds)
-    reasons = render_reasons(assessment.reasons, lang) if assessment else []
-    signs = render_reasons(assessment.warning_signs, lang) if assessment else []
+    reasons = render_reasons(assessment.reasons) if assessment else []
+    signs = render_reasons(assessment.warning_signs) if assessment else []
     return render_template(
         "patients/home.html",
         patient=patient,

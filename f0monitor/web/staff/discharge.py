@@ -18,8 +18,13 @@ from ...domain.clock import local_date, utcnow
 from ...domain.states import PatientStatus
 from ...http.access import STAFF, access
 from ...http.certificates import certificate_context
-from ...http.i18n import current_lang
-from ...http.labels import OUTCOME_LABELS, STATUS_LABELS, discharge_refusal_message, field_message
+from ...http.labels import (
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    discharge_refusal_message,
+    field_message,
+    reason_text,
+)
 from ...services.discharge import (
     DischargeInput,
     DischargeInvalid,
@@ -58,7 +63,6 @@ def _patient_or_404(patient_id: int) -> Patient:
 
 
 def _recovery_summary(patient: Patient, today: date) -> dict[str, Any]:
-    lang = current_lang()
     day = risk.day_of_treatment(patient.positive_test_date, today)
     without, why_not = recovery_check(patient, DischargeInput("recovered"), today)
     with_test, _why = recovery_check(patient, DischargeInput("recovered", today), today)
@@ -66,7 +70,7 @@ def _recovery_summary(patient: Patient, today: date) -> dict[str, Any]:
         "day": day,
         "allowed_without_test": without,
         "allowed_with_test": with_test,
-        "why_not": why_not.message(lang) if why_not else None,
+        "why_not": reason_text(why_not) if why_not else None,
     }
 
 

@@ -17,7 +17,7 @@ from ...data.session import get_session
 from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
 from ...http.access import STAFF, access
-from ...http.i18n import current_lang
+from ...http.labels import chart_lines, render_reasons
 from ...services import NotAllowed, PhoneTaken, areas
 from ...services.alerts import (
     AlertRefused,
@@ -27,7 +27,7 @@ from ...services.alerts import (
     patient_alerts,
     resolve,
 )
-from ...services.assessments import render_reasons, to_profile
+from ...services.assessments import to_profile
 from ...services.assignment import (
     ASSIGNER_ROLES,
     BadAssignee,
@@ -57,7 +57,7 @@ from .forms import (
 
 
 def _figures(reports: list, patient: Patient, now) -> list[dict[str, str]]:
-    thresholds = risk.chart_thresholds(to_profile(patient), local_date(now), current_lang())
+    thresholds = chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
     return report_figures(reports, thresholds)
 
 
@@ -77,7 +77,6 @@ def render_patient(patient: Patient, *, status: int = 200, **forms: Any):
     """Render the staff view of a patient, with any forms that came back with errors."""
     session = get_session()
     now = utcnow()
-    lang = current_lang()
     reports = recent_reports(session, patient.id, limit=60)
     alerts = patient_alerts(session, patient.id)
     open_alert = next((a for a in alerts if a.state != "resolved"), None)
@@ -97,9 +96,9 @@ def render_patient(patient: Patient, *, status: int = 200, **forms: Any):
         "escalated": open_alert is not None and is_escalated(open_alert, now=now),
         "contacts": contact_log(session, patient.id),
         "figures": _figures(reports, patient, now),
-        "baseline_reasons": render_reasons(patient.baseline_reasons, lang),
-        "eligibility_reasons": render_reasons(patient.eligibility_reasons, lang),
-        "render_reasons": lambda rows: render_reasons(rows, lang),
+        "baseline_reasons": render_reasons(patient.baseline_reasons),
+        "eligibility_reasons": render_reasons(patient.eligibility_reasons),
+        "render_reasons": render_reasons,
         "assigned": assigned,
         "can_assign_others": current_user.role in ASSIGNER_ROLES,
         "report_form": report_form,
