@@ -11,7 +11,7 @@ from f0monitor.data.models import Alert, Patient
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import utcnow
 from f0monitor.services.inputs import ReportInput
-from f0monitor.services.reports import record_report
+from f0monitor.services.reports import submit_report
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -32,7 +32,7 @@ def report(app, patient_id: int, *, when: datetime | None = None, **values) -> A
     with app.app_context():
         session = get_session()
         patient = session.get(Patient, patient_id)
-        record_report(session, patient, ReportInput(**values), now=when or utcnow(), channel="self")
+        submit_report(session, patient, ReportInput(**values), now=when or utcnow(), channel="self")
         session.commit()
         from sqlalchemy import select
 

@@ -10,11 +10,11 @@ from f0monitor.domain.clock import VN_TZ, utcnow
 from f0monitor.services.assessments import rescore_profile
 from f0monitor.services.inputs import ReportInput
 from f0monitor.services.reassess import reassess_all
-from f0monitor.services.reports import record_report
+from f0monitor.services.reports import submit_report
 
 
 def _report(session, patient, now, **vitals):
-    recorded = record_report(session, patient, ReportInput(**vitals), now=now, channel="staff")
+    recorded = submit_report(session, patient, ReportInput(**vitals), now=now, channel="staff")
     session.commit()
     return recorded
 
@@ -41,7 +41,7 @@ def test_failed_assessment_rolls_back_the_report(session, make_patient, monkeypa
 
     monkeypatch.setattr(risk, "assess", broken)
     try:
-        record_report(session, patient, ReportInput(spo2=97), now=utcnow(), channel="self")
+        submit_report(session, patient, ReportInput(spo2=97), now=utcnow(), channel="self")
         session.commit()
     except RuntimeError:
         session.rollback()

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
-from ..data.models import Alert, Patient, SymptomReport, Transfer
+from ..data.models import Patient, SymptomReport
 from ..data.session import get_session
-from ..domain import covid as risk
-from ..domain.clock import local_date, next_report_due, utcnow
-from ..domain.states import PatientStatus
+from ..domain.clock import utcnow
 from ..http.access import access
 from ..http.i18n import current_lang
-from ..services.reports import find_by_key, record_report
+from ..services.reports import already_submitted, submit_report
+from ..services.summary import patient_summary
 from . import bp, documented, load_body, page_args
 from .schemas import MeOut, ReportIn, ReportOut, iso_z
 from .serialize import assessment_dict, report_dict, transfer_dict
+from .submission import submission_response
 
 
 def own_patient() -> Patient:
@@ -34,24 +33,14 @@ def own_patient() -> Patient:
 def me():
     """Return the caller's own record, alert state, day of treatment and transfer."""
     patient = own_patient()
-    session = get_session()
-    now = utcnow()
-    alert = session.scalar(
-        sa.select(Alert.id).where(Alert.patient_id == patient.id, Alert.state != "resolved").limit(1)
-    )
-    transfer = session.scalar(
-        sa.select(Transfer)
-        .where(Transfer.patient_id == patient.id)
-        .order_by(Transfer.requested_at.desc())
-        .limit(1)
-    )
+    summary = patient_summary(get_session(), patient, now=utcnow())
     body = MeOut().dump(patient)
     body.update(
-        alert=alert is not None,
-        day_of_treatment=risk.day_of_treatment(patient.positive_test_date, local_date(now)),
-        next_report_due=iso_z(next_report_due(patient.last_report_at, now)),
-        reporting_flag=risk.reporting_flag(patient.last_report_at, patient.registered_at, now),
-        transfer=transfer_dict(transfer) if transfer else None,
+        alert=summary.open_alert is not None,
+        day_of_treatment=summary.day_of_treatment,
+        next_report_due=iso_z(summary.next_report_due),
+        reporting_flag=summary.reporting_flag,
+        transfer=transfer_dict(summary.latest_transfer) if summary.latest_transfer else None,
     )
     return jsonify(body)
 
@@ -62,35 +51,13 @@ def me():
 def create_own_report():
     """Send a report; a retry with the same Idempotency-Key returns the first result."""
     patient = own_patient()
-    key = request.headers.get("Idempotency-Key")
     session = get_session()
-    if key and (existing := find_by_key(session, patient.id, key[:64])) is not None:
-        return jsonify(_result(existing)), 200
-    data = load_body(ReportIn())
-    if key:
-        from dataclasses import replace
-
-        data = replace(data, client_key=key[:64])
-    elif data.client_key and (existing := find_by_key(session, patient.id, data.client_key)):
-        return jsonify(_result(existing)), 200
-    if patient.status != PatientStatus.ACTIVE:
-        from flask_babel import gettext as _
-
-        from ..http.errors import api_error
-
-        return api_error(409, _("Home treatment has ended; reports are closed."), code="not_active")
-    try:
-        recorded = record_report(session, patient, data, now=utcnow(), channel="api")
+    key = request.headers.get("Idempotency-Key")
+    answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
+    if answered is None:
+        answered = submit_report(session, patient, load_body(ReportIn()), now=utcnow(), channel="api", key=key)
         session.commit()
-    except IntegrityError:
-        session.rollback()
-        existing = find_by_key(session, patient.id, data.client_key)
-        return jsonify(_result(existing)), 200
-    return jsonify(_result(recorded.report)), 201
-
-
-def _result(report: SymptomReport) -> dict:
-    return {"report": report_dict(report), "assessment": assessment_dict(report.assessment, current_lang())}
+    return submission_response(answered)
 
 
 @bp.route("/me/reports", methods=("GET",))

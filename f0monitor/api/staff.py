@@ -10,14 +10,12 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import fields, validate
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..data.models import ALERT_OUTCOMES, CONTACT_CHANNELS, CONTACT_OUTCOMES, Alert, User
 from ..data.session import get_session
 from ..domain import covid as risk
 from ..domain.clock import local_date, utcnow
-from ..domain.states import PatientStatus
 from ..http.access import STAFF, access
 from ..http.audit import audit_patient
 from ..http.errors import api_error
@@ -36,11 +34,12 @@ from ..services.alerts import (
 from ..services.assignment import BadAssignee, CapReached, assign, claim
 from ..services.contacts import add_contact, contact_log
 from ..services.queue import flags_for, triage_queue
-from ..services.reports import find_by_key, recent_reports, record_report
+from ..services.reports import Outcome, already_submitted, recent_reports, submit_report
 from ..services.scope import get_patient_in_scope
 from . import bp, documented, load_body, page_args
 from .schemas import Id, PatientOut, ReportIn, StrictSchema
 from .serialize import assessment_dict, report_dict
+from .submission import submission_response
 
 
 class NoteIn(StrictSchema):
@@ -178,27 +177,16 @@ def staff_report(patient_id: int):
     """Store a report entered by staff for the patient (Idempotency-Key honoured)."""
     session = get_session()
     patient = get_patient_in_scope(session, current_user, patient_id)  # outside the area: 404 (api errorhandler)
-    lang = current_lang()
-    key = (request.headers.get("Idempotency-Key") or "")[:64] or None
-    if key and (existing := find_by_key(session, patient.id, key)) is not None:
-        return jsonify({"report": report_dict(existing), "assessment": assessment_dict(existing.assessment, lang)}), 200
-    data = load_body(ReportIn())
-    if key:
-        data = replace(data, client_key=key)
-    elif data.client_key and (existing := find_by_key(session, patient.id, data.client_key)):
-        return jsonify({"report": report_dict(existing), "assessment": assessment_dict(existing.assessment, lang)}), 200
-    if patient.status != PatientStatus.ACTIVE:
-        return api_error(409, _("Home treatment has ended; reports are closed."), code="not_active")
-    try:
-        recorded = record_report(session, patient, data, now=utcnow(), channel="staff", entered_by=current_user)
-        audit_patient(session, patient, "report", f"report {recorded.report.id} (api)")
+    key = request.headers.get("Idempotency-Key")
+    answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
+    if answered is None:
+        answered = submit_report(
+            session, patient, load_body(ReportIn()), now=utcnow(), channel="staff", entered_by=current_user, key=key
+        )
+        if answered.status == Outcome.STORED:
+            audit_patient(session, patient, "report", f"report {answered.report.id} (api)")
         session.commit()
-    except IntegrityError:
-        session.rollback()
-        existing = find_by_key(session, patient.id, data.client_key)
-        return jsonify({"report": report_dict(existing), "assessment": assessment_dict(existing.assessment, lang)}), 200
-    report = recorded.report
-    return jsonify({"report": report_dict(report), "assessment": assessment_dict(report.assessment, lang)}), 201
+    return submission_response(answered)
 
 
 @bp.route("/patients/<int:patient_id>/notes", methods=("POST",))

@@ -15,7 +15,7 @@ from ..domain.vitals import VITALS, VitalSpec
 from ..services import areas
 from ..services.inputs import RegistrationInput, ReportInput
 from ..services.patients import hash_password, register_patient
-from ..services.reports import record_report
+from ..services.reports import submit_report
 
 DEMO_PASSWORD = "demo12345"
 PROVINCE = 91  # An Giang
@@ -184,7 +184,7 @@ def _make_reports(session: Session, rng: random.Random, i: int, patient: Patient
             continue  # a missed report now and then
         progress = k / max(1, n - 1)
         report = _vitals(rng, kind, progress)
-        record_report(session, patient, report, now=moment.astimezone(VN_TZ), channel="seed")
+        submit_report(session, patient, report, now=moment.astimezone(VN_TZ), channel="seed")
         count += 1
     return count
 

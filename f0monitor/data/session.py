@@ -27,6 +27,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin_before_savepoint(conn: Any, _name: Any) -> None:
+    """Open a real transaction before a SAVEPOINT on pysqlite.
+
+    Python's sqlite3 driver (3.11) sends BEGIN only before an INSERT, UPDATE or DELETE. A
+    SAVEPOINT issued first would start a transaction of SQLite's own, and its RELEASE would
+    COMMIT the work of the whole session, which a later rollback could no longer undo.
+
+    SQLAlchemy's documented recipe (``isolation_level=None`` and BEGIN on every "begin")
+    would also fix that, but it opens the transaction at the first SELECT of every request:
+    in WAL mode a transaction that read and then writes after another writer committed fails
+    at once with "database is locked" (busy_timeout cannot wait that out). So the BEGIN is
+    sent only here, right before a SAVEPOINT, when none is open yet: elsewhere the driver
+    behaves as before. PostgreSQL needs none of this.
+    """
+    dbapi_connection = conn.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for a URL, with SQLite set up for concurrent web use."""
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
@@ -35,6 +54,7 @@ def make_engine(url: str) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
     return engine
 
 

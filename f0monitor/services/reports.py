@@ -1,33 +1,83 @@
-"""Storing reports: one code path for every channel, scored in the same transaction."""
+"""Storing reports: one way in for every channel, scored in the same transaction.
+
+`submit_report` is the only way a report is stored. The patient's web form, the staff page,
+both API routes and the demo data call it; the channels still to come (SMS replies, phone
+rounds, offline sync) will too. It decides, in this order, and in this one place:
+
+1. the submission key: cut to `KEY_LENGTH` characters, an empty key is no key;
+2. a key already stored answers ``duplicate`` with the first report (a double tap, the back
+   button, a retry) — even after home treatment ended, since that report was received;
+3. a patient whose home treatment ended (status not ``active``) is answered ``ended``;
+4. the new report is flushed inside a SAVEPOINT: when two requests with one key race, the
+   loser's INSERT breaks the unique key, only the savepoint is rolled back and the winner's
+   report is answered ``duplicate``;
+5. the report is scored (assessment, tier, alert) in the same transaction: ``stored``.
+
+Callers only translate the `Submitted` outcome into a page or JSON; they commit.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..data.models import Patient, RiskAssessment, SymptomReport, User
+from ..data.models import Alert, Patient, RiskAssessment, SymptomReport, User
 from ..domain import covid as risk
 from ..domain import vitals
 from ..domain.clock import local_date, slot_of
+from ..domain.states import PatientStatus
 from .assessments import earlier_reports, store_assessment, to_profile, to_risk_report
 from .inputs import ReportInput
 
+KEY_LENGTH = 64  # SymptomReport.client_key is String(64)
 
-@dataclass
-class Recorded:
-    """What storing a report gave: the rows and whether this call created them."""
 
-    report: SymptomReport
-    assessment: RiskAssessment
-    result: risk.Assessment | None
-    created: bool
+class Outcome(StrEnum):
+    """What became of a submitted report."""
+
+    STORED = "stored"  # new, scored
+    DUPLICATE = "duplicate"  # its key was already stored: the first report counts
+    ENDED = "ended"  # home treatment ended: nothing stored
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The outcome of a submission: what the caller tells the person who sent it.
+
+    ``report`` and ``assessment`` are the stored rows (the first report for a duplicate, none
+    when ended); ``result`` is the fresh verdict, for a stored report only; ``alert_opened``
+    says whether this report opened a new alert (one already open is not opened again).
+    """
+
+    status: Outcome
+    report: SymptomReport | None = None
+    assessment: RiskAssessment | None = None
+    result: risk.Assessment | None = None
+    alert_opened: bool = False
+
+    @property
+    def warning_signs(self) -> bool:
+        """True when the report just stored shows warning signs (the patient must act now)."""
+        return self.result is not None and self.result.alert
+
+
+def submission_key(raw: str | None) -> str | None:
+    """Normalise a submission key: the one cut to `KEY_LENGTH`; empty means none."""
+    return (raw or "")[:KEY_LENGTH] or None
+
+
+def accepts_reports(patient: Patient) -> bool:
+    """Whether the patient still reports: only during home treatment."""
+    return patient.status == PatientStatus.ACTIVE
 
 
 def find_by_key(session: Session, patient_id: int, client_key: str | None) -> SymptomReport | None:
-    """Return the report a submission key already stored, if any."""
+    """Return the report a (normalised) submission key already stored, if any."""
     if not client_key:
         return None
     return session.scalar(
@@ -37,7 +87,29 @@ def find_by_key(session: Session, patient_id: int, client_key: str | None) -> Sy
     )
 
 
-def record_report(
+def already_submitted(session: Session, patient: Patient, key: str | None) -> Submitted | None:
+    """Answer ``duplicate`` when this key was already stored, else None.
+
+    For callers that know the key before the report is read or validated (a form's hidden
+    field, an Idempotency-Key header): a retry is answered even if its body no longer passes.
+    """
+    existing = find_by_key(session, patient.id, submission_key(key))
+    if existing is None:
+        return None
+    return Submitted(Outcome.DUPLICATE, existing, existing.assessment)
+
+
+def check_submission(session: Session, patient: Patient, key: str | None) -> Submitted | None:
+    """Answer what needs no report data: ``duplicate`` first, then ``ended``; else None."""
+    duplicate = already_submitted(session, patient, key)
+    if duplicate is not None:
+        return duplicate
+    if not accepts_reports(patient):
+        return Submitted(Outcome.ENDED)
+    return None
+
+
+def submit_report(
     session: Session,
     patient: Patient,
     data: ReportInput,
@@ -45,14 +117,18 @@ def record_report(
     now: datetime,
     channel: str,
     entered_by: User | None = None,
-) -> Recorded:
+    key: str | None = None,
+) -> Submitted:
     """Store a report once per submission key, assess it and update the patient.
 
-    A second call with the same key returns the first report and stores nothing.
+    ``key`` (an Idempotency-Key header) takes the place of ``data.client_key`` when given.
+    Flushes, never commits. See the module docstring for the order of the answers.
     """
-    existing = find_by_key(session, patient.id, data.client_key)
-    if existing is not None:
-        return Recorded(existing, existing.assessment, None, created=False)
+    key = submission_key(key or data.client_key)
+    answered = check_submission(session, patient, key)
+    if answered is not None:
+        return answered
+    data = replace(data, client_key=key)
     reported_at = data.reported_at or now
     report = SymptomReport(
         patient_id=patient.id,
@@ -68,13 +144,23 @@ def record_report(
         client_key=data.client_key or None,
         created_at=now,
     )
-    session.add(report)
-    session.flush()
+    session.flush()  # what is pending before must not be taken for the race below
+    try:
+        with session.begin_nested():  # SAVEPOINT: a lost race rolls back this INSERT only
+            session.add(report)
+    except IntegrityError:
+        winner = find_by_key(session, patient.id, key)
+        if winner is None:
+            raise  # not the submission key: a real error
+        return Submitted(Outcome.DUPLICATE, winner, winner.assessment)
     history = earlier_reports(session, patient.id, reported_at, exclude_id=report.id)
     result = risk.assess(to_profile(patient), to_risk_report(report), history)
     row = store_assessment(session, patient, report, result, now=now)
     session.flush()
-    return Recorded(report, row, result, created=True)
+    opened = result.alert and session.scalar(
+        sa.select(Alert.id).where(Alert.report_id == report.id).limit(1)
+    ) is not None
+    return Submitted(Outcome.STORED, report, row, result, alert_opened=opened)
 
 
 def recent_reports(session: Session, patient_id: int, limit: int = 60) -> list[SymptomReport]:

@@ -175,7 +175,7 @@ class ReportForm(VitalFields):
             no_oximeter=v["no_oximeter"],
             symptoms=v["symptoms"],
             note=v["note"],
-            client_key=(self.client_key.data or "")[:64] or None,
+            client_key=self.client_key.data or None,  # services.reports cuts the key
         )
 
 

@@ -10,20 +10,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy.exc import IntegrityError
 
-from ...data.models import Alert, Patient, Transfer
+from ...data.models import Patient
 from ...data.session import get_session
 from ...domain import covid as risk
-from ...domain.clock import local_date, next_report_due, utcnow
-from ...domain.states import PatientStatus
+from ...domain.clock import local_date, utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
 from ...http.labels import chart_lines, render_reasons
 from ...services import PhoneTaken, areas, inputs
 from ...services.assessments import to_profile
 from ...services.patients import register_patient
-from ...services.reports import find_by_key, recent_reports, record_report
+from ...services.reports import Submitted, check_submission, recent_reports, submit_report
+from ...services.summary import patient_summary
 from ..common.charts import report_figures
 from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm
+from ..common.submission import flash_submission
 
 bp = Blueprint("patients", __name__)
 
@@ -76,42 +77,29 @@ def _own_patient() -> Patient:
 def new_report():
     """Send the twice-daily health report."""
     patient = _own_patient()
+    session = get_session()
     form = ReportForm()
     if request.method == "GET":
         form.client_key.data = uuid.uuid4().hex
-    if patient.status != PatientStatus.ACTIVE:
-        flash(_("Your home treatment has ended; reports are no longer needed."), "info")
-        return redirect(url_for("patients.home"))
+    # A retry (double tap, back button) is answered before the form is read; so is a
+    # patient whose treatment ended, who is not shown the form at all.
+    answered = check_submission(session, patient, form.client_key.data if request.method == "POST" else None)
+    if answered is not None:
+        return _answer(answered)
     recheck_prompt = False
-    if request.method == "POST":
-        session = get_session()
-        key = (form.client_key.data or "")[:64] or None
-        if key and find_by_key(session, patient.id, key) is not None:
-            # A double tap, the back button or a retry: the first submission already counts.
-            flash(_("Your report was already received."), "info")
-            return redirect(url_for("patients.home"))
-        if form.validate():
-            data = form.to_input()
-            if (
-                inputs.needs_spo2_recheck(data.spo2)
-                and data.spo2_recheck is None
-                and request.form.get("recheck_asked") != "1"
-            ):
-                recheck_prompt = True
-            else:
-                now = utcnow()
-                try:
-                    recorded = record_report(session, patient, data, now=now, channel="self")
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()  # the same key won a race in another request
-                    flash(_("Your report was already received."), "info")
-                    return redirect(url_for("patients.home"))
-                if recorded.result is not None and recorded.result.alert:
-                    flash(_("Report received. Warning signs found: see what to do now."), "danger")
-                else:
-                    flash(_("Report received. Thank you."), "success")
-                return redirect(url_for("patients.home"))
+    if request.method == "POST" and form.validate():
+        data = form.to_input()
+        # A form-level step before submitting: a low SpO2 is measured again once.
+        if (
+            inputs.needs_spo2_recheck(data.spo2)
+            and data.spo2_recheck is None
+            and request.form.get("recheck_asked") != "1"
+        ):
+            recheck_prompt = True
+        else:
+            outcome = submit_report(session, patient, data, now=utcnow(), channel="self")
+            session.commit()
+            return _answer(outcome)
     status = 200
     if request.method == "POST" and not recheck_prompt:
         status = 422
@@ -129,6 +117,12 @@ def new_report():
     )
 
 
+def _answer(outcome: Submitted):
+    """Tell the patient what became of their report, on their home page."""
+    flash_submission(outcome, "patient")
+    return redirect(url_for("patients.home"))
+
+
 @bp.route("/home")
 @access("patient")
 def home():
@@ -136,36 +130,24 @@ def home():
     patient = _own_patient()
     session = get_session()
     now = utcnow()
+    summary = patient_summary(session, patient, now=now)
     reports = recent_reports(session, patient.id, limit=60)
-    latest = reports[0] if reports else None
-    open_alert = session.scalar(
-        sa.select(Alert).where(Alert.patient_id == patient.id, Alert.state != "resolved").limit(1)
-    )
-    transfer = session.scalar(
-        sa.select(Transfer)
-        .where(Transfer.patient_id == patient.id)
-        .order_by(Transfer.requested_at.desc())
-        .limit(1)
-    )
+    latest, assessment = summary.latest_report, summary.latest_assessment
     thresholds = chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
     figures = report_figures(reports, thresholds)
-    reasons = render_reasons(latest.assessment.reasons) if latest and latest.assessment else []
-    signs = (
-        render_reasons(latest.assessment.warning_signs)
-        if latest and latest.assessment
-        else []
-    )
+    reasons = render_reasons(assessment.reasons) if assessment else []
+    signs = render_reasons(assessment.warning_signs) if assessment else []
     return render_template(
         "patients/home.html",
         patient=patient,
-        day=risk.day_of_treatment(patient.positive_test_date, local_date(now)),
+        day=summary.day_of_treatment,
         latest=latest,
         reports=reports,
-        next_due=next_report_due(patient.last_report_at, now),
+        next_due=summary.next_report_due,
         now=now,
-        flag=risk.reporting_flag(patient.last_report_at, patient.registered_at, now),
-        open_alert=open_alert,
-        transfer=transfer,
+        flag=summary.reporting_flag,
+        open_alert=summary.open_alert,
+        transfer=summary.latest_transfer,
         figures=figures,
         reasons=reasons,
         signs=signs,

@@ -16,7 +16,6 @@ from ...data.models import Patient, User
 from ...data.session import get_session
 from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
-from ...domain.states import PatientStatus
 from ...http.access import STAFF, access
 from ...http.labels import chart_lines, render_reasons
 from ...services import NotAllowed, PhoneTaken, areas
@@ -41,10 +40,11 @@ from ...services.assignment import (
 from ...services.claims import ClaimRefused, issue_claim_code
 from ...services.contacts import add_contact, contact_log
 from ...services.patients import register_patient
-from ...services.reports import find_by_key, recent_reports, record_report
+from ...services.reports import Outcome, check_submission, recent_reports, submit_report
 from ...services.scope import OutOfScope, may_see
 from ..common.charts import report_figures
 from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm, ward_choices
+from ..common.submission import flash_submission
 from . import audit_patient, bp, scoped_patient
 from .forms import (
     ALERT_OUTCOME_LABELS,
@@ -134,29 +134,17 @@ def add_report(patient_id: int):
     session = get_session()
     found = scoped_patient(session, patient_id)
     form = ReportForm()
-    key = (form.client_key.data or "")[:64] or None
-    if key and find_by_key(session, found.id, key) is not None:
-        flash(_("This report was already saved."), "info")
-        return redirect(url_for("staff.patient", patient_id=found.id))
-    if found.status != PatientStatus.ACTIVE:
-        flash(_("Home treatment has ended; reports are closed."), "danger")
-        return redirect(url_for("staff.patient", patient_id=found.id))
-    if not form.validate():
-        return render_patient(found, status=422, report_form=form)
-    try:
-        recorded = record_report(
+    answered = check_submission(session, found, form.client_key.data)  # before the form is read
+    if answered is None:
+        if not form.validate():
+            return render_patient(found, status=422, report_form=form)
+        answered = submit_report(
             session, found, form.to_input(), now=utcnow(), channel="staff", entered_by=current_user
         )
-        audit_patient(session, found, "report", f"report {recorded.report.id}")
+        if answered.status == Outcome.STORED:
+            audit_patient(session, found, "report", f"report {answered.report.id}")
         session.commit()
-    except IntegrityError:
-        session.rollback()
-        flash(_("This report was already saved."), "info")
-        return redirect(url_for("staff.patient", patient_id=found.id))
-    if recorded.result is not None and recorded.result.alert:
-        flash(_("Report saved. Warning signs found: an alert is open."), "danger")
-    else:
-        flash(_("Report saved."), "success")
+    flash_submission(answered, "staff")
     return redirect(url_for("staff.patient", patient_id=found.id))
 
 

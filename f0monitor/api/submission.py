@@ -1,0 +1,18 @@
+"""The JSON answer to a submitted report, the same for every report route of the API."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_babel import gettext as _
+
+from ..http.errors import api_error
+from ..services.reports import Outcome, Submitted
+from .serialize import assessment_dict, report_dict
+
+
+def submission_response(outcome: Submitted):
+    """Translate an outcome: 201 stored, 200 duplicate (the first result again), 409 ended."""
+    if outcome.status == Outcome.ENDED:
+        return api_error(409, _("Home treatment has ended; reports are closed."), code="not_active")
+    body = {"report": report_dict(outcome.report), "assessment": assessment_dict(outcome.assessment)}
+    return jsonify(body), 201 if outcome.status == Outcome.STORED else 200
