@@ -541,3 +541,32 @@ def chart_lines(
         vital: tuple((value, chart_line_label(code, params)) for value, code, params in lines)
         for vital, lines in thresholds.items()
     }
+
+
+# The staff workspace's vocabularies: contact log, alert outcomes, roles, queue flags.
+CONTACT_CHANNEL_LABELS = {
+    "phone": _l("Phone call"),
+    "sms": _l("SMS"),
+    "zalo": _l("Zalo"),
+    "visit": _l("Home visit"),
+}
+CONTACT_OUTCOME_LABELS = {
+    "reached": _l("Reached"),
+    "no_answer": _l("No answer"),
+    "wrong_number": _l("Wrong number"),
+    "visited": _l("Visited"),
+}
+ALERT_OUTCOME_LABELS = {
+    "advised_at_home": _l("Advised, stays at home"),
+    "transfer": _l("Transfer to hospital"),
+    "false_alarm": _l("False alarm"),
+    "unreachable": _l("Could not be reached"),
+}
+ROLE_LABELS = {
+    "volunteer": _l("Volunteer"),
+    "doctor": _l("Doctor"),
+    "coordinator": _l("Coordinator"),
+    "department": _l("Health department"),
+    "admin": _l("Administrator"),
+}
+FLAG_LABELS = {"alert": _l("Alert"), "overdue": _l("Overdue (12 h)"), "missing": _l("Missing (24 h)")}

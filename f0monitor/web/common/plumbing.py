@@ -153,11 +153,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["plotly_url"] = plotly_url
     app.jinja_env.globals["asset_url"] = asset_url
+    from ...domain.vitals import VITALS
     from ...http import labels
 
     app.jinja_env.globals["severity_labels"] = labels.SEVERITY_LABELS
     app.jinja_env.globals["news2_band_labels"] = labels.NEWS2_BAND_LABELS
     app.jinja_env.globals["vital_labels"] = labels.VITAL_LABELS
+    app.jinja_env.globals["vitals"] = VITALS
     app.jinja_env.globals["symptom_labels"] = labels.SYMPTOM_LABELS
     app.jinja_env.globals["checkbox_symptom_labels"] = labels.CHECKBOX_SYMPTOM_LABELS
     app.jinja_env.globals["comorbidity_labels"] = labels.COMORBIDITY_LABELS

@@ -12,7 +12,7 @@ from ...data.models import AuditEvent, User
 from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...http.access import access
-from ...http.labels import render_fields
+from ...http.labels import ROLE_LABELS, render_fields
 from ...services import NotAllowed, PhoneTaken, areas
 from ...services.staff_users import (
     BadStaff,
@@ -23,7 +23,7 @@ from ...services.staff_users import (
     staff_in_area,
 )
 from . import audit_patient, bp, scoped_patient
-from .forms import ROLE_LABELS, StaffUserForm
+from .forms import StaffUserForm
 
 AUDIT_PAGE = 200
 

@@ -11,45 +11,24 @@ from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitF
 from wtforms.validators import InputRequired, Length, Optional
 
 from ...data.types import as_id
-from ...http.labels import render_all
+from ...http.labels import (
+    ALERT_OUTCOME_LABELS,
+    CONTACT_CHANNEL_LABELS,
+    CONTACT_OUTCOME_LABELS,
+    ROLE_LABELS,
+    render_all,
+)
 from ...services import areas
 from ...services.inputs import check_password, parse_phone
 from ..common.forms import MultiCheckboxField, choices
-
-CHANNEL_LABELS = {
-    "phone": _l("Phone call"),
-    "sms": _l("SMS"),
-    "zalo": _l("Zalo"),
-    "visit": _l("Home visit"),
-}
-OUTCOME_LABELS = {
-    "reached": _l("Reached"),
-    "no_answer": _l("No answer"),
-    "wrong_number": _l("Wrong number"),
-    "visited": _l("Visited"),
-}
-ALERT_OUTCOME_LABELS = {
-    "advised_at_home": _l("Advised, stays at home"),
-    "transfer": _l("Transfer to hospital"),
-    "false_alarm": _l("False alarm"),
-    "unreachable": _l("Could not be reached"),
-}
-ROLE_LABELS = {
-    "volunteer": _l("Volunteer"),
-    "doctor": _l("Doctor"),
-    "coordinator": _l("Coordinator"),
-    "department": _l("Health department"),
-    "admin": _l("Administrator"),
-}
-FLAG_LABELS = {"alert": _l("Alert"), "overdue": _l("Overdue (12 h)"), "missing": _l("Missing (24 h)")}
 
 
 class ContactForm(FlaskForm):
     """One entry of the contact log."""
 
-    channel = RadioField(_l("Channel"), choices=choices(CHANNEL_LABELS.items()),
+    channel = RadioField(_l("Channel"), choices=choices(CONTACT_CHANNEL_LABELS.items()),
                          validators=[InputRequired(_l("choose how you contacted the patient"))])
-    outcome = RadioField(_l("Outcome"), choices=choices(OUTCOME_LABELS.items()),
+    outcome = RadioField(_l("Outcome"), choices=choices(CONTACT_OUTCOME_LABELS.items()),
                          validators=[InputRequired(_l("choose the outcome"))])
     text = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Save contact"))

@@ -17,7 +17,13 @@ from ...data.session import get_session
 from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
 from ...http.access import STAFF, access
-from ...http.labels import chart_lines, render_reasons
+from ...http.labels import (
+    ALERT_OUTCOME_LABELS,
+    CONTACT_CHANNEL_LABELS,
+    CONTACT_OUTCOME_LABELS,
+    chart_lines,
+    render_reasons,
+)
 from ...services import NotAllowed, PhoneTaken, areas
 from ...services.alerts import (
     AlertRefused,
@@ -47,9 +53,6 @@ from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm, ward
 from ..common.submission import flash_submission
 from . import audit_patient, bp, scoped_patient
 from .forms import (
-    ALERT_OUTCOME_LABELS,
-    CHANNEL_LABELS,
-    OUTCOME_LABELS,
     AssignForm,
     ContactForm,
     ResolveForm,
@@ -106,8 +109,8 @@ def render_patient(patient: Patient, *, status: int = 200, **forms: Any):
         "resolve_form": forms.get("resolve_form") or ResolveForm(formdata=None),
         "assign_form": _assign_form(patient, forms.get("assign_form")),
         "warning_questions": list(WARNING_QUESTIONS),
-        "channel_labels": CHANNEL_LABELS,
-        "outcome_labels": OUTCOME_LABELS,
+        "channel_labels": CONTACT_CHANNEL_LABELS,
+        "outcome_labels": CONTACT_OUTCOME_LABELS,
         "alert_outcome_labels": ALERT_OUTCOME_LABELS,
         "ward_name": areas.ward_name(patient.ward_code),
         "province_name": areas.province_name(patient.province_code),

@@ -12,13 +12,13 @@ from ...data.models import TIERS
 from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...http.access import STAFF, access
+from ...http.labels import FLAG_LABELS
 from ...http.queryargs import filters_from
 from ...services import areas
 from ...services.alerts import escalated_alerts, mark_escalated
 from ...services.assignment import unassigned_count, workload
 from ...services.queue import triage_queue
 from . import bp
-from .forms import FLAG_LABELS
 
 COORDINATING = ("coordinator", "admin")
 
