@@ -1,22 +1,24 @@
-"""Services hash passwords with the standard library, readable by Werkzeug at the HTTP edge."""
+"""The one password module: hashes are salted scrypt, checked in constant time by Werkzeug."""
 
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
-from f0monitor.services.passwords import hash_password
+from f0monitor.services.passwords import hash_password, password_matches
 
 
-def test_werkzeug_checks_a_service_hash():
+def test_a_hash_checks_only_its_password():
     stored = hash_password("correct horse 7")
+    assert stored.startswith("scrypt:") and "correct horse 7" not in stored
+    assert password_matches(stored, "correct horse 7")
     assert check_password_hash(stored, "correct horse 7")
-    assert not check_password_hash(stored, "correct horse 8")
-    assert not check_password_hash(stored, "")
+    assert not password_matches(stored, "correct horse 8")
+    assert not password_matches(stored, "")
+    assert not password_matches(stored, None)
 
 
-def test_same_method_and_parameters_as_werkzeug():
-    ours = hash_password("pw123456")
-    theirs = generate_password_hash("pw123456")
-    method, salt, digest = ours.split("$")
-    assert method == theirs.split("$")[0] == "scrypt:32768:8:1"
-    assert len(salt) == len(theirs.split("$")[1]) == 16 and salt.isalnum()
-    assert len(digest) == len(theirs.split("$")[2]) == 128
-    assert hash_password("pw123456") != ours  # a fresh salt each time
+def test_no_hash_never_matches():
+    assert not password_matches(None, "anything")
+    assert not password_matches("", "")
+
+
+def test_a_fresh_salt_each_time():
+    assert hash_password("pw123456") != hash_password("pw123456")

@@ -13,17 +13,17 @@ from flask import (
     current_app,
     request,
 )
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..data.models import ApiToken, User
 from ..data.session import get_session
 from ..domain.clock import utcnow
 from ..extensions import csrf, limiter, login_manager
+from ..services.passwords import hash_password, password_matches
 from ..services.phones import InvalidPhone, normalize_phone
 from .access import check_declared
 
 # Checked when the phone is unknown, so that a wrong phone takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password")
+_DUMMY_HASH = hash_password("not a real password")
 
 
 def _login_phone_key() -> str:
@@ -62,13 +62,13 @@ def authenticate(phone_text: str, password: str) -> User | None:
     try:
         phone = normalize_phone(phone_text)
     except InvalidPhone:
-        check_password_hash(_DUMMY_HASH, password or "")
+        password_matches(_DUMMY_HASH, password)
         return None
     user = get_session().scalar(sa.select(User).where(User.phone == phone))
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password or "")
+        password_matches(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password or ""):
+    if not password_matches(user.password_hash, password):
         return None
     if not user.is_active_account:
         return None

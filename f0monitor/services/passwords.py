@@ -1,27 +1,20 @@
-"""Password hashes, made with the standard library in Werkzeug's format.
+"""Password hashes: the one place that makes and checks them, with Werkzeug's `security`.
 
-``hash_password`` writes ``scrypt:32768:8:1$<salt>$<hex>``, the format and parameters of
-``werkzeug.security.generate_password_hash`` (its default method), so the hashes stored by the
-services and by the pages are one kind and ``werkzeug.security.check_password_hash`` at the
-HTTP edge reads them all. Services stay free of Werkzeug (an HTTP library).
+``werkzeug.security`` is plain hashing (scrypt by default, constant-time comparison) with no
+request machinery; it is the one Werkzeug module services may use (the services contract in
+setup.cfg names this file as its only exception).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import string
-
-SALT_CHARS = string.ascii_letters + string.digits
-SALT_LENGTH = 16
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+from werkzeug.security import check_password_hash, generate_password_hash
 
 
 def hash_password(password: str) -> str:
-    """Hash a password (scrypt, as Werkzeug does by default)."""
-    salt = "".join(secrets.choice(SALT_CHARS) for _ in range(SALT_LENGTH))
-    digest = hashlib.scrypt(
-        password.encode(), salt=salt.encode(), n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-        maxmem=132 * SCRYPT_N * SCRYPT_R * SCRYPT_P,
-    ).hex()
-    return f"scrypt:{SCRYPT_N}:{SCRYPT_R}:{SCRYPT_P}${salt}${digest}"
+    """Return a salted scrypt hash of a password."""
+    return generate_password_hash(password)
+
+
+def password_matches(stored_hash: str | None, password: str | None) -> bool:
+    """Tell whether a password matches a stored hash (False when there is no hash)."""
+    return bool(stored_hash) and check_password_hash(stored_hash, password or "")

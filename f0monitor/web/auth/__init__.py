@@ -16,7 +16,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...data.models import User
 from ...data.session import get_session
@@ -24,6 +23,7 @@ from ...domain.clock import utcnow
 from ...http.access import PUBLIC, access
 from ...http.auth import authenticate, login_limits
 from ...http.i18n import LANG_COOKIE
+from ...services.passwords import hash_password, password_matches
 from ..common.forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("auth", __name__)
@@ -95,11 +95,11 @@ def change_password():
     """Change one's own password; other sessions of the account end."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        if not check_password_hash(current_user.password_hash or "", form.current_password.data):
+        if not password_matches(current_user.password_hash, form.current_password.data):
             form.current_password.errors = [_("This is not your current password.")]
         else:
             user = current_user._get_current_object()
-            user.password_hash = generate_password_hash(form.new_password.data)
+            user.password_hash = hash_password(form.new_password.data)
             user.session_version = (user.session_version or 1) + 1
             get_session().commit()
             login_user(user)
