@@ -71,8 +71,13 @@ class User(Base):
     is_available: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped on password change and deactivation: old sessions stop working.
+    # Bumped on deactivation: old sessions stop working.
     session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    # The second factor (TOTP, RFC 6238): the base32 secret once enrolled, when, and the last
+    # time step accepted (a code is never accepted twice).
+    mfa_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mfa_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     patient: Mapped[Patient | None] = relationship(
         back_populates="user", foreign_keys="Patient.user_id", uselist=False
@@ -105,8 +110,41 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the caller said it is (the User-Agent, cut), shown on the account's security page.
+    label: Mapped[str | None] = mapped_column(sa.String(120))
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """A browser session of an account: listed, and revocable one by one, by its owner.
+
+    The session cookie carries a random id; only its SHA-256 is stored. A session whose row is
+    missing or revoked is logged out on its next request.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    label: Mapped[str | None] = mapped_column(sa.String(120))
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Patient(Base):
