@@ -166,3 +166,18 @@ def test_staff_passwords_need_ten_characters(app, make_user, client):
     assert "10" in response.get_data(as_text=True)
     form["password"] = "sông Hậu chiều nay"
     assert client.post("/staff/admin/users", data=form).status_code == 303
+
+
+def test_reset_password_command_ends_every_session_and_token(app, runner, make_user, session):
+    make_user("coordinator", phone="+84908000520")
+    browser = app.test_client()
+    login(browser, "0908000520")
+    bearer = api_token(app.test_client(), "0908000520")
+    weak = runner.invoke(args=["reset-password", "--phone", "0908000520", "--password", "12345678"])
+    assert weak.exit_code != 0 and "10" in weak.output
+    result = runner.invoke(args=["reset-password", "--phone", "0908000520", "--password", "đồng hồ treo tường cũ"])
+    assert result.exit_code == 0, result.output
+    assert browser.get("/staff/").status_code == 302
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 401
+    assert login(app.test_client(), "0908000520", "đồng hồ treo tường cũ").status_code == 302
+    assert session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "password_reset"))

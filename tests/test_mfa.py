@@ -221,3 +221,14 @@ def test_token_only_accounts_never_log_in_to_pages(app, make_user):
     assert login(client, "0908000717").status_code == 403
     assert client.get("/staff/").status_code == 302
     assert client.post("/api/v1/tokens", json={"phone": "0908000717", "password": PASSWORD}).status_code == 201
+
+
+def test_reset_mfa_command_for_the_last_admin(app, runner, make_user):
+    admin = make_user("admin", phone="+84908000720")
+    enrol(app, admin.id)
+    result = runner.invoke(args=["reset-mfa", "--phone", "0908000720"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert not mfa.is_enrolled(get_session().get(User, admin.id))
+        assert get_session().scalar(sa.select(AuditEvent.detail).where(AuditEvent.action == "mfa_reset")).endswith("by=command")
+    assert runner.invoke(args=["reset-mfa", "--phone", "0908000799"]).exit_code != 0
