@@ -232,3 +232,25 @@ def test_reset_mfa_command_for_the_last_admin(app, runner, make_user):
         assert not mfa.is_enrolled(get_session().get(User, admin.id))
         assert get_session().scalar(sa.select(AuditEvent.detail).where(AuditEvent.action == "mfa_reset")).endswith("by=command")
     assert runner.invoke(args=["reset-mfa", "--phone", "0908000799"]).exit_code != 0
+
+
+def test_make_run_lets_the_demo_staff_log_in_with_a_password(tmp_path):
+    """`make run` adds STAFF_MFA = "optional" to the demo instance, also to an older config."""
+    import shutil
+    import subprocess
+    import sys
+
+    from f0monitor import PROJECT_ROOT, create_app
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    shutil.copy(PROJECT_ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "config.py").write_text('SECRET_KEY = "made before"\n')
+    for _ in range(2):  # twice: the line is added once
+        subprocess.run(["make", "-s", "demo-mfa", f"PY={sys.executable}"], cwd=tmp_path, check=True,
+                       capture_output=True, timeout=60)
+    text = (tmp_path / "instance" / "config.py").read_text()
+    assert text.count("STAFF_MFA") == 1
+    app = create_app(instance_path=str(tmp_path / "instance"))
+    assert app.config["STAFF_MFA"] == "optional"
