@@ -11,7 +11,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from ..domain.clock import VN_TZ
@@ -103,6 +103,13 @@ def compiled_translations(source: Path, target: Path) -> Path:
     return target
 
 
+def fmt_number(value: float | int | None) -> str:
+    """Return a number in the page's language: 37,5 in Vietnamese, 37.5 in English."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.##")
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and the template filters."""
     if "BABEL_TRANSLATION_DIRECTORIES" not in app.config:
@@ -115,5 +122,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["hm"] = fmt_time
     app.jinja_env.filters["dm_hm"] = fmt_day_time
+    app.jinja_env.filters["num"] = fmt_number
     app.jinja_env.globals["current_lang"] = current_lang
     app.jinja_env.globals["format_datetime"] = format_datetime
