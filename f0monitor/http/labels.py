@@ -570,3 +570,41 @@ ROLE_LABELS = {
     "admin": _l("Administrator"),
 }
 FLAG_LABELS = {"alert": _l("Alert"), "overdue": _l("Overdue (12 h)"), "missing": _l("Missing (24 h)")}
+
+
+# Short labels of the warning signs, for the rows of the triage queue ("why did it fire").
+WARNING_SHORT_LABELS = {
+    "W1": _l("breathing difficulty"),
+    "W2": _l("breathing rate"),
+    "W3": _l("low SpO2"),
+    "W4": _l("abnormal pulse"),
+    "W5": _l("low blood pressure"),
+    "W6": _l("chest pain"),
+    "W7": _l("altered consciousness"),
+    "W8": _l("cyanosis"),
+    "W9": _l("cannot drink or feed"),
+    "W10": _l("another acute illness"),
+    "W11": _l("asks for help"),
+    "W12": _l("NEWS2 emergency score"),
+    "C2": _l("high or lasting fever"),
+}
+
+
+def warning_short(reason: Mapping[str, Any]) -> str:
+    """Return a warning sign in a few words with its measured value: "low SpO2 92%"."""
+    code = str(reason.get("code", ""))
+    params = reason.get("params") or {}
+    label = str(WARNING_SHORT_LABELS.get(code, code))
+    value = params.get("value")
+    if code == "W3" and value is not None:
+        return f"{label} {_num(value)}%"
+    if code in ("W2", "W4") and value is not None:
+        return _("%(label)s %(value)s/min", label=label, value=_num(value))
+    if code == "W5":
+        parts = [str(params[k]) for k in ("systolic_bp", "diastolic_bp") if params.get(k) is not None]
+        return f"{label} {'/'.join(parts)} mmHg" if parts else label
+    if code == "W12" and params.get("score") is not None:
+        return f"{label} {params['score']}"
+    if code == "C2" and params.get("temperature_c") is not None:
+        return f"{label} {_num(float(params['temperature_c']))} °C"
+    return label

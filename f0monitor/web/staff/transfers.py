@@ -92,10 +92,15 @@ def panel_data(patient: Patient) -> dict[str, Any]:
     session = get_session()
     transfers = transfers_of(session, patient.id)[:5]
     current = next((t for t in transfers if lifecycle.is_open(t.state)), None)
+    # An admitted patient's admission is their current state, not an "earlier transfer".
+    admission = None
+    if current is None and patient.status == PatientStatus.TRANSFERRED:
+        admission = next((t for t in transfers if t.state == "admitted"), None)
     role = getattr(current_user, "role", None)
     return {
         "transfers": transfers,
         "current": current,
+        "admission": admission,
         "facilities": facilities_for(session, patient.province_code),
         "actions": lifecycle.allowed_actions(current.state) if current else (),
         "can_open": role in OPEN_ROLES and patient.status == PatientStatus.ACTIVE and current is None,
