@@ -82,7 +82,7 @@ def test_totals_row_adds_up():
 def test_rt_appears_with_enough_cases(app, make_patient):
     now = utcnow()
     today = local_date(now)
-    for back in range(10):
+    for back in range(14):
         for _ in range(3):
             make_patient(now=now - timedelta(days=back), positive_test_date=today - timedelta(days=back))
     with app.app_context():

@@ -15,7 +15,10 @@ as implemented in the R package EpiEstim:
 
 EpiEstim starts the first window at day 2 and requires the window's cumulative incidence to
 reach 12 cases before reporting (its "at least 12 cases" warning, Cori et al. web appendix 11);
-we report nothing (None) for such a window, rather than the prior.
+we report nothing (None) for such a window, rather than the prior. Cori et al. also advise
+starting only once one mean serial interval has passed since the first case, when the cases
+seen can have been infected by cases seen: earlier windows (an epidemic that starts with a
+burst of imported or newly registered cases) would give a meaningless, huge R.
 
 The serial interval is discretised as EpiEstim's ``discr_si`` does for a gamma distribution
 offset by one day (mean μ, sd σ): with a = ((μ-1)/σ)², b = σ²/(μ-1) and F(k; a, b) the gamma
@@ -165,10 +168,12 @@ def cori_rt(incidence: Sequence[int], w: Sequence[float], *, window: int = DEFAU
         raise ValueError("the window is at least one day")
     lam = total_infectiousness(incidence, w)
     tail = (1.0 - interval) / 2.0
+    first_case = next((i for i, n in enumerate(incidence) if n > 0), len(incidence))
+    earliest = max(1, first_case + math.ceil(sum(k * x for k, x in enumerate(w))))
     out: list[RtEstimate | None] = []
     for t in range(len(incidence)):
         start = t - window + 1
-        if start < 1:  # EpiEstim: windows start on day 2 at the earliest
+        if start < earliest:  # day 2 at the earliest, and one mean serial interval in
             out.append(None)
             continue
         cases = sum(incidence[start:t + 1])

@@ -173,7 +173,7 @@ def rt_figure(rows: Sequence[Mapping[str, object]], title: str, *, estimate: str
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=days + days[::-1],
                              y=[row["rt_upper"] for row in kept] + [row["rt_lower"] for row in kept][::-1],
-                             fill="toself", fillcolor="rgba(11,83,148,0.18)", line={"width": 0},
+                             fill="toself", fillcolor="rgba(11,83,148,0.18)", line={"width": 0}, mode="lines",
                              name=interval, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=days, y=[row["rt"] for row in kept], name=estimate, mode="lines+markers",
                              line={"color": "#0b5394", "width": 2},
