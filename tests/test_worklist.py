@@ -182,3 +182,14 @@ def test_queue_worked_by_keyboard_alone(app, make_user, alerts):
     with app.app_context():
         acked = get_session().scalar(sa.select(Alert).where(Alert.patient_id == alerts["two"]))
         assert acked.state == "acknowledged"
+
+
+def test_api_queue_items_say_the_signs_and_the_wait(client, make_user, alerts):
+    from .conftest import api_token
+
+    doctor = make_user("doctor", ward_codes=[LONG_XUYEN])
+    body = client.get("/api/v1/queue", headers=api_token(client, doctor.phone)).get_json()
+    first = body["items"][0]
+    assert first["id"] == alerts["two"]
+    assert set(first["open_alert"]["signs"]) >= {"W1", "W3", "W6"}
+    assert 4 <= first["open_alert"]["waiting_minutes"] <= 7
