@@ -13,6 +13,7 @@ from ..data.session import get_session
 from ..data.types import MAX_ID
 from ..domain.clock import utcnow
 from ..domain.transfers import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
+from ..services.transfers import BED_TYPES
 from ..http.access import access
 from ..http.audit import audit_patient
 from ..http.errors import api_error
@@ -48,6 +49,7 @@ DISCHARGE_ROLES = ("doctor", "coordinator", "admin")
 class TransferIn(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     facility_id = Id(load_default=None, allow_none=True)
+    bed_type = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(BED_TYPES))
 
 
 class TransferEventIn(StrictSchema):
@@ -59,6 +61,8 @@ class TransferEventIn(StrictSchema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_NOTE))
     # Optional optimistic check: the version of the transfer the caller last saw.
     version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, MAX_ID))
+    # A coordinator dispatching before the receiving facility accepted (recorded on the step).
+    override = fields.Boolean(load_default=False)
 
 
 class DischargeIn(StrictSchema):
@@ -100,7 +104,7 @@ def create_transfer(patient_id: int):
     try:
         transfer = open_transfer(
             session, patient, reason=data["reason"], facility_id=data["facility_id"],
-            by=current_user, now=now,
+            bed_type=data["bed_type"], by=current_user, now=now,
         )
         audit_patient(session, patient.id, "transfer.open", f"transfer {transfer.id}")
         session.commit()
@@ -144,7 +148,7 @@ def transfer_event(transfer_id: int):
         apply_event(
             session, transfer, data["action"], by=current_user, now=now,
             ambulance_ref=data["ambulance_ref"], facility_id=data["facility_id"],
-            note=data["note"], expected_version=data["version"],
+            note=data["note"], expected_version=data["version"], override=data["override"],
         )
         audit_patient(session, transfer.patient_id, f"transfer.{data['action']}", f"transfer {transfer.id}")
         session.commit()
@@ -154,7 +158,7 @@ def transfer_event(transfer_id: int):
     except TransferNotAllowed as exc:
         session.rollback()
         return api_error(
-            409, transfer_refused_message(exc.action, exc.state), code="invalid_transition",
+            409, transfer_refused_message(exc.action, exc.state), code=exc.code,
             state=exc.state, state_label=state_label(exc.state),
         )
     except TransferChanged:

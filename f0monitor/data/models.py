@@ -73,6 +73,10 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change and deactivation: old sessions stop working.
     session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    # Role "facility": the one receiving facility whose incoming transfers the user answers.
+    facility_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("facilities.id", ondelete="SET NULL", use_alter=True)
+    )
 
     patient: Mapped[Patient | None] = relationship(
         back_populates="user", foreign_keys="Patient.user_id", uselist=False
@@ -329,8 +333,8 @@ class Transfer(Base):
             "uq_transfers_one_open",
             "patient_id",
             unique=True,
-            sqlite_where=sa.text("state IN ('requested', 'dispatched', 'arrived')"),
-            postgresql_where=sa.text("state IN ('requested', 'dispatched', 'arrived')"),
+            sqlite_where=sa.text("state IN ('requested', 'accepted', 'dispatched', 'arrived')"),
+            postgresql_where=sa.text("state IN ('requested', 'accepted', 'dispatched', 'arrived')"),
         ),
     )
 
@@ -344,6 +348,7 @@ class Transfer(Base):
         sa.ForeignKey("facilities.id", ondelete="SET NULL")
     )
     ambulance_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    bed_type: Mapped[str | None] = mapped_column(sa.String(16))  # domain.states.BedType
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     requested_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")

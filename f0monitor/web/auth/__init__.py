@@ -44,6 +44,8 @@ def home_for(user: User) -> str:
         return url_for("patients.home")
     if user.role == "department":
         return url_for("department.index")
+    if user.role == "facility":
+        return url_for("facility.index")
     return url_for("staff.index")
 
 
@@ -90,7 +92,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=("GET", "POST"))
-@access("patient", "volunteer", "doctor", "coordinator", "department", "admin")
+@access("patient", "volunteer", "doctor", "coordinator", "department", "admin", "facility")
 def change_password():
     """Change one's own password; other sessions of the account end."""
     form = PasswordChangeForm()
