@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
-from f0monitor.data.models import Alert, Patient
+from f0monitor.data.models import Alert
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import local_date, utcnow
 from f0monitor.services.caseload import Area, day_start
@@ -32,7 +31,7 @@ def known(app, make_patient):
     with app.app_context():
         session = get_session()
         noon = day_start(today - timedelta(days=1)) + timedelta(hours=12)
-        for pid, minutes in zip(ids, (10, 20, 30, 100)):
+        for pid, minutes in zip(ids, (10, 20, 30, 100), strict=True):
             session.add(Alert(patient_id=pid, state="acknowledged", reason_codes=["W1"],
                               opened_at=noon - timedelta(minutes=minutes), acknowledged_at=noon,
                               seconds_to_acknowledge=minutes * 60))

@@ -13,7 +13,6 @@ from ..data.session import get_session
 from ..data.types import MAX_ID
 from ..domain.clock import utcnow
 from ..domain.transfers import ACTIONS, MAX_AMBULANCE_REF, MAX_NOTE
-from ..services.transfers import BED_TYPES
 from ..http.access import access
 from ..http.audit import audit_patient
 from ..http.errors import api_error
@@ -29,6 +28,7 @@ from ..services.discharge import OUTCOMES, DischargeInput, DischargeInvalid, Dis
 from ..services.discharge import discharge as discharge_patient
 from ..services.scope import get_patient_in_scope, may_see
 from ..services.transfers import (
+    BED_TYPES,
     PatientNotActive,
     TransferAlreadyOpen,
     TransferChanged,

@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask import session as session_store
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask import session as session_store
 from flask_login import current_user
 
-from ...data.models import TIERS
+from ...data.models import TIERS, User
 from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...http.access import STAFF, access
 from ...http.labels import FLAG_LABELS, warning_short
 from ...http.queryargs import filters_from
-from ...services import areas
+from ...services import NotAllowed, areas
 from ...services.alerts import escalated_alerts, mark_escalated
-from ...data.models import User
-from ...services import NotAllowed
 from ...services.assignment import (
     ASSIGNABLE_ROLES,
     BadAssignee,
@@ -28,8 +26,8 @@ from ...services.assignment import (
     unassigned_patients,
     workload,
 )
-from ..common.forms import CsrfForm
 from ...services.queue import triage_queue
+from ..common.forms import CsrfForm
 from . import bp
 
 COORDINATING = ("coordinator", "admin")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,12 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-
-from ...data.types import as_id
 from werkzeug.routing import BuildError
 
 from ...data.models import Facility, Patient, Transfer, TransferEvent
 from ...data.session import get_session
+from ...data.types import as_id
 from ...domain import transfers as lifecycle
 from ...domain.clock import utcnow
 from ...domain.states import PatientStatus
@@ -33,19 +31,19 @@ from ...http.labels import (
 )
 from ...services.scope import OutOfScope, get_patient_in_scope, may_see, patients_in_scope
 from ...services.transfers import (
+    OVERRIDE_ROLES,
     BedsInput,
     FacilityChanged,
     PatientNotActive,
     TransferAlreadyOpen,
     TransferChanged,
     TransferInvalid,
-    OVERRIDE_ROLES,
     TransferNotAllowed,
     apply_event,
     facilities_for,
-    step_times,
     open_transfer,
     open_transfer_of,
+    step_times,
     transfers_of,
     update_beds,
 )
