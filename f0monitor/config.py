@@ -68,6 +68,11 @@ class Defaults:
     COMPRESS_STREAMS = False
     COMPRESS_MIN_SIZE = 500
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)
+    # The department's reproduction number (domain/epi.py): the serial interval's mean and sd
+    # in days (COVID-19, Nishiura et al. 2020) and the sliding window of the estimate.
+    EPI_SERIAL_INTERVAL_MEAN = 4.7
+    EPI_SERIAL_INTERVAL_SD = 2.9
+    EPI_RT_WINDOW = 7
 
 
 def database_url(app: Flask) -> str:

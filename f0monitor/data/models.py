@@ -78,6 +78,10 @@ class User(Base):
     mfa_secret: Mapped[str | None] = mapped_column(sa.String(64))
     mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mfa_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Role "facility": the one receiving facility whose incoming transfers the user answers.
+    facility_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("facilities.id", ondelete="SET NULL", use_alter=True)
+    )
 
     patient: Mapped[Patient | None] = relationship(
         back_populates="user", foreign_keys="Patient.user_id", uselist=False
@@ -367,8 +371,8 @@ class Transfer(Base):
             "uq_transfers_one_open",
             "patient_id",
             unique=True,
-            sqlite_where=sa.text("state IN ('requested', 'dispatched', 'arrived')"),
-            postgresql_where=sa.text("state IN ('requested', 'dispatched', 'arrived')"),
+            sqlite_where=sa.text("state IN ('requested', 'accepted', 'dispatched', 'arrived')"),
+            postgresql_where=sa.text("state IN ('requested', 'accepted', 'dispatched', 'arrived')"),
         ),
     )
 
@@ -382,6 +386,7 @@ class Transfer(Base):
         sa.ForeignKey("facilities.id", ondelete="SET NULL")
     )
     ambulance_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    bed_type: Mapped[str | None] = mapped_column(sa.String(16))  # domain.states.BedType
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     requested_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")

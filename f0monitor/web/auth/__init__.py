@@ -84,6 +84,8 @@ def home_for(user: User) -> str:
         return url_for("patients.home")
     if user.role == "department":
         return url_for("department.index")
+    if user.role == "facility":
+        return url_for("facility.index")
     return url_for("staff.index")
 
 
