@@ -120,3 +120,33 @@ def test_patient_sees_the_accepting_facility(client, app, make_patient, make_use
     login(client, patient.phone)
     home = client.get("/home").get_data(as_text=True)
     assert "BV Đa khoa Trung tâm An Giang đã có giường và đang chờ bạn" in home
+
+
+def test_admin_creates_a_facility_account(client, app, make_user, hospitals):
+    ours, _theirs = hospitals
+    admin = make_user("admin", locale="en")
+    token = sign_in(client, admin)
+    page = client.get("/staff/admin/users").get_data(as_text=True)
+    assert "BV Đa khoa Trung tâm An Giang" in page
+    form = {"csrf_token": token, "role": "facility", "full_name": "BS. Trực Cấp Cứu", "phone": "0912 777 001",
+            "province_code": str(AN_GIANG), "password": "Trực-cấp-cứu-đêm-2026"}
+    r = client.post("/staff/admin/users", data=form)
+    assert r.status_code == 422 and "choose the facility this account answers for" in r.get_data(as_text=True)
+    r = client.post("/staff/admin/users", data={**form, "facility_id": str(ours)})
+    assert r.status_code in (302, 303), r.get_data(as_text=True)[:500]
+    from f0monitor.data.models import User
+
+    with app.app_context():
+        user = get_session().scalar(sa.select(User).where(User.phone == "+84912777001"))
+        assert user.role == "facility" and user.facility_id == ours
+
+
+def test_create_user_command_makes_a_facility_account(app, runner, hospitals):
+    ours, _theirs = hospitals
+    result = runner.invoke(args=["create-user", "--role", "facility", "--phone", "0912777002", "--name",
+                                 "Khoa Cấp cứu", "--province", str(AN_GIANG), "--facility", str(ours),
+                                 "--password", "Trực-cấp-cứu-đêm-2026"])
+    assert result.exit_code == 0, result.output
+    missing = runner.invoke(args=["create-user", "--role", "facility", "--phone", "0912777003", "--name",
+                                  "Khoa Cấp cứu", "--province", str(AN_GIANG), "--password", "Trực-cấp-cứu-đêm-2026"])
+    assert missing.exit_code != 0 and "--facility" in missing.output

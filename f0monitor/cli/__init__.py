@@ -66,8 +66,10 @@ def demo_logins_command() -> None:
 @click.option("--province", "province_code", type=int, required=True, help="Province code.")
 @click.option("--ward", "ward_codes", type=int, multiple=True, help="Ward code (repeatable).")
 @click.option("--password", default=None, help="Prompted for when not given.")
+@click.option("--facility", "facility_id", type=int, default=None,
+              help="Role facility: the id of the hospital whose incoming transfers they answer.")
 @with_appcontext
-def create_user_command(role, phone, name, province_code, ward_codes, password) -> None:
+def create_user_command(role, phone, name, province_code, ward_codes, password, facility_id) -> None:
     """Create a staff, department or admin account (this is how the first admin is made)."""
     from ..http.labels import render_all
     from ..services import PhoneTaken
@@ -87,14 +89,15 @@ def create_user_command(role, phone, name, province_code, ward_codes, password) 
     session = get_session()
     data = StaffInput(
         role=role, phone=e164, full_name=name, province_code=province_code,
-        ward_codes=tuple(ward_codes), password=password,
+        ward_codes=tuple(ward_codes), password=password, facility_id=facility_id,
     )
     try:
         user = create_staff(session, data, now=utcnow())
     except BadStaff as exc:
         fields = exc.params.get("fields") or {}
         name_, messages = next(iter(fields.items()), ("", ["not valid"]))
-        option = {"full_name": "name", "province_code": "province", "ward_codes": "ward"}.get(name_, name_)
+        option = {"full_name": "name", "province_code": "province", "ward_codes": "ward",
+                  "facility_id": "facility"}.get(name_, name_)
         with current_app.test_request_context():
             text = "; ".join(render_all(messages))
         raise click.BadParameter(text, param_hint=f"--{option}") from None

@@ -575,6 +575,7 @@ ROLE_LABELS = {
     "coordinator": _l("Coordinator"),
     "department": _l("Health department"),
     "admin": _l("Administrator"),
+    "facility": _l("Receiving facility"),
 }
 FLAG_LABELS = {"alert": _l("Alert"), "overdue": _l("Overdue (12 h)"), "missing": _l("Missing (24 h)")}
 

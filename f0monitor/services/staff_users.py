@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..data.models import ROLES, User
+from ..data.models import ROLES, Facility, User
 from ..domain.text import Msg
 from . import DomainError, PhoneTaken, areas, credentials
 from .inputs import check_password
@@ -34,6 +34,7 @@ class StaffInput:
     ward_codes: tuple[int, ...] = ()
     password: str = ""
     max_patients: int | None = None
+    facility_id: int | None = None  # role "facility": the hospital whose transfers they answer
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -56,6 +57,8 @@ def check_staff(data: StaffInput) -> dict[str, list[Msg]]:
         errors["password"] = problems
     if data.max_patients is not None and not 1 <= data.max_patients <= 10000:
         errors["max_patients"] = [Msg("must be between 1 and 10000")]
+    if data.role == "facility" and data.facility_id is None:
+        errors["facility_id"] = [Msg("choose the facility this account answers for")]
     return errors
 
 
@@ -68,6 +71,10 @@ def create_staff(session: Session, data: StaffInput, *, now: datetime) -> User:
     errors = check_staff(data)
     if errors:
         raise BadStaff("invalid account", fields=errors)
+    if data.role == "facility":
+        found = session.get(Facility, data.facility_id)
+        if found is None or found.province_code != data.province_code:
+            raise BadStaff("invalid account", fields={"facility_id": [Msg("choose a facility of this province from the list")]})
     if session.scalar(sa.select(User.id).where(User.phone == data.phone)) is not None:
         raise PhoneTaken("an account with this phone number already exists")
     user = User(
@@ -82,6 +89,7 @@ def create_staff(session: Session, data: StaffInput, *, now: datetime) -> User:
         session_version=1,
         is_available=True,
         max_patients=data.max_patients,
+        facility_id=data.facility_id if data.role == "facility" else None,
     )
     session.add(user)
     session.flush()

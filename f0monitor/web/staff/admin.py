@@ -23,7 +23,9 @@ from ...services.staff_users import (
     reactivate,
     staff_in_area,
 )
+from ...services.transfers import facilities_for
 from . import audit_patient, bp, scoped_patient
+from ..common.forms import choices
 from .forms import StaffUserForm
 
 AUDIT_PAGE = 200
@@ -46,6 +48,9 @@ def _managed_user(user_id: int) -> User:
 
 def _render_users(form: StaffUserForm, status: int = 200):
     users = staff_in_area(get_session(), current_user)
+    form.facility_id.choices = choices([("", "—")] + [
+        (str(f.id), f.name) for f in facilities_for(get_session(), form.province() or current_user.province_code)
+    ])
     return (
         render_template(
             "staff/admin_users.html", form=form, users=users, role_labels=ROLE_LABELS,
@@ -72,6 +77,7 @@ def admin_users():
         ward_codes=tuple(form._wards),
         password=form.password.data or "",
         max_patients=form._max,
+        facility_id=form.facility_choice() if form.role.data == "facility" else None,
     )
     session = get_session()
     try:

@@ -62,6 +62,7 @@ class StaffUserForm(FlaskForm):
     province_code = SelectField(_l("Province / city"), validate_choice=False)
     ward_codes = MultiCheckboxField(_l("Wards (none = the whole province)"), validate_choice=False)
     max_patients = StringField(_l("Most patients at once (empty = no cap)"))
+    facility_id = SelectField(_l("Facility (for the role “receiving facility”)"), validate_choice=False)
     password = PasswordField(_l("First password (at least 10 characters, hard to guess)"))
     submit = SubmitField(_l("Create account"))
 
@@ -73,6 +74,10 @@ class StaffUserForm(FlaskForm):
         else:
             self.province_code.choices = choices((str(c), n) for c, n in areas.provinces())
         self.ward_codes.choices = choices((str(c), n) for c, n in areas.wards(self.province()))
+        self.facility_id.choices = choices([("", "—")])
+
+    def facility_choice(self) -> int | None:
+        return as_id(self.facility_id.data)
 
     def province(self) -> int:
         try:
