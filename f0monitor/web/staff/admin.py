@@ -24,8 +24,8 @@ from ...services.staff_users import (
     staff_in_area,
 )
 from ...services.transfers import facilities_for
-from . import audit_patient, bp, scoped_patient
 from ..common.forms import choices
+from . import audit_patient, bp, scoped_patient
 from .forms import StaffUserForm
 
 AUDIT_PAGE = 200
