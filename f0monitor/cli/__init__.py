@@ -45,10 +45,10 @@ def seed_demo_command(n_patients: int) -> None:
 
 
 def _print_demo_logins() -> None:
-    from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PATIENT_PHONE
+    from .demo import DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT, DEMO_PASSWORD, DEMO_PATIENT_PHONE
 
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
-    for role, phone, name in DEMO_ACCOUNTS:
+    for role, phone, name in (*DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT):
         click.echo(f"  {role:<12} {phone}  {name}")
     click.echo(f"  {'patient':<12} {DEMO_PATIENT_PHONE}")
 

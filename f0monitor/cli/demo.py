@@ -28,6 +28,8 @@ DEMO_ACCOUNTS = (
     ("volunteer", "0900000004", "TNV Phạm Thu Dung"),
     ("department", "0900000005", "Sở Y tế Võ Văn Em"),
 )
+# The receiving hospital's duty desk: accepts or refuses the transfers sent to the first facility.
+DEMO_FACILITY_ACCOUNT = ("facility", "0900000006", "Khoa Cấp cứu BV Đa khoa Trung tâm An Giang")
 DEMO_PATIENT_PHONE = "0900000100"
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Võ", "Phan", "Trương", "Bùi", "Đặng", "Đỗ", "Ngô", "Dương", "Lý"]
@@ -78,6 +80,15 @@ def seed_demo(session: Session, *, now: datetime, n_patients: int = 300, progres
             session.add(Facility(name=name, province_code=PROVINCE, bed_capacity=beds, free_beds=free, updated_at=now, version=1))
             created["facilities"] += 1
     session.flush()
+    role, phone, name = DEMO_FACILITY_ACCOUNT
+    e164 = "+84" + phone[1:]
+    if session.scalar(sa.select(User.id).where(User.phone == e164)) is None:
+        first = session.scalar(sa.select(Facility.id).where(Facility.province_code == PROVINCE).order_by(Facility.id))
+        session.add(User(phone=e164, password_hash=hash_password(DEMO_PASSWORD), role=role, full_name=name,
+                         province_code=PROVINCE, ward_codes=[], created_at=now, is_active_account=True,
+                         session_version=1, is_available=True, facility_id=first))
+        created["accounts"] += 1
+        session.flush()
     for i in range(n_patients):
         phone = "+84" + (DEMO_PATIENT_PHONE if i == 0 else _phone(i))[1:]
         if session.scalar(sa.select(Patient.id).where(Patient.phone == phone)) is not None:
