@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from ...data.models import Patient
@@ -16,7 +17,7 @@ from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
-from ...http.labels import chart_lines, render_reasons
+from ...http.labels import chart_lines, render_all, render_reasons
 from ...services import PhoneTaken, areas, inputs
 from ...services.assessments import to_profile
 from ...services.patients import register_patient
@@ -24,7 +25,7 @@ from ...services.reports import Submitted, check_submission, recent_reports, sub
 from ...services.summary import patient_summary
 from ..common.charts import report_figures
 from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm
-from ..common.submission import flash_submission
+from ..common.submission import flash_submission, submission_text
 
 bp = Blueprint("patients", __name__)
 
@@ -87,7 +88,8 @@ def new_report():
     if answered is not None:
         return _answer(answered)
     recheck_prompt = False
-    if request.method == "POST" and form.validate():
+    now = utcnow()
+    if request.method == "POST" and _valid_report(form, patient, now):
         data = form.to_input()
         # A form-level step before submitting: a low SpO2 is measured again once.
         if (
@@ -97,7 +99,7 @@ def new_report():
         ):
             recheck_prompt = True
         else:
-            outcome = submit_report(session, patient, data, now=utcnow(), channel="self")
+            outcome = submit_report(session, patient, data, now=now, channel="self")
             session.commit()
             return _answer(outcome)
     status = 200
@@ -114,6 +116,59 @@ def new_report():
             ranges=risk.INPUT_RANGES,
         ),
         status,
+    )
+
+
+def _valid_report(form: ReportForm, patient: Patient, now) -> bool:
+    """Validate the report form, and the time a report kept on the phone was made."""
+    ok = form.validate()
+    problems = render_all(inputs.check_report_time(form.to_input().reported_at, patient.date_of_birth, now))
+    if problems:
+        form.reported_at.errors = [*form.reported_at.errors, *problems]
+    return ok and not problems
+
+
+@bp.route("/report/warning-signs.json")
+@access("patient")
+def warning_signs():
+    """The warning-sign limits for this patient today, from the rule table (for offline use)."""
+    patient = _own_patient()
+    limits = risk.warning_sign_limits(to_profile(patient), local_date(utcnow()))
+    response = jsonify(limits)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/report/sync", methods=("GET", "POST"))
+@access("patient")
+def sync_report():
+    """The phone's queue of reports made offline: a fresh CSRF token (GET); one report (POST).
+
+    The POST takes the report form's fields plus ``reported_at`` (when it was made) and answers
+    JSON: ``status`` stored / duplicate / ended (the queue forgets the report), or ``refused``
+    (HTTP 422) with the messages by field (the queue keeps it and shows them).
+    """
+    if request.method == "GET":
+        response = jsonify(csrf_token=generate_csrf(), owner=current_user.id)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    patient = _own_patient()
+    session = get_session()
+    form = ReportForm()
+    answered = check_submission(session, patient, form.client_key.data)
+    if answered is None:
+        now = utcnow()
+        if not _valid_report(form, patient, now):
+            errors = {field.name: [str(m) for m in field.errors] for field in form if field.errors}
+            return jsonify(status="refused", errors=errors), 422
+        answered = submit_report(session, patient, form.to_input(), now=now, channel="self")
+        session.commit()
+    report = answered.report
+    return jsonify(
+        status=str(answered.status),
+        warning_signs=answered.warning_signs,
+        message=submission_text(answered, "patient"),
+        reported_at=report.reported_at.isoformat() if report is not None else None,
     )
 
 
