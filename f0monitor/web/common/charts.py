@@ -48,7 +48,9 @@ def vital_figure(
         height=220,
         margin={"l": 40, "r": 10, "t": 36, "b": 30},
         showlegend=False,
-        xaxis={"tickformat": "%d/%m", "fixedrange": True},
+        # Reports come twice a day: every tick says the time, the date under it once a day.
+        xaxis={"type": "date", "tickformat": "%H:%M\n%d/%m", "hoverformat": "%d/%m %H:%M",
+               "fixedrange": True, "nticks": 6},
         yaxis={"fixedrange": True},
         paper_bgcolor="white",
         plot_bgcolor="#f6f8fa",

@@ -224,6 +224,60 @@ def static_file(filename: str):
     return response
 
 
+@bp.route("/sw.js")
+@access(PUBLIC)
+def service_worker():
+    """The service worker (static/js/sw.js), served from the root so it may serve every page."""
+    from flask import current_app
+
+    folder = current_app.static_folder
+    path = Path(folder) / "js" / "sw.js"
+    raw, br, gz, etag = _static_bytes(folder, "js/sw.js", path.stat().st_mtime_ns)
+    response = compressed_response(raw, br, gz, etag, "text/javascript")
+    response.headers["Cache-Control"] = "no-cache"  # a new release is picked up at once
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+ICON_SIZES = (192, 512)
+
+
+@bp.route("/manifest.webmanifest")
+@access(PUBLIC)
+def manifest():
+    """The web app manifest: "Add to home screen" gives an app that opens the patient's home."""
+    import json
+
+    from flask_babel import gettext as _
+
+    from ...http.i18n import current_lang
+
+    body = {
+        "name": _("f0monitor – COVID-19 care at home"),
+        "short_name": _("F0 at home"),
+        "description": _("Report your health twice a day and see what to do, even on a weak network."),
+        "lang": current_lang(),
+        "dir": "ltr",
+        "start_url": "/home",
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#1f4e79",
+        "icons": [
+            *(
+                {"src": asset_url(f"icons/icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png", "purpose": "any"}
+                for n in ICON_SIZES
+            ),
+            {"src": asset_url("icons/maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        ],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.vary.add("Cookie")
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register compression, headers and the plumbing routes."""
     app.url_map.converters["int"] = IdConverter  # before any route is added

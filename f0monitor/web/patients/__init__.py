@@ -18,7 +18,7 @@ from ...domain.clock import local_date, utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
 from ...http.labels import chart_lines, render_all, render_reasons
-from ...services import PhoneTaken, areas, inputs
+from ...services import PhoneTaken, areas, inputs, trend
 from ...services.assessments import to_profile
 from ...services.patients import register_patient
 from ...services.reports import Submitted, check_submission, recent_reports, submit_report
@@ -28,6 +28,23 @@ from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm
 from ..common.submission import flash_submission, submission_text
 
 bp = Blueprint("patients", __name__)
+
+
+@bp.app_context_processor
+def _offline_settings() -> dict[str, int]:
+    """How long a report may wait on the phone (§1 of the rules), for the pages' offline queue."""
+    return {"report_past_hours": risk.RULES.get("REPORT_PAST_HOURS", 72)}
+
+
+@bp.app_template_filter("json_script")
+def _json_script(value) -> str:
+    """JSON for a <script type="application/json"> block: UTF-8 as is, no way out of the tag."""
+    import json
+
+    from markupsafe import Markup
+
+    text = json.dumps(value, ensure_ascii=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def _register_limit() -> str:
@@ -188,8 +205,6 @@ def home():
     summary = patient_summary(session, patient, now=now)
     reports = recent_reports(session, patient.id, limit=60)
     latest, assessment = summary.latest_report, summary.latest_assessment
-    thresholds = chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
-    figures = report_figures(reports, thresholds)
     reasons = render_reasons(assessment.reasons) if assessment else []
     signs = render_reasons(assessment.warning_signs) if assessment else []
     return render_template(
@@ -203,9 +218,27 @@ def home():
         flag=summary.reporting_flag,
         open_alert=summary.open_alert,
         transfer=summary.latest_transfer,
-        figures=figures,
+        trend_days=trend.last_days(reports, local_date(now)),
+        trend_lines=trend.lines(reports, _thresholds(patient, now), now),
         reasons=reasons,
         signs=signs,
         ward_name=areas.ward_name(patient.ward_code),
         province_name=areas.province_name(patient.province_code),
     )
+
+
+def _thresholds(patient: Patient, now) -> dict:
+    return chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
+
+
+@bp.route("/home/charts.json")
+@access("patient")
+def home_charts():
+    """The plotly figures of the patient's vitals, loaded by the home page only when wanted."""
+    patient = _own_patient()
+    now = utcnow()
+    reports = recent_reports(get_session(), patient.id, limit=60)
+    figures = report_figures(reports, _thresholds(patient, now))
+    response = jsonify(figures=[{"name": f["name"], "title": f["title"], "figure": f["json"]} for f in figures])
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
