@@ -177,7 +177,8 @@ def test_home_shows_history_and_charts(patient_client):
     import json
 
     layout = json.loads(charts[0]["figure"])["layout"]
-    assert "%H:%M" in layout["xaxis"]["tickformat"]  # the axis says the times, not only the day
+    stops = layout["xaxis"]["tickformatstops"]  # within a day the axis says the times
+    assert any("%H:%M" in stop["value"] and stop["dtickrange"][0] is None for stop in stops)
 
 
 def test_patient_pages_need_login(client):

@@ -82,7 +82,7 @@ def last_days(reports: Sequence[object], today: date, days: int = DAYS) -> list[
                 spo2_min=int(min(spo2)) if spo2 else None,
                 pulse_max=int(max(pulse)) if pulse else None,
                 respiratory_rate_max=int(max(rr)) if rr else None,
-                tier=str(max_tier(*tiers)) if tiers else None,
+                tier=max_tier(*tiers).value if tiers else None,
                 alert=any(r.assessment.alert for r in rows if getattr(r, "assessment", None) is not None),
             )
         )

@@ -48,10 +48,15 @@
       var u = el.getAttribute("src") || el.getAttribute("href");
       if (u && u.charAt(0) === "/") urls.push(u);
     });
+    // Only what the phone does not have yet: the service worker refreshes a page's copy
+    // whenever the page is opened, and versioned files never change.
     caches.open(PAGES).then(function (cache) {
       urls.forEach(function (u) {
-        fetch(u, { credentials: "same-origin" }).then(function (r) {
-          if (r.ok && !r.redirected) cache.put(u, r);
+        cache.match(u).then(function (hit) {
+          if (hit) return;
+          return fetch(u, { credentials: "same-origin" }).then(function (r) {
+            if (r.ok && !r.redirected) return cache.put(u, r);
+          });
         }).catch(function () {});
       });
     });
