@@ -6,6 +6,7 @@ are committed (a few KB); run this again only to change the drawing.
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 import sys
@@ -50,7 +51,7 @@ def colour(x: float, y: float, *, rounded: bool, scale: float) -> tuple[tuple[in
     arm, half = 0.13, 0.34
     in_cross = (abs(u - 0.5) <= arm and abs(v - 0.5) <= half) or (abs(v - 0.5) <= arm and abs(u - 0.5) <= half)
     if in_cross:
-        on_pulse = min(_seg_dist(u, v, a, b) for a, b in zip(PULSE, PULSE[1:])) <= 0.035
+        on_pulse = min(_seg_dist(u, v, a, b) for a, b in itertools.pairwise(PULSE)) <= 0.035
         return (BLUE if on_pulse else WHITE), 1.0
     return BLUE, 1.0
 

@@ -105,10 +105,9 @@ def test_report_made_offline_is_kept_then_stored_once_with_its_time(app, session
 
         # Sent again (a second tab, Background Sync and the page racing): still stored once.
         page.evaluate(
-            """([key]) => F0Queue.put({key: key, owner: %d, reported_at: new Date().toISOString(),
-                 fields: [["chest_pain", "yes"]], status: "pending"}).then(() => F0Queue.sendAll())"""
-            % patient.user_id,
-            [report.client_key],
+            """([key, owner]) => F0Queue.put({key: key, owner: owner, reported_at: new Date().toISOString(),
+                 fields: [["chest_pain", "yes"]], status: "pending"}).then(() => F0Queue.sendAll())""",
+            [report.client_key, patient.user_id],
         )
         assert len(_reports(session, patient.id)) == 1
 
