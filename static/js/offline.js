@@ -109,6 +109,8 @@
           p.className = "pending-text"; p.textContent = T.pending;
         }
         li.appendChild(p);
+        var said = summary(formData(row.fields));  // what to read out to the health station
+        if (said) { var v = document.createElement("p"); v.className = "pending-values"; v.textContent = said; li.appendChild(v); }
         if (row.status === "refused" || tooOld(row, l)) {
           var rm = document.createElement("button");
           rm.type = "button"; rm.className = "linkish"; rm.textContent = T.remove;
@@ -127,6 +129,19 @@
       return rows;
     });
   }
+  function summary(data) {
+    var parts = [], units = { temperature_c: "°C", pulse: "/min", respiratory_rate: "/min" };
+    var v = values(data);
+    if (v.temperature_c !== null) parts.push(v.temperature_c + " °C");
+    var spo2 = v.spo2_recheck !== null ? v.spo2_recheck : v.spo2;
+    if (spo2 !== null) parts.push("SpO2 " + spo2 + " %");
+    if (v.pulse !== null) parts.push(T.pulse + " " + v.pulse + units.pulse);
+    if (v.respiratory_rate !== null) parts.push(T.breaths + " " + v.respiratory_rate + units.respiratory_rate);
+    if (v.systolic_bp !== null) parts.push((T.bp || "BP") + " " + v.systolic_bp + (v.diastolic_bp !== null ? "/" + v.diastolic_bp : "") + " mmHg");
+    var yes = v.symptoms.filter(function (s) { return Object.prototype.hasOwnProperty.call(T.answered, s); })
+      .map(function (s) { return T.answered[s]; });
+    return parts.concat(yes).join(" · ");
+  }
   function showAlarm(signs) {
     var ul = document.getElementById("offline-signs");
     ul.innerHTML = "";
@@ -137,7 +152,8 @@
   }
   function show(result) {
     if (!result) return render();
-    var texts = result.sent.map(function (a) { return a.message; });
+    // Stored or already stored (the service worker may have sent it first): received.
+    var texts = result.sent.map(function (a) { return a.warning_signs ? a.message : T.sent; });
     if (result.login) texts.push(T.login);
     status.textContent = texts.join(" ");
     return render().then(function (rows) {
