@@ -105,7 +105,8 @@ def main() -> None:
     parser.add_argument("--lang", default="vi", choices=("vi", "en", "both"))
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
+    # Staff log in with the password only, as in the demo (make run sets STAFF_MFA = optional).
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "STAFF_MFA": "optional",
                       "DATABASE_URL": f"sqlite:///{os.path.join(tmp, 'w.sqlite')}"}, instance_path=tmp)
     with app.app_context():
         upgrade_db()
