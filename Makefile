@@ -7,7 +7,11 @@ TRANSLATIONS := f0monitor/translations
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install translations messages assets demo-mfa run test test-sqlite test-postgres lint bench clean
+# The app icons (committed PNGs), drawn with the standard library.
+icons:
+	$(PY) scripts/make_icons.py
+
+.PHONY: icons install translations messages assets demo-mfa run test test-sqlite test-postgres lint bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("f0monitor needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'

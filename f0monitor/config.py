@@ -60,11 +60,16 @@ class Defaults:
         "text/javascript",
         "application/javascript",
         "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
         "text/csv",
     ]
+    # Flask-Compress also answers in brotli where the browser accepts it (brotli is installed
+    # with flask-compress); static files are compressed once in memory by web.common.plumbing.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_LEVEL = 6
     # Flask-Compress leaves static files open when it compresses streamed responses, so it
-    # compresses the pages and JSON only; static assets are small and long-cached.
+    # compresses the pages and JSON only; static files are compressed by their own view.
     COMPRESS_STREAMS = False
     COMPRESS_MIN_SIZE = 500
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)

@@ -72,9 +72,14 @@ def test_register_report_correct_and_see_chart(base_url):
         page.fill("#temperature_c", "38.3")
         page.click("button[type=submit].btn-primary")
         page.wait_for_url("**/home")
-        assert "38.3" in page.locator("table.history").inner_text()
+        assert "38.3" in page.locator("table.days").inner_text()  # the server-drawn summary
+        assert page.locator(".spark svg").count() >= 3
+        assert page.locator(".chart .main-svg").count() == 0  # a phone loads no plotly by itself
+        page.click("#show-charts")
         page.wait_for_selector(".chart .main-svg", timeout=15000)  # plotly drew the chart
         assert page.locator(".chart .main-svg").count() >= 3
+        ticks = page.eval_on_selector_all(".chart .xtick text", "els => els.map(e => e.textContent)")
+        assert any(":" in t for t in ticks), ticks  # the x-axis says the times
         assert serious_violations(page) == []
 
 

@@ -125,3 +125,20 @@ def test_registration_page_has_the_risk_profile_fields(client):
     for label in ("Đái tháo đường", "Đang mang thai", "Số mũi vắc xin COVID-19 đã tiêm", "Cân nặng (kg)"):
         assert label in text
     assert 'name="consent"' in text
+
+
+def test_password_kept_after_another_field_is_refused(client, session):
+    response = client.post("/register", data=form_data(client, consent=None, phone="12345"))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'type="password" autocomplete="new-password" value="mật khẩu dài"' in text
+    # Sent again as it comes back: registered, with that password.
+    response = client.post("/register", data=form_data(client))
+    assert response.status_code == 302
+    assert session.scalar(sa.select(sa.func.count()).select_from(Patient)) == 1
+
+
+def test_password_asked_again_when_it_was_itself_refused(client):
+    text = client.post("/register", data=form_data(client, password="short", consent=None)).get_data(as_text=True)
+    assert 'id="password-error"' in text
+    assert 'value="short"' not in text

@@ -94,6 +94,7 @@ def test_implausible_value_needs_confirmation(patient_client, session, field, va
     text = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'name="confirm_unusual"' in text
+    assert '<div id="confirm-block" class="">' in text  # shown, not only present for the offline check
     assert count(session, SymptomReport) == 0
     data["confirm_unusual"] = "y"
     assert patient_client.post("/report", data=data).status_code == 302
@@ -163,11 +164,21 @@ def test_home_shows_history_and_charts(patient_client):
     for temp in ("37.5", "38.2"):
         patient_client.post("/report", data=report_form(patient_client, temperature_c=temp, spo2="98", pulse="80"))
     text = patient_client.get("/home").get_data(as_text=True)
-    assert text.count('data-figure="') >= 3  # temperature, SpO2, pulse
-    assert 'aria-label="Biểu đồ nhiệt độ theo thời gian' in text  # named in words for screen readers
+    # Drawn on the server: a line per measured vital, and the day's worst values in a table.
+    assert text.count('class="spark"') == 3  # temperature, SpO2, pulse
+    assert "<svg" in text and 'class="spark-line"' in text
     assert "38.2" in text and "37.5" in text
-    assert "/assets/plotly.min.js?v=" in text
+    # plotly.js and the figures are not in the page: they load when asked for.
+    assert "data-figure" not in text
+    assert "/assets/plotly.min.js?v=" in text  # named for charts.js, fetched only on demand
     assert "cdn" not in text.lower()
+    charts = patient_client.get("/home/charts.json").get_json()["figures"]
+    assert [f["name"] for f in charts] == ["temperature_c", "spo2", "pulse"]
+    import json
+
+    layout = json.loads(charts[0]["figure"])["layout"]
+    stops = layout["xaxis"]["tickformatstops"]  # within a day the axis says the times
+    assert any("%H:%M" in stop["value"] and stop["dtickrange"][0] is None for stop in stops)
 
 
 def test_patient_pages_need_login(client):

@@ -45,12 +45,14 @@ def seed_demo_command(n_patients: int) -> None:
 
 
 def _print_demo_logins() -> None:
-    from .demo import DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT, DEMO_PASSWORD, DEMO_PATIENT_PHONE
+    from .demo import DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT, DEMO_PASSWORD, DEMO_PATIENTS
 
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for role, phone, name in (*DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT):
         click.echo(f"  {role:<12} {phone}  {name}")
-    click.echo(f"  {'patient':<12} {DEMO_PATIENT_PHONE}")
+    for phone, name, _sex, age, comorbid, _days, _course in DEMO_PATIENTS:
+        about = f"{age} years" + (f", {', '.join(comorbid)}" if comorbid else "")
+        click.echo(f"  {'patient':<12} {phone}  {name} ({about})")
 
 
 @click.command("demo-logins")

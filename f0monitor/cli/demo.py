@@ -31,6 +31,15 @@ DEMO_ACCOUNTS = (
 # The receiving hospital's duty desk: accepts or refuses the transfers sent to the first facility.
 DEMO_FACILITY_ACCOUNT = ("facility", "0900000006", "Khoa Cấp cứu BV Đa khoa Trung tâm An Giang")
 DEMO_PATIENT_PHONE = "0900000100"
+DEMO_CHILD_PHONE = "0900000101"
+
+# The two demo patients with a login, as a product for older adults first meets its users:
+# (phone, name, sex, age in years, comorbidities, days reporting, course). The second, a child
+# (a parent reports), shows the paediatric rules (age-banded breathing rate, SpO2 < 96, C2).
+DEMO_PATIENTS = (
+    (DEMO_PATIENT_PHONE, "Nguyễn Thị Lan", "female", 68, ("hypertension", "diabetes"), 5, "recovering"),
+    (DEMO_CHILD_PHONE, "Trần Gia Bảo", "male", 7, (), 3, "stable"),
+)
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Võ", "Phan", "Trương", "Bùi", "Đặng", "Đỗ", "Ngô", "Dương", "Lý"]
 MIDDLE_M = ["Văn", "Minh", "Hữu", "Đức", "Quốc", "Thanh", "Công"]
@@ -90,7 +99,7 @@ def seed_demo(session: Session, *, now: datetime, n_patients: int = 300, progres
         created["accounts"] += 1
         session.flush()
     for i in range(n_patients):
-        phone = "+84" + (DEMO_PATIENT_PHONE if i == 0 else _phone(i))[1:]
+        phone = "+84" + (DEMO_PATIENTS[i][0] if i < len(DEMO_PATIENTS) else _phone(i))[1:]
         if session.scalar(sa.select(Patient.id).where(Patient.phone == phone)) is not None:
             rng.random()
             continue
@@ -129,7 +138,39 @@ def _handle_old_alerts(session: Session, rng: random.Random, now: datetime) -> N
         acknowledge(session, alert, rng.choice(staff), now=when)
 
 
+def _named_patient(rng: random.Random, i: int, phone: str, wards: list[int], now: datetime) -> RegistrationInput:
+    """One of the demo patients with a login (``DEMO_PATIENTS``)."""
+    _phone_text, name, sex, age, comorbid, days, _course = DEMO_PATIENTS[i]
+    today = now.astimezone(VN_TZ).date()
+    positive = today - timedelta(days=days)
+    adult = age >= 16
+    return RegistrationInput(
+        full_name=name,
+        date_of_birth=date(today.year - age, today.month, min(today.day, 28)) - timedelta(days=40 + 9 * i),
+        sex=sex,
+        phone=phone,
+        province_code=PROVINCE,
+        ward_code=wards[0],
+        address="12 Trần Hưng Đạo" if i == 0 else "Tổ 5, Ấp Long Hòa",
+        positive_test_date=positive,
+        test_type="rapid_antigen",
+        symptom_onset_date=positive,
+        comorbidities=tuple(comorbid),
+        comorbidities_stable=bool(comorbid),
+        vaccine_doses=3 if adult else 2,
+        fully_vaccinated=True,
+        height_cm=152.0 if adult else None,
+        weight_kg=56.0 if adult else None,
+        consent=True,
+        password=DEMO_PASSWORD,
+    )
+
+
 def _make_patient(session: Session, rng: random.Random, i: int, phone: str, wards: list[int], now: datetime) -> Patient:
+    if i < len(DEMO_PATIENTS):
+        data = _named_patient(rng, i, phone, wards, now)
+        registered_at = datetime.combine(data.positive_test_date, datetime.min.time(), VN_TZ).replace(hour=9)
+        return register_patient(session, data, now=registered_at)
     female = rng.random() < 0.52
     name = " ".join(
         [rng.choice(FAMILY), rng.choice(MIDDLE_F if female else MIDDLE_M), rng.choice(GIVEN_F if female else GIVEN_M)]
@@ -174,8 +215,8 @@ def _make_reports(session: Session, rng: random.Random, i: int, patient: Patient
     # How the illness goes over the week: most recover, some stay unwell, a few get worse
     # (they raise alerts), a few stop reporting (overdue / missing flags).
     kind = rng.choices(["recovering", "stable", "deteriorating", "silent"], weights=[55, 28, 9, 8])[0]
-    if i == 0:
-        kind = "recovering"
+    if i < len(DEMO_PATIENTS):
+        kind = DEMO_PATIENTS[i][6]
     start = patient.registered_at
     count = 0
     slots = []
@@ -249,4 +290,4 @@ def _reading(spec: VitalSpec, value: float | None, has_oximeter: bool) -> float 
     return spec.coerce(min(spec.high, max(spec.low, value)))
 
 
-__all__ = ["seed_demo", "DEMO_PASSWORD", "DEMO_ACCOUNTS", "date"]
+__all__ = ["seed_demo", "DEMO_PASSWORD", "DEMO_ACCOUNTS", "DEMO_PATIENTS", "date"]

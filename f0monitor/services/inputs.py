@@ -222,3 +222,31 @@ def check_password(
 ) -> list[Msg]:
     """Return the problems with a new password (length, and how easy it is to guess)."""
     return passwords.password_problems(password, staff=staff, user_inputs=user_inputs)
+
+
+def check_report_time(reported_at: datetime | None, date_of_birth: date, now: datetime) -> list[Msg]:
+    """Refuse a report time the rules cannot use (§1 of the decisions); [] when it is fine.
+
+    A report kept on a phone without network carries the time it was made. It is refused when
+    that is before the date of birth, more than ``REPORT_FUTURE_MINUTES`` after the server's
+    clock or more than ``REPORT_PAST_HOURS`` before it (an older one is entered by staff).
+    No time: the server's clock, always fine.
+    """
+    if reported_at is None:
+        return []
+    from datetime import timedelta
+
+    future = timedelta(minutes=risk.RULES.get("REPORT_FUTURE_MINUTES", 10))
+    past = timedelta(hours=risk.RULES.get("REPORT_PAST_HOURS", 72))
+    if reported_at > now + future:
+        return [Msg("the time of the report is in the future: check the phone's clock")]
+    if reported_at < now - past:
+        return [
+            Msg(
+                "made more than %(n)s hours ago: too old to be sent; call your health station",
+                n=int(past.total_seconds() // 3600),
+            )
+        ]
+    if reported_at.astimezone(risk.VN_TZ).date() < date_of_birth:
+        return [Msg("the time of the report is before the date of birth")]
+    return []

@@ -93,9 +93,11 @@ from .charts import CHART_LINE_CODES, chart_thresholds
 from .model import Assessment, News2, Profile, Reason, Report
 from .news2 import news2
 from .rules import MISSING_AFTER, OVERDUE_AFTER, RULES, RULES_VERSION, SPO2_RECHECK_AT, VN_TZ
+from .signs import warning_sign_limits
 from .vocab import COMORBIDITIES, SYMPTOMS, WARNING_SYMPTOMS
 
 __all__ = [
+    "warning_sign_limits",
     "Assessment",
     "CHART_LINE_CODES",
     "COMORBIDITIES",

@@ -48,7 +48,18 @@ def vital_figure(
         height=220,
         margin={"l": 40, "r": 10, "t": 36, "b": 30},
         showlegend=False,
-        xaxis={"tickformat": "%d/%m", "fixedrange": True},
+        # Ticks a day or more apart say the date once; closer ones say the time and the date
+        # (a day of reports used to read "02/12" four times). Hover: always day and time.
+        xaxis={
+            "type": "date",
+            "tickformatstops": [
+                {"dtickrange": [None, 86_400_000], "value": "%H:%M\n%d/%m"},
+                {"dtickrange": [86_400_000, None], "value": "%d/%m"},
+            ],
+            "hoverformat": "%d/%m %H:%M",
+            "fixedrange": True,
+            "nticks": 6,
+        },
         yaxis={"fixedrange": True},
         paper_bgcolor="white",
         plot_bgcolor="#f6f8fa",

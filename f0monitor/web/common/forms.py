@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -139,6 +139,9 @@ class ReportForm(VitalFields):
     note = TextAreaField(_l("Anything else (optional)"), validators=[Optional()])
     confirm_unusual = BooleanField(_l("I have checked: the unusual value is correct"))
     client_key = HiddenField()
+    # Set only by the page's offline queue (static/js/offline.js): when the report was made on
+    # the phone, ISO 8601 with its offset. Empty: the report is made now, on the server's clock.
+    reported_at = HiddenField()
     submit = SubmitField(_l("Send report"))
 
     NUMBER_FIELDS = tuple((spec.name, spec.integer) for spec in VITALS)
@@ -156,12 +159,32 @@ class ReportForm(VitalFields):
         values["no_oximeter"] = bool(self.no_oximeter.data)
         values["symptoms"] = self.symptom_set()
         values["note"] = self.note.data
+        self._reported_at = self._moment(self.reported_at)
         checked = inputs.check_report(values, bool(self.confirm_unusual.data))
         for name, messages in render_fields(checked).items():
             field = self[name] if name in self else self.symptoms
             field.errors = [*field.errors, *[m for m in messages if m not in field.errors]]
         self._values = values
         return not any(f.errors for f in self)
+
+    @staticmethod
+    def _moment(field: HiddenField) -> datetime | None:
+        """Parse an ISO 8601 time with its offset; a field error when it is not one."""
+        raw = (field.data or "").strip()
+        if not raw:
+            return None
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            field.errors = [*field.errors, _("the time of the report could not be read")]
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            field.errors = [*field.errors, _("the time of the report could not be read")]
+            return None
 
     def symptom_set(self) -> frozenset[str]:
         chosen = set(self.symptoms.data or ())
@@ -185,6 +208,7 @@ class ReportForm(VitalFields):
             symptoms=v["symptoms"],
             note=v["note"],
             client_key=self.client_key.data or None,  # services.reports cuts the key
+            reported_at=self._reported_at,
         )
 
 

@@ -144,10 +144,146 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+# Text types sent compressed: pages and JSON through Flask-Compress, static files here.
+TEXT_MIMETYPES = (
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/manifest+json",
+    "image/svg+xml",
+    "text/csv",
+    "text/plain",
+)
+
+
+@cache
+def _static_bytes(folder: str, filename: str, mtime_ns: int) -> tuple[bytes, bytes | None, bytes | None, str]:
+    """Return a static file, its brotli and gzip forms (text types only) and its ETag."""
+    import mimetypes
+
+    raw = (Path(folder) / filename).read_bytes()
+    mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    br = gz = None
+    if mimetype in TEXT_MIMETYPES or filename.endswith(".webmanifest"):
+        gz = gzip.compress(raw, compresslevel=9, mtime=0)
+        try:
+            import brotli
+
+            br = brotli.compress(raw, quality=11)
+        except ImportError:  # brotli is optional: gzip is enough
+            br = None
+    return raw, br, gz, hashlib.sha256(raw).hexdigest()[:16] + f"-{mtime_ns}"
+
+
+def compressed_response(raw: bytes, br: bytes | None, gz: bytes | None, etag: str, mimetype: str) -> Response:
+    """Return bytes compressed as the browser accepts (brotli, gzip or plain), with an ETag."""
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    accepted = request.headers.get("Accept-Encoding", "")
+    body, encoding = raw, None
+    if br is not None and "br" in accepted:
+        body, encoding = br, "br"
+    elif gz is not None and "gzip" in accepted:
+        body, encoding = gz, "gzip"
+    response = Response(body, mimetype=mimetype)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    if br is not None or gz is not None:
+        response.headers["Vary"] = "Accept-Encoding"
+    response.headers["ETag"] = f'"{etag}"'
+    response.direct_passthrough = True  # already compressed: Flask-Compress leaves it alone
+    return response
+
+
+def static_file(filename: str):
+    """Serve a static file compressed once in memory (Flask's own view streams it unzipped).
+
+    A URL with ``?v=`` (``asset_url``) names one version of the file: cached for a year.
+    """
+    import mimetypes
+
+    from flask import current_app
+    from werkzeug.security import safe_join
+
+    folder = current_app.static_folder
+    path = safe_join(folder, filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    rel = str(Path(path).relative_to(folder))
+    raw, br, gz, etag = _static_bytes(folder, rel, Path(path).stat().st_mtime_ns)
+    mimetype = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+    if rel.endswith(".webmanifest"):
+        mimetype = "application/manifest+json"
+    response = compressed_response(raw, br, gz, etag, mimetype)
+    if request.args.get("v"):
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
+    return response
+
+
+@bp.route("/sw.js")
+@access(PUBLIC)
+def service_worker():
+    """The service worker (static/js/sw.js), served from the root so it may serve every page."""
+    from flask import current_app
+
+    folder = current_app.static_folder
+    path = Path(folder) / "js" / "sw.js"
+    raw, br, gz, etag = _static_bytes(folder, "js/sw.js", path.stat().st_mtime_ns)
+    response = compressed_response(raw, br, gz, etag, "text/javascript")
+    response.headers["Cache-Control"] = "no-cache"  # a new release is picked up at once
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+ICON_SIZES = (192, 512)
+
+
+@bp.route("/manifest.webmanifest")
+@access(PUBLIC)
+def manifest():
+    """The web app manifest: "Add to home screen" gives an app that opens the patient's home."""
+    import json
+
+    from flask_babel import gettext as _
+
+    from ...http.i18n import current_lang
+
+    body = {
+        "name": _("f0monitor – COVID-19 care at home"),
+        "short_name": _("F0 at home"),
+        "description": _("Report your health twice a day and see what to do, even on a weak network."),
+        "lang": current_lang(),
+        "dir": "ltr",
+        "start_url": "/home",
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#1f4e79",
+        "icons": [
+            *(
+                {"src": asset_url(f"icons/icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png", "purpose": "any"}
+                for n in ICON_SIZES
+            ),
+            {"src": asset_url("icons/maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+        ],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.vary.add("Cookie")
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register compression, headers and the plumbing routes."""
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    app.config.setdefault("COMPRESS_MIMETYPES", list(TEXT_MIMETYPES))
     compress.init_app(app)
+    app.view_functions["static"] = static_file
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     app.register_blueprint(bp)

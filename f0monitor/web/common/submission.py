@@ -36,8 +36,18 @@ _ANSWERS = {
 }
 
 
-def flash_submission(outcome: Submitted, audience: Audience) -> None:
-    """Flash the answer to a submission: stored (with or without warning signs), duplicate, ended."""
+def _answer(outcome: Submitted, audience: Audience) -> tuple[str, str]:
     answer = "warning_signs" if outcome.warning_signs else outcome.status
     text, category = _ANSWERS[answer][audience]
-    flash(str(text), category)
+    return str(text), category
+
+
+def submission_text(outcome: Submitted, audience: Audience) -> str:
+    """Return the answer to a submission as text (for a JSON answer)."""
+    return _answer(outcome, audience)[0]
+
+
+def flash_submission(outcome: Submitted, audience: Audience) -> None:
+    """Flash the answer to a submission: stored (with or without warning signs), duplicate, ended."""
+    text, category = _answer(outcome, audience)
+    flash(text, category)

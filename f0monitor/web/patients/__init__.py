@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from ...data.models import Patient
@@ -17,17 +18,34 @@ from ...domain.clock import local_date, utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
 from ...http.auth import phone_key, remember_device, start_session
-from ...http.labels import chart_lines, render_reasons
-from ...services import PhoneTaken, areas, inputs
+from ...http.labels import chart_lines, render_all, render_reasons
+from ...services import PhoneTaken, areas, inputs, trend
 from ...services.assessments import to_profile
 from ...services.patients import register_patient
 from ...services.reports import Submitted, check_submission, recent_reports, submit_report
 from ...services.summary import patient_summary
 from ..common.charts import report_figures
 from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm
-from ..common.submission import flash_submission
+from ..common.submission import flash_submission, submission_text
 
 bp = Blueprint("patients", __name__)
+
+
+@bp.app_context_processor
+def _offline_settings() -> dict[str, int]:
+    """How long a report may wait on the phone (§1 of the rules), for the pages' offline queue."""
+    return {"report_past_hours": risk.RULES.get("REPORT_PAST_HOURS", 72)}
+
+
+@bp.app_template_filter("json_script")
+def _json_script(value) -> str:
+    """JSON for a <script type="application/json"> block: UTF-8 as is, no way out of the tag."""
+    import json
+
+    from markupsafe import Markup
+
+    text = json.dumps(value, ensure_ascii=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def _register_limit() -> str:
@@ -91,7 +109,8 @@ def new_report():
     if answered is not None:
         return _answer(answered)
     recheck_prompt = False
-    if request.method == "POST" and form.validate():
+    now = utcnow()
+    if request.method == "POST" and _valid_report(form, patient, now):
         data = form.to_input()
         # A form-level step before submitting: a low SpO2 is measured again once.
         if (
@@ -101,7 +120,7 @@ def new_report():
         ):
             recheck_prompt = True
         else:
-            outcome = submit_report(session, patient, data, now=utcnow(), channel="self")
+            outcome = submit_report(session, patient, data, now=now, channel="self")
             session.commit()
             return _answer(outcome)
     status = 200
@@ -121,6 +140,59 @@ def new_report():
     )
 
 
+def _valid_report(form: ReportForm, patient: Patient, now) -> bool:
+    """Validate the report form, and the time a report kept on the phone was made."""
+    ok = form.validate()
+    problems = render_all(inputs.check_report_time(form.to_input().reported_at, patient.date_of_birth, now))
+    if problems:
+        form.reported_at.errors = [*form.reported_at.errors, *problems]
+    return ok and not problems
+
+
+@bp.route("/report/warning-signs.json")
+@access("patient")
+def warning_signs():
+    """The warning-sign limits for this patient today, from the rule table (for offline use)."""
+    patient = _own_patient()
+    limits = risk.warning_sign_limits(to_profile(patient), local_date(utcnow()))
+    response = jsonify(limits)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/report/sync", methods=("GET", "POST"))
+@access("patient")
+def sync_report():
+    """The phone's queue of reports made offline: a fresh CSRF token (GET); one report (POST).
+
+    The POST takes the report form's fields plus ``reported_at`` (when it was made) and answers
+    JSON: ``status`` stored / duplicate / ended (the queue forgets the report), or ``refused``
+    (HTTP 422) with the messages by field (the queue keeps it and shows them).
+    """
+    if request.method == "GET":
+        response = jsonify(csrf_token=generate_csrf(), owner=current_user.id)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    patient = _own_patient()
+    session = get_session()
+    form = ReportForm()
+    answered = check_submission(session, patient, form.client_key.data)
+    if answered is None:
+        now = utcnow()
+        if not _valid_report(form, patient, now):
+            errors = {field.name: [str(m) for m in field.errors] for field in form if field.errors}
+            return jsonify(status="refused", errors=errors), 422
+        answered = submit_report(session, patient, form.to_input(), now=now, channel="self")
+        session.commit()
+    report = answered.report
+    return jsonify(
+        status=str(answered.status),
+        warning_signs=answered.warning_signs,
+        message=submission_text(answered, "patient"),
+        reported_at=report.reported_at.isoformat() if report is not None else None,
+    )
+
+
 def _answer(outcome: Submitted):
     """Tell the patient what became of their report, on their home page."""
     flash_submission(outcome, "patient")
@@ -137,8 +209,6 @@ def home():
     summary = patient_summary(session, patient, now=now)
     reports = recent_reports(session, patient.id, limit=60)
     latest, assessment = summary.latest_report, summary.latest_assessment
-    thresholds = chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
-    figures = report_figures(reports, thresholds)
     reasons = render_reasons(assessment.reasons) if assessment else []
     signs = render_reasons(assessment.warning_signs) if assessment else []
     return render_template(
@@ -152,9 +222,27 @@ def home():
         flag=summary.reporting_flag,
         open_alert=summary.open_alert,
         transfer=summary.latest_transfer,
-        figures=figures,
+        trend_days=trend.last_days(reports, local_date(now)),
+        trend_lines=trend.lines(reports, _thresholds(patient, now), now),
         reasons=reasons,
         signs=signs,
         ward_name=areas.ward_name(patient.ward_code),
         province_name=areas.province_name(patient.province_code),
     )
+
+
+def _thresholds(patient: Patient, now) -> dict:
+    return chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
+
+
+@bp.route("/home/charts.json")
+@access("patient")
+def home_charts():
+    """The plotly figures of the patient's vitals, loaded by the home page only when wanted."""
+    patient = _own_patient()
+    now = utcnow()
+    reports = recent_reports(get_session(), patient.id, limit=60)
+    figures = report_figures(reports, _thresholds(patient, now))
+    response = jsonify(figures=[{"name": f["name"], "title": f["title"], "figure": f["json"]} for f in figures])
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
