@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import covid as risk
-from ...domain.vitals import VITALS
+from ...domain.vitals import VITALS, round_half_up
 from ...http.labels import CHECKBOX_SYMPTOM_LABELS, COMORBIDITY_LABELS, render_all, render_fields
 from ...services import areas, inputs
 from ...services.inputs import RegistrationInput, ReportInput
@@ -78,7 +78,7 @@ def _number(form: FlaskForm, name: str, integer: bool) -> float | int | None:
             field.errors = [*field.errors, _("must be a whole number")]
             return None
         return int(value)
-    return round(value, 1)
+    return round_half_up(value)
 
 
 class LoginForm(FlaskForm):
@@ -130,12 +130,23 @@ class ReportForm(VitalFields):
     note = TextAreaField(_l("Anything else (optional)"), validators=[Optional()])
     confirm_unusual = BooleanField(_l("I have checked: the unusual value is correct"))
     client_key = HiddenField()
+    # §1: when the values were measured, if not just now (typed offline, phoned in later).
+    reported_at = StringField(_l("Measured at (leave empty if just now)"))
     submit = SubmitField(_l("Send report"))
 
     NUMBER_FIELDS = tuple((spec.name, spec.integer) for spec in VITALS)
 
-    def validate(self, extra_validators: Any = None) -> bool:
+    def validate(
+        self,
+        extra_validators: Any = None,
+        *,
+        date_of_birth: date | None = None,
+        now: datetime | None = None,
+        stored: bool = True,
+    ) -> bool:
+        """Check the report; with ``now``, its time too (§1; ``stored=False``: calculator)."""
         super().validate(extra_validators)
+        self._reported_at = self._report_time(date_of_birth, now, stored)
         # Radio fields report "Not a valid choice" when left empty: say it plainly instead.
         for name in WARNING_QUESTIONS:
             field = self[name]
@@ -176,7 +187,24 @@ class ReportForm(VitalFields):
             symptoms=v["symptoms"],
             note=v["note"],
             client_key=self.client_key.data or None,  # services.reports cuts the key
+            reported_at=self._reported_at,
         )
+
+    def _report_time(self, date_of_birth: date | None, now: datetime | None, stored: bool) -> datetime | None:
+        """Parse the typed time and hold it to the window of §1 (field errors when not)."""
+        field = self.reported_at
+        try:
+            value = inputs.parse_report_time(field.data)
+        except ValueError:
+            field.errors = [*field.errors, _("enter a date and time, e.g. 2022-03-01 08:30")]
+            return None
+        if value is None or now is None:
+            return value
+        problems = inputs.check_reported_at(value, date_of_birth, now, stored=stored)
+        if problems:
+            field.errors = [*field.errors, *render_all(problems["reported_at"])]
+            return None
+        return value
 
 
 def province_choices() -> list[SelectChoice]:

@@ -87,7 +87,8 @@ def new_report():
     if answered is not None:
         return _answer(answered)
     recheck_prompt = False
-    if request.method == "POST" and form.validate():
+    now = utcnow()
+    if request.method == "POST" and form.validate(date_of_birth=patient.date_of_birth, now=now):
         data = form.to_input()
         # A form-level step before submitting: a low SpO2 is measured again once.
         if (
@@ -97,7 +98,7 @@ def new_report():
         ):
             recheck_prompt = True
         else:
-            outcome = submit_report(session, patient, data, now=utcnow(), channel="self")
+            outcome = submit_report(session, patient, data, now=now, channel="self")
             session.commit()
             return _answer(outcome)
     status = 200
