@@ -11,7 +11,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from ..domain.clock import VN_TZ
@@ -61,6 +61,18 @@ def fmt_day_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(VN_TZ).strftime("%d/%m %H:%M")
+
+
+def fmt_number(value: float | int | None, decimals: int = 1) -> str:
+    """Format a measurement with Babel for the reader's locale: 37,5 in Vietnamese, 37.5 in English.
+
+    Whole numbers stay whole; others show ``decimals`` decimals.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int) or float(value).is_integer() and decimals == 0:
+        return format_decimal(value, format="#,##0")
+    return format_decimal(value, format="#,##0." + "0" * decimals)
 
 
 def fmt_date(value: date | datetime | None) -> str:
@@ -115,5 +127,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["hm"] = fmt_time
     app.jinja_env.filters["dm_hm"] = fmt_day_time
+    app.jinja_env.filters["num"] = fmt_number
     app.jinja_env.globals["current_lang"] = current_lang
     app.jinja_env.globals["format_datetime"] = format_datetime

@@ -124,6 +124,13 @@ def _answer(outcome: Submitted):
     return redirect(url_for("patients.home"))
 
 
+def _acknowledged_by(alert) -> str:
+    """The name the patient reads in "<name> took your case": the staff member's, else a role."""
+    if alert is None or alert.acknowledged_by is None:
+        return _("A health worker")
+    return alert.acknowledged_by.full_name
+
+
 @bp.route("/home")
 @access("patient")
 def home():
@@ -152,6 +159,8 @@ def home():
         figures=figures,
         reasons=reasons,
         signs=signs,
+        state=summary.page_state,
+        acknowledged_by_name=_acknowledged_by(summary.open_alert),
         ward_name=areas.ward_name(patient.ward_code),
         province_name=areas.province_name(patient.province_code),
     )
