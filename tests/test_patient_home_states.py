@@ -180,3 +180,31 @@ def test_the_error_page_never_links_into_an_error(app, client, make_patient, ses
     other = client.get("/no-such-page").get_data(as_text=True)
     assert 'href="/"' in other
     assert csrf_token(client, "/login")
+
+
+def test_charts_and_numbers_speak_vietnamese(client, session, make_patient):
+    from f0monitor.services.inputs import ReportInput
+    from f0monitor.services.reports import submit_report
+
+    patient = session.get(Patient, make_patient(login=True).id)
+    submit_report(session, patient, ReportInput(temperature_c=37.5, pulse=88, respiratory_rate=18), now=utcnow(), channel="self")
+    session.commit()
+    login(client, patient.phone)
+    vi = client.get("/home").get_data(as_text=True)
+    figures = _figures(vi)
+    assert "Mạch (lần/phút)" in [f["layout"]["title"]["text"] for f in figures]
+    assert {f["layout"]["separators"] for f in figures} == {",."}  # 37,5 on the axes too
+    assert "<td>37,5</td>" in vi
+    session.execute(sa.update(User).where(User.id == patient.user_id).values(locale="en"))
+    session.commit()
+    en = client.get("/home").get_data(as_text=True)
+    assert "Pulse (/min)" in [f["layout"]["title"]["text"] for f in _figures(en)]
+    assert "<td>37.5</td>" in en
+
+
+def _figures(html: str) -> list[dict]:
+    import html as html_lib
+    import json
+    import re
+
+    return [json.loads(html_lib.unescape(m)) for m in re.findall(r'data-figure="([^"]+)"', html)]

@@ -240,6 +240,8 @@ NEWS2_BAND_LABELS = {
     "medium": _l("medium"),
     "high": _l("high"),
 }
+# Units as people read them (chart titles, hover text); the others read the same in both.
+UNIT_LABELS = {"/min": _l("/min")}
 VITAL_LABELS = {
     "temperature_c": _l("temperature"),
     "spo2": "SpO2",
