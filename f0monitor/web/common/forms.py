@@ -50,7 +50,40 @@ TEST_CHOICES = choices([("rapid_antigen", _l("Rapid antigen test")), ("pcr", _l(
 YES_NO = choices([("no", _l("No")), ("yes", _l("Yes"))])
 
 
-class CsrfForm(FlaskForm):
+class _CatalogTranslations:
+    """WTForms' own messages through f0monitor's catalog (``wtforms_messages``).
+
+    WTForms ships no Vietnamese; passing this as the forms' translations object puts its
+    "This field is required." and friends in the reader's language.
+    """
+
+    def gettext(self, string: str) -> str:
+        return _(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _(singular if n == 1 else plural)
+
+
+_TRANSLATIONS = _CatalogTranslations()
+
+
+class Form(FlaskForm):
+    """The base of every form of ours: CSRF (Flask-WTF), and every message in our catalog."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> _CatalogTranslations:
+            return _TRANSLATIONS
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        csrf = getattr(self, "csrf_token", None)
+        if csrf is not None and csrf.errors:
+            # Flask-WTF raises its CSRF messages untranslated.
+            csrf.errors = [_(str(message)) for message in csrf.errors]
+        return ok
+
+
+class CsrfForm(Form):
     """A form with only the CSRF token; fields are read and checked by the services."""
 
 
@@ -81,13 +114,13 @@ def _number(form: FlaskForm, name: str, integer: bool) -> float | int | None:
     return round_half_up(value)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     phone = StringField(_l("Phone number"), validators=[InputRequired(), Length(max=32)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=128)])
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
     new_password = PasswordField(_l("New password"), validators=[InputRequired()])
     confirm = PasswordField(_l("New password again"), validators=[InputRequired()])
@@ -105,7 +138,7 @@ class PasswordChangeForm(FlaskForm):
         return ok
 
 
-class VitalFields(FlaskForm):
+class VitalFields(Form):
     """A text field per vital of ``vitals.VITALS``, named and labelled from the spec."""
 
 
@@ -217,7 +250,7 @@ def ward_choices(province_code: int | None) -> list[SelectChoice]:
     return choices([("", _("— choose —"))] + [(str(c), n) for c, n in areas.wards(province_code)])
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     """Self-registration, and registration by staff on behalf of a caller."""
 
     full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(min=2, max=120)])
