@@ -19,7 +19,7 @@ from .conftest import csrf_token, login
 
 STATUSES = ("active", "recovered", "deceased", "withdrawn", "transferred")
 ALERTS = (None, "open", "acknowledged")
-TRANSFERS = (None, "requested", "dispatched", "arrived", "admitted", "cancelled")
+TRANSFERS = (None, "requested", "accepted", "dispatched", "arrived", "admitted", "cancelled")
 CONSULT = (False, True)
 
 ANSWER = "Uống nhiều nước và nghỉ ngơi."
@@ -33,7 +33,7 @@ def _expected_state(status: str, alert: str | None, transfer: str | None) -> str
         return status
     if status == "transferred" or transfer == "admitted":
         return "admitted"
-    if transfer in ("requested", "dispatched", "arrived"):
+    if transfer in ("requested", "accepted", "dispatched", "arrived"):
         return f"transfer_{transfer}"
     if alert:
         return f"alert_{alert}"
@@ -134,6 +134,8 @@ def test_every_state_renders_and_says_the_right_thing(client, session, make_pati
             checks["family can call"] = (f'href="tel:{HOSPITAL_PHONE}"' in en) if transfer_row else ("health station" in en)
         elif state == "transfer_requested":
             checks["requested"] = f"An ambulance was requested at {_hm(times['requested'])}." in en
+        elif state == "transfer_accepted":
+            checks["accepted"] = f"{HOSPITAL} has a bed for you and is waiting for you." in en
         elif state == "transfer_dispatched":
             checks["dispatched"] = f"The ambulance left at {_hm(times['updated'])} and is on its way to you." in en
         elif state == "transfer_arrived":

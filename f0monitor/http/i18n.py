@@ -80,6 +80,22 @@ def fmt_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def fmt_when(value: datetime | None, now: datetime | None = None) -> str:
+    """Format an instant as HH:MM when it is today in Vietnam, else with its date.
+
+    Staff read "open since 16:45" as today; an alert from five days ago must say so.
+    """
+    if value is None:
+        return ""
+    local = value.astimezone(VN_TZ)
+    today = (now or datetime.now(VN_TZ)).astimezone(VN_TZ).date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return local.strftime("%d/%m %H:%M")
+    return local.strftime("%d/%m/%Y %H:%M")
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and the template filters."""
     if "BABEL_TRANSLATION_DIRECTORIES" not in app.config:
@@ -99,5 +115,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["hm"] = fmt_time
     app.jinja_env.filters["dm_hm"] = fmt_day_time
     app.jinja_env.filters["num"] = fmt_number
+    app.jinja_env.filters["when"] = fmt_when
     app.jinja_env.globals["current_lang"] = current_lang
     app.jinja_env.globals["format_datetime"] = format_datetime

@@ -46,13 +46,19 @@ PAGE_STATES = (
     "withdrawn",
     "admitted",
     "transfer_requested",
+    "transfer_accepted",
     "transfer_dispatched",
     "transfer_arrived",
     "alert_acknowledged",
     "alert_open",
     "active",
 )
-_TRANSFER_ON_ITS_WAY = (TransferState.REQUESTED, TransferState.DISPATCHED, TransferState.ARRIVED)
+_TRANSFER_ON_ITS_WAY = (
+    TransferState.REQUESTED,
+    TransferState.ACCEPTED,
+    TransferState.DISPATCHED,
+    TransferState.ARRIVED,
+)
 
 
 def page_state(status: str, alert: Alert | None, transfer: Transfer | None) -> str:
