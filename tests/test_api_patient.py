@@ -122,7 +122,7 @@ def test_report_idempotency_and_history(client, session, make_patient):
     assert session.scalar(sa.select(sa.func.count()).select_from(SymptomReport)) == 1
     result = first.get_json()
     assert result["report"]["temperature_c"] == 38.1
-    assert result["assessment"]["rules_version"] == "VN-2022.1"
+    assert result["assessment"]["rules_version"] == "VN-2022.2"
     # client_id in the body works like the header
     client.post("/api/v1/me/reports", json={**body, "client_id": "k2"}, headers={"Authorization": headers["Authorization"]})
     client.post("/api/v1/me/reports", json={**body, "client_id": "k2"}, headers={"Authorization": headers["Authorization"]})

@@ -66,7 +66,12 @@ def test_late_entered_older_report_does_not_replace_current_tier(session, make_p
     patient = session.get(Patient, make_patient().id)
     now = utcnow()
     _report(session, patient, now, spo2=98)
-    _report(session, patient, now - timedelta(hours=6), respiratory_rate=30)  # entered late
+    # entered late: measured 6 hours ago, sent now
+    submit_report(
+        session, patient, ReportInput(respiratory_rate=30, reported_at=now - timedelta(hours=6)),
+        now=now + timedelta(minutes=1), channel="staff",
+    )
+    session.commit()
     session.refresh(patient)
     assert patient.current_tier == "green"  # the newest report decides
     assert patient.last_report_at == now

@@ -61,7 +61,7 @@ def _reason(row: dict) -> Reason:
 
 
 def test_domain_code_table_is_read() -> None:
-    assert len(DOMAIN_CODES) == 33
+    assert len(DOMAIN_CODES) == 34  # VN-2022.2 added W12 (NEWS2_HIGH stays for stored rows)
     assert {"W1", "W11", "C2", "NEWS2_SINGLE_3", "LOW_RISK", "RECOVERY_NEEDS_NEGATIVE_TEST"} <= DOMAIN_CODES
 
 
@@ -110,6 +110,10 @@ SAMPLE_REASONS = [
     *(Reason(f"W{i}") for i in range(6, 11)),
     Reason("W11", (("by", ("patient",)),)),
     Reason("C2", (("temperature_c", 39.4), ("limit", 39.0))),
+    Reason(
+        "W12",
+        (("score", 8), ("complete", True), ("limit", 7), ("parts", (("pulse", 3), ("spo2", 3), ("temperature_c", 2)))),
+    ),
     Reason("NEWS2_HIGH", (("score", 8), ("complete", True))),
     Reason("NEWS2_MEDIUM", (("score", 5), ("complete", False))),
     Reason("NEWS2_SINGLE_3", (("parameter", "respiratory_rate"), ("value", 26), ("points", 3))),
@@ -220,7 +224,7 @@ def test_vocabulary_labels_match_the_domain(render) -> None:
 
 
 def test_severity_and_news2_band_labels_cover_the_rules(render) -> None:
-    severities = {sev for _upto, sev in risk.RULES["SEVERITY_RR_UPTO"]} | {"asymptomatic"}
+    severities = {sev for _upto, sev in risk.RULES["SEVERITY_RR_UPTO"]} | {"asymptomatic", "unknown"}
     assert set(labels.SEVERITY_LABELS) == severities
     assert set(labels.NEWS2_BAND_LABELS) == {"low", "low_medium", "medium", "high"}
     for table in (labels.SEVERITY_LABELS, labels.NEWS2_BAND_LABELS):
@@ -279,7 +283,7 @@ def test_assessment_dict_matches_the_api_example(render) -> None:
     }
     assert d["news2"] == {"score": 0, "band": "low", "complete": True}
     assert d["severity"] == "mild" and d["eligible_home_care"] is True
-    assert d["rules_version"] == "VN-2022.1" == risk.RULES_VERSION
+    assert d["rules_version"] == "VN-2022.2" == risk.RULES_VERSION
     json.dumps(d)
 
 

@@ -43,7 +43,7 @@ def test_normal_report_is_stored_and_assessed(patient_client, session):
     report = session.scalar(sa.select(SymptomReport))
     assert report.temperature_c == 37.8 and report.spo2 == 98 and report.symptoms == ["cough"]
     assert report.channel == "self"
-    assert report.assessment.rules_version == "VN-2022.1"
+    assert report.assessment.rules_version == "VN-2022.2"
     assert count(session, Alert) == 0
     home = patient_client.get("/home").get_data(as_text=True)
     assert "Ngày 3 điều trị tại nhà" in home

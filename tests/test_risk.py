@@ -1,4 +1,4 @@
-"""Table-driven tests of f0monitor.risk (rule set VN-2022.1): one row per rule and boundary."""
+"""Table-driven tests of f0monitor.risk (rule set VN-2022.2): one row per rule and boundary."""
 
 from __future__ import annotations
 
@@ -844,15 +844,15 @@ NEWS2_TOTAL_ROWS = [
         7,
         "high",
         Tier.RED,
-        ["NEWS2_HIGH"],
+        [],  # VN-2022.2: >= 7 is warning sign W12, not a NEWS2_* reason
     ),
     (
         "eight",
-        {"pulse": 115, "systolic_bp": 220, "respiratory_rate": 8},
+        {"pulse": 115, "systolic_bp": 220, "temperature_c": 35.0},
         8,
         "high",
         Tier.RED,
-        ["NEWS2_HIGH", "NEWS2_SINGLE_3", "NEWS2_SINGLE_3"],
+        ["NEWS2_SINGLE_3", "NEWS2_SINGLE_3"],
     ),
 ]
 
@@ -867,8 +867,9 @@ def test_news2_total_bands_and_clinical_tier(
     a = assess(profile(), normal(**vitals))
     assert a.news2 is not None
     assert (a.news2.score, a.news2.band, a.news2.complete) == (score, band, True)
-    assert a.warning_signs == ()  # these rows raise the tier through NEWS2 alone
-    assert a.alert is False
+    # VN-2022.2: below 7 NEWS2 raises the tier alone; from 7 it is warning sign W12 (alert)
+    assert codes(a.warning_signs) == (["W12"] if score >= 7 else [])
+    assert a.alert is (score >= 7)
     assert a.clinical_tier is tier and a.tier is tier
     assert [c for c in codes(a.reasons) if c.startswith("NEWS2")] == news2_codes
 
@@ -907,7 +908,7 @@ def test_news2_diastolic_is_not_a_parameter() -> None:
     ("vitals", "code", "tier"),
     [
         # incomplete (temperature missing) but already >= 7 / >= 5 from the values present
-        ({"pulse": 115, "systolic_bp": 220, "respiratory_rate": 8}, "NEWS2_HIGH", Tier.RED),
+        ({"pulse": 115, "systolic_bp": 220, "respiratory_rate": 8}, "W12", Tier.RED),
         ({"pulse": 111, "systolic_bp": 100, "respiratory_rate": 10}, "NEWS2_MEDIUM", Tier.ORANGE),
         ({"pulse": 111, "systolic_bp": 100}, None, Tier.GREEN),
     ],
@@ -918,7 +919,7 @@ def test_incomplete_news2_still_raises_on_what_is_present(
     a = assess(profile(), normal(temperature_c=None, **vitals))
     assert a.news2 is not None and a.news2.score is None and not a.news2.complete
     assert a.clinical_tier is tier
-    got = [r for r in a.reasons if r.code in ("NEWS2_HIGH", "NEWS2_MEDIUM")]
+    got = [r for r in a.reasons if r.code in ("W12", "NEWS2_MEDIUM")]
     if code is None:
         assert got == []
     else:
@@ -970,6 +971,8 @@ ABNORMAL = {
     "diastolic_bp": (55, {"W5"}, False),
 }
 VITALS = tuple(ABNORMAL)
+# NEWS2 points of each ABNORMAL value (pulse 130 scores 2; diastolic is not a parameter)
+NEWS2_POINTS = {"temperature_c": 3, "spo2": 3, "pulse": 2, "respiratory_rate": 3, "systolic_bp": 3, "diastolic_bp": 0}
 SUBSETS = [frozenset(c) for n in range(len(VITALS) + 1) for c in itertools.combinations(VITALS, n)]
 
 
@@ -978,6 +981,9 @@ def test_every_missing_combination_hides_nothing(present: frozenset[str]) -> Non
     r = report(**{v: ABNORMAL[v][0] for v in present})
     a = assess(profile(), r)
     expected_signs = set().union(*(ABNORMAL[v][1] for v in present))
+    # VN-2022.2 W12: the measured NEWS2 parts alone reach 7 (a missing value hides nothing)
+    if sum(NEWS2_POINTS[v] for v in present) >= 7:
+        expected_signs.add("W12")
     assert set(codes(a.warning_signs)) == expected_signs
     singles = {dict(x.params)["parameter"] for x in a.reasons if x.code == "NEWS2_SINGLE_3"}
     assert singles == {v for v in present if ABNORMAL[v][2]}
@@ -1021,7 +1027,7 @@ def test_nothing_measured() -> None:
         and a.news2.score is None
         and a.news2.missing == ("respiratory_rate", "spo2", "systolic_bp", "pulse", "temperature_c")
     )
-    assert a.severity is None  # not measured is not "mild"
+    assert a.severity == "unknown"  # not measured is not "mild" (VN-2022.2: "unknown")
     assert a.eligible_home_care  # RR and SpO2 "where measured"
 
 
@@ -1066,8 +1072,26 @@ SEVERITY_ROWS = [
     ("spo2_94", {"spo2": 94}, "moderate"),
     ("spo2_93", {"spo2": 93}, "severe"),
     ("dyspnoea", {"symptoms": frozenset({"shortness_of_breath"})}, "moderate"),
-    ("rr_missing", {"respiratory_rate": None, "symptoms": frozenset({"cough"})}, None),
-    ("spo2_missing", {"spo2": None}, None),
+    # VN-2022.2: one of RR/SpO2 missing -> classed on the rest; both missing, no sign: unknown
+    ("rr_missing", {"respiratory_rate": None, "symptoms": frozenset({"cough"})}, "mild"),
+    ("spo2_missing", {"spo2": None}, "asymptomatic"),
+    ("both_missing", {"spo2": None, "respiratory_rate": None}, "unknown"),
+    ("both_missing_cough", {"spo2": None, "respiratory_rate": None, "symptoms": frozenset({"cough"})}, "unknown"),
+    ("both_missing_fever", {"spo2": None, "respiratory_rate": None, "temperature_c": 39.0}, "unknown"),
+    ("both_missing_chest_pain", {"spo2": None, "respiratory_rate": None, "symptoms": frozenset({"chest_pain"})}, "moderate"),
+    ("both_missing_confused", {"spo2": None, "respiratory_rate": None, "symptoms": frozenset({"altered_consciousness"})}, "severe"),
+    ("both_missing_systolic_89", {"spo2": None, "respiratory_rate": None, "systolic_bp": 89}, "severe"),
+    # VN-2022.2 severe signs
+    ("confused", {"symptoms": frozenset({"altered_consciousness"})}, "severe"),
+    ("cyanosis", {"symptoms": frozenset({"cyanosis"})}, "severe"),
+    ("systolic_89", {"systolic_bp": 89}, "severe"),
+    ("systolic_90", {"systolic_bp": 90}, "asymptomatic"),
+    ("rr_8", {"respiratory_rate": 8}, "severe"),
+    ("rr_9", {"respiratory_rate": 9}, "asymptomatic"),
+    ("rr_5", {"respiratory_rate": 5}, "severe"),
+    ("chest_pain", {"symptoms": frozenset({"chest_pain"})}, "moderate"),
+    ("chest_pain_spo2_93", {"spo2": 93, "symptoms": frozenset({"chest_pain"})}, "severe"),
+    ("diastolic_55_not_severe", {"diastolic_bp": 55}, "asymptomatic"),
     ("spo2_missing_rr_26", {"spo2": None, "respiratory_rate": 26}, "severe"),
     ("rr_missing_spo2_95", {"respiratory_rate": None, "spo2": 95}, "moderate"),
     (
@@ -1092,7 +1116,9 @@ ELIGIBILITY_ROWS = [
     ("spo2_97", (40,), {}, {"spo2": 97}, []),
     ("spo2_96", (40,), {}, {"spo2": 96}, ["ELIG_WARNING_SIGNS", "ELIG_SEVERITY"]),
     ("not_measured", (40,), {}, {"spo2": None, "respiratory_rate": None}, []),
-    ("warning_symptom", (40,), {}, {"symptoms": frozenset({"chest_pain"})}, ["ELIG_WARNING_SIGNS"]),
+    # chest pain is W6 and, from VN-2022.2, moderate
+    ("warning_symptom", (40,), {}, {"symptoms": frozenset({"chest_pain"})}, ["ELIG_WARNING_SIGNS", "ELIG_SEVERITY"]),
+    ("vomits_not_moderate", (40,), {}, {"symptoms": frozenset({"cannot_drink_or_feed"})}, ["ELIG_WARNING_SIGNS"]),
     (
         "comorbid_unstable",
         (40,),

@@ -34,7 +34,7 @@ def test_covid_rule_set_fills_the_seam() -> None:
         "warning_symptoms",
         "comorbidities",
     ]
-    assert RULE_SET.version == risk.RULES_VERSION == "VN-2022.1"
+    assert RULE_SET.version == risk.RULES_VERSION == "VN-2022.2"
     assert RULE_SET.symptoms == risk.SYMPTOMS
     assert dict(RULE_SET.warning_symptoms) == risk.WARNING_SYMPTOMS
     assert RULE_SET.comorbidities == risk.COMORBIDITIES

@@ -1,15 +1,23 @@
-"""An installed package speaks Vietnamese without `make`: catalogs compile at start when stale."""
+"""Catalogs are compiled at build time, into the package: an install speaks Vietnamese.
+
+setup.py's build_py runs ``f0monitor._catalogs.compile_catalogs`` before the package files are
+collected (``pip install .``, ``pip install -e .``, ``pip wheel``); nothing compiles at start.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
+import pytest
 from babel.support import Translations
 
 from f0monitor import PROJECT_ROOT, create_app
-from f0monitor.http.i18n import compiled_translations
+from f0monitor._catalogs import compile_catalogs, missing_catalogs
 
 SOURCE = PROJECT_ROOT / "f0monitor" / "translations"
 
@@ -20,51 +28,67 @@ def _po_only(tmp_path: Path) -> Path:
     return copy
 
 
-def test_po_without_mo_is_compiled_into_the_target(tmp_path):
-    source = _po_only(tmp_path)
-    target = tmp_path / "instance" / "translations"
-    folder = compiled_translations(source, target)
-    assert folder == target
-    assert (target / "vi" / "LC_MESSAGES" / "messages.mo").is_file()
-    vi = Translations.load(str(folder), ["vi"])
-    assert vi.gettext("Log in") == "Đăng nhập"
-    assert not list(source.rglob("*.mo"))  # the package folder is never written
+def test_po_without_mo_is_compiled_beside_it(tmp_path):
+    folder = _po_only(tmp_path)
+    assert missing_catalogs(folder)
+    written = compile_catalogs(folder)
+    assert written == [folder / "vi" / "LC_MESSAGES" / "messages.mo"]
+    assert missing_catalogs(folder) == []
+    assert Translations.load(str(folder), ["vi"]).gettext("Log in") == "Đăng nhập"
+    assert compile_catalogs(folder) == []  # current: nothing to do
 
 
 def test_a_po_newer_than_its_mo_is_compiled_again(tmp_path):
-    source = _po_only(tmp_path)
-    target = tmp_path / "out"
-    compiled_translations(source, target)
-    mo = target / "vi" / "LC_MESSAGES" / "messages.mo"
-    po = source / "vi" / "LC_MESSAGES" / "messages.po"
-    text = po.read_text(encoding="utf-8").replace('msgstr "Đăng nhập"', 'msgstr "Vào hệ thống"', 1)
-    po.write_text(text, encoding="utf-8")
+    folder = _po_only(tmp_path)
+    compile_catalogs(folder)
+    po = folder / "vi" / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Đăng nhập"', 'msgstr "Vào hệ thống"', 1), encoding="utf-8")
     os.utime(po, (mo.stat().st_mtime + 10, mo.stat().st_mtime + 10))
-    compiled_translations(source, target)
-    assert Translations.load(str(target), ["vi"]).gettext("Log in") == "Vào hệ thống"
+    assert missing_catalogs(folder) == [po]
+    compile_catalogs(folder)
+    assert Translations.load(str(folder), ["vi"]).gettext("Log in") == "Vào hệ thống"
 
 
-def test_current_package_catalogs_are_used_as_they_are(tmp_path):
-    source = tmp_path / "translations"
-    shutil.copytree(SOURCE, source)
-    for po in source.rglob("*.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists():
-            compiled_translations(source, tmp_path / "scratch")
-            shutil.copy(tmp_path / "scratch" / po.relative_to(source).with_suffix(".mo"), mo)
-        os.utime(mo, (po.stat().st_mtime + 1, po.stat().st_mtime + 1))
-    assert compiled_translations(source, tmp_path / "unused") == source
-    assert not (tmp_path / "unused").exists()
-
-
-def test_the_app_serves_vietnamese_from_the_folder_it_chose(tmp_path):
+def test_the_app_serves_vietnamese_from_the_package(tmp_path):
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"},
         instance_path=str(tmp_path / "instance"),
     )
-    folder = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"])
-    assert (folder / "vi" / "LC_MESSAGES" / "messages.mo").is_file()
+    assert Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]) == SOURCE
+    assert not (tmp_path / "instance" / "translations").exists()  # nothing compiled at start
     with app.test_request_context("/login"):
         from flask_babel import gettext
 
         assert gettext("Log in") == "Đăng nhập"
+
+
+@pytest.mark.skipif(
+    subprocess.run([sys.executable, "-c", "import wheel"], capture_output=True).returncode != 0,
+    reason="the wheel package is needed to build a wheel without build isolation",
+)
+def test_a_wheel_built_from_a_clean_tree_carries_the_compiled_catalog(tmp_path):
+    """Build a wheel from a copy of the sources without any .mo; the .mo is inside."""
+    tree = tmp_path / "src"
+    tree.mkdir()
+    for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(PROJECT_ROOT / name, tree / name)
+    shutil.copytree(
+        PROJECT_ROOT / "f0monitor", tree / "f0monitor",
+        ignore=shutil.ignore_patterns("*.mo", "__pycache__", "*.pyc"),
+    )
+    assert not list(tree.rglob("*.mo"))
+    out = tmp_path / "dist"
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(out), str(tree)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = out.glob("f0monitor-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        assert "f0monitor/translations/vi/LC_MESSAGES/messages.mo" in names
+        data = archive.read("f0monitor/translations/vi/LC_MESSAGES/messages.mo")
+    (tmp_path / "mo" / "vi" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "mo" / "vi" / "LC_MESSAGES" / "messages.mo").write_bytes(data)
+    assert Translations.load(str(tmp_path / "mo"), ["vi"]).gettext("Log in") == "Đăng nhập"

@@ -12,12 +12,14 @@ contract) and never cli. Views translate a service's outcome into JSON and commi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, request
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
+from ..domain.text import N_
 from ..extensions import csrf
 from ..http.errors import api_error
 from ..services.inputs import MAX_PAGE
@@ -100,28 +102,56 @@ def _flatten(messages: dict[str, Any], prefix: str = "") -> dict[str, list[str]]
 
 
 _MARSHMALLOW_TEXTS = {
-    "Missing data for required field.": "This field is required.",
-    "Unknown field.": "Unknown field.",
-    "Not a valid number.": "Not a valid number.",
-    "Not a valid integer.": "Not a valid integer.",
-    "Not a valid date.": "Not a valid date.",
-    "Not a valid boolean.": "Not a valid boolean.",
-    "Not a valid string.": "Not a valid string.",
-    "Not a valid list.": "Not a valid list.",
-    "Field may not be null.": "Field may not be null.",
-    "Not a valid datetime.": "Not a valid datetime.",
+    "Missing data for required field.": N_("This field is required."),
+    "Unknown field.": N_("Unknown field."),
+    "Not a valid number.": N_("Not a valid number."),
+    "Not a valid integer.": N_("Not a valid integer."),
+    "Not a valid date.": N_("Not a valid date."),
+    "Not a valid boolean.": N_("Not a valid boolean."),
+    "Not a valid string.": N_("Not a valid string."),
+    "Not a valid list.": N_("Not a valid list."),
+    "Not a valid mapping type.": N_("Not a valid mapping type."),
+    "Field may not be null.": N_("Field may not be null."),
+    "Not a valid datetime.": N_("Not a valid datetime."),
+    "Invalid input type.": N_("Invalid input."),
+    "Invalid input.": N_("Invalid input."),
+    "Invalid value.": N_("Invalid input."),
+    "Special numeric values (nan or infinity) are not permitted.": N_("Not a valid number."),
 }
+# marshmallow's messages with numbers in them: (pattern, message id with the same names)
+_MARSHMALLOW_PATTERNS = (
+    (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"),
+     N_("must be %(min)s to %(max)s characters long")),
+    (re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"), N_("at least %(min)s characters")),
+    (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"), N_("at most %(max)s characters")),
+    (re.compile(r"^Must be greater than or equal to (?P<low>[-\d.]+) and less than or equal to (?P<high>[-\d.]+)\.$"),
+     N_("must be between %(low)s and %(high)s")),
+    (re.compile(r"^Must be greater than or equal to (?P<min>[-\d.]+)\.$"), N_("must be at least %(min)s")),
+    (re.compile(r"^Must be less than or equal to (?P<max>[-\d.]+)\.$"), N_("must be at most %(max)s")),
+    (re.compile(r"^Must be one of: (?P<values>.*?)\.?$"), N_("must be one of: %(values)s")),
+)
 
 
 def _translate_marshmallow(text: str) -> str:
+    """Return a marshmallow message in the reader's language (never English in vi).
+
+    Our own messages (already rendered by ``http.labels``) pass unchanged; marshmallow's are
+    looked up in the tables above; any other marshmallow text becomes "Invalid input.".
+    """
     if text in _MARSHMALLOW_TEXTS:
         return _(_MARSHMALLOW_TEXTS[text])
-    if text.startswith("Must be one of:"):
-        return _("must be one of: %(values)s", values=text.split(":", 1)[1].strip().rstrip("."))
-    if text.startswith("Must be greater than or equal to"):
-        return _("out of range") + " (" + text + ")"
+    for pattern, message in _MARSHMALLOW_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            return _(message, **match.groupdict())
+    if _looks_like_marshmallow(text):
+        return _("Invalid input.")
     return text
 
+
+def _looks_like_marshmallow(text: str) -> bool:
+    """marshmallow's own texts start with a capital and end with a full stop, in English."""
+    return text.isascii() and text[:1].isupper() and text.endswith(".")
 
 
 # The modules add their routes to bp.

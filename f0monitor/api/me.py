@@ -55,7 +55,9 @@ def create_own_report():
     key = request.headers.get("Idempotency-Key")
     answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
     if answered is None:
-        answered = submit_report(session, patient, load_body(ReportIn()), now=utcnow(), channel="api", key=key)
+        now = utcnow()
+        body = load_body(ReportIn(date_of_birth=patient.date_of_birth, now=now))
+        answered = submit_report(session, patient, body, now=now, channel="api", key=key)
         session.commit()
     return submission_response(answered)
 

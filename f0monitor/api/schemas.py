@@ -21,7 +21,7 @@ from ..data.models import SEXES, TEST_TYPES
 from ..data.types import MAX_ID
 from ..domain import covid as risk
 from ..domain import vitals
-from ..domain.clock import today_local
+from ..domain.clock import today_local, utcnow
 from ..domain.text import Msg
 from ..http.labels import render_fields
 from ..services import inputs
@@ -98,9 +98,19 @@ class ReportIn(StrictSchema, _VitalsIn):  # type: ignore[valid-type, misc]
 
     INTEGER_FIELDS = tuple(spec.name for spec in vitals.VITALS if spec.integer)
 
+    def __init__(
+        self, *args: Any, date_of_birth: date | None = None, now: datetime | None = None, **kwargs: Any
+    ) -> None:
+        """``date_of_birth`` and ``now`` turn on §1's report-time window for a stored report."""
+        super().__init__(*args, **kwargs)
+        self.time_rule = (date_of_birth, now) if now is not None else None
+
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
         errors: dict[str, list[Msg | str]] = {}
+        if self.time_rule is not None:
+            dob, now = self.time_rule
+            errors.update(inputs.check_reported_at(data.get("reported_at"), dob, now))
         values = dict(data)
         for name in self.INTEGER_FIELDS:
             value = values.get(name)
@@ -137,6 +147,8 @@ class ProfileIn(StrictSchema):
     height_cm = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     weight_kg = fields.Float(load_default=None, allow_none=True, allow_nan=False)
     positive_test_date = fields.Date(load_default=None, allow_none=True)
+    # §5: NEWS2 SpO2 scale 2 only when a clinician set it (hypercapnic respiratory failure)
+    news2_scale = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)))
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -155,6 +167,7 @@ class ProfileIn(StrictSchema):
             height_cm=data.get("height_cm"),
             weight_kg=data.get("weight_kg"),
             positive_test_date=data.get("positive_test_date"),
+            news2_scale=data["news2_scale"],
         )
 
 
@@ -170,6 +183,28 @@ class AssessIn(StrictSchema):
     profile = fields.Nested(ProfileIn, required=True)
     report = fields.Nested(CalcReportIn, required=True)
     previous_reports = fields.List(fields.Nested(CalcReportIn), load_default=list, validate=validate.Length(max=60))
+
+    @validates_schema
+    def _check_times(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """§1 for the calculator: no time before birth, none more than 10 minutes ahead."""
+        profile, now = data.get("profile"), utcnow()
+        if profile is None or "report" not in data:
+            return
+        errors: dict[str, Any] = {}
+        report_errors = inputs.check_reported_at(
+            data["report"].reported_at, profile.date_of_birth, now, stored=False
+        )
+        if report_errors:
+            errors["report"] = render_fields(report_errors)
+        previous: dict[int, Any] = {}
+        for i, item in enumerate(data.get("previous_reports") or ()):
+            problem = inputs.check_reported_at(item.reported_at, profile.date_of_birth, now, stored=False)
+            if problem:
+                previous[i] = render_fields(problem)
+        if previous:
+            errors["previous_reports"] = previous
+        if errors:
+            raise ValidationError(errors)
 
 
 class RegistrationIn(StrictSchema):

@@ -182,8 +182,10 @@ def staff_report(patient_id: int):
     key = request.headers.get("Idempotency-Key")
     answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
     if answered is None:
+        now = utcnow()
+        body = load_body(ReportIn(date_of_birth=patient.date_of_birth, now=now))
         answered = submit_report(
-            session, patient, load_body(ReportIn()), now=utcnow(), channel="staff", entered_by=current_user, key=key
+            session, patient, body, now=now, channel="staff", entered_by=current_user, key=key
         )
         if answered.status == Outcome.STORED:
             audit_patient(session, patient, "report", f"report {answered.report.id} (api)")

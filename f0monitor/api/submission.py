@@ -6,6 +6,7 @@ from flask import jsonify
 from flask_babel import gettext as _
 
 from ..http.errors import api_error
+from ..http.labels import render_fields
 from ..services.reports import Outcome, Submitted
 from .serialize import assessment_dict, report_dict
 
@@ -14,5 +15,9 @@ def submission_response(outcome: Submitted):
     """Translate an outcome: 201 stored, 200 duplicate (the first result again), 409 ended."""
     if outcome.status == Outcome.ENDED:
         return api_error(409, _("Home treatment has ended; reports are closed."), code="not_active")
+    if outcome.status == Outcome.REFUSED:
+        return api_error(
+            422, _("Some fields are not valid."), code="validation_error", fields=render_fields(outcome.errors)
+        )
     body = {"report": report_dict(outcome.report), "assessment": assessment_dict(outcome.assessment)}
     return jsonify(body), 201 if outcome.status == Outcome.STORED else 200

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .text import N_
 
@@ -51,7 +52,7 @@ class VitalSpec:
 
     def coerce(self, value: float) -> int | float:
         """Return a number as this vital keeps it: whole, or rounded to one decimal."""
-        return int(value) if self.integer else round(value, 1)
+        return int(value) if self.integer else round_half_up(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,20 @@ class Range:
     confirm_below: float | None  # a value below this is accepted only after confirmation
     confirm_above: float | None  # a value above this is accepted only after confirmation
     integer: bool
+
+
+def round_half_up(value: float, decimals: int = 1) -> float:
+    """Return a number rounded half up to ``decimals`` decimals, as typed: 39.05 -> 39.1.
+
+    Python's ``round`` works on the binary float (39.05 is 39.04999…) and rounds half to
+    even, so it would give 39.0; the decimals typed are what the rules must see (§1).
+    Infinities and NaN come back unchanged (the range checks refuse them).
+    """
+    try:
+        quantum = Decimal(1).scaleb(-decimals)
+        return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+    except (InvalidOperation, OverflowError, ValueError):
+        return value
 
 
 _SPO2 = VitalSpec(

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date, datetime
-from io import BytesIO
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
+from .._catalogs import missing_catalogs
 from ..domain.clock import VN_TZ
 from ..extensions import babel
 
@@ -63,6 +59,18 @@ def fmt_day_time(value: datetime | None) -> str:
     return value.astimezone(VN_TZ).strftime("%d/%m %H:%M")
 
 
+def fmt_number(value: float | int | None, decimals: int = 1) -> str:
+    """Format a measurement with Babel for the reader's locale: 37,5 in Vietnamese, 37.5 in English.
+
+    Whole numbers stay whole; others show ``decimals`` decimals.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int) or float(value).is_integer() and decimals == 0:
+        return format_decimal(value, format="#,##0")
+    return format_decimal(value, format="#,##0." + "0" * decimals)
+
+
 def fmt_date(value: date | datetime | None) -> str:
     """Format a day as dd/mm/yyyy."""
     if value is None:
@@ -70,37 +78,6 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(VN_TZ).date()
     return value.strftime("%d/%m/%Y")
-
-
-def _current(mo: Path, po: Path) -> bool:
-    return mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime
-
-
-def compiled_translations(source: Path, target: Path) -> Path:
-    """Return a folder of compiled catalogs for Flask-Babel.
-
-    The package's own folder when every ``.mo`` beside its ``.po`` is current (``make``
-    compiles them); otherwise the catalogs are compiled with Babel into ``target`` (the
-    instance folder), so that a plain ``pip install`` + gunicorn speaks Vietnamese too. Each
-    file is written whole and renamed into place: several workers may start at once.
-    """
-    catalogs = sorted(source.glob("*/LC_MESSAGES/*.po"))
-    if all(_current(po.with_suffix(".mo"), po) for po in catalogs):
-        return source
-    for po in catalogs:
-        mo = (target / po.relative_to(source)).with_suffix(".mo")
-        if _current(mo, po):
-            continue
-        with po.open("rb") as handle:
-            catalog = read_po(handle, locale=po.parent.parent.name)
-        buffer = BytesIO()
-        write_mo(buffer, catalog)
-        mo.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(buffer.getvalue())
-        os.replace(tmp, mo)
-    return target
 
 
 def fmt_when(value: datetime | None, now: datetime | None = None) -> str:
@@ -119,19 +96,18 @@ def fmt_when(value: datetime | None, now: datetime | None = None) -> str:
     return local.strftime("%d/%m/%Y %H:%M")
 
 
-def fmt_number(value: float | int | None) -> str:
-    """Return a number in the page's language: 37,5 in Vietnamese, 37.5 in English."""
-    if value is None:
-        return ""
-    return format_decimal(value, format="#,##0.##")
-
-
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and the template filters."""
     if "BABEL_TRANSLATION_DIRECTORIES" not in app.config:
-        folder = compiled_translations(
-            Path(app.root_path) / "translations", Path(app.instance_path) / "translations"
-        )
+        # Compiled at build time (setup.py's build_py: pip install, pip wheel; or make).
+        folder = Path(app.root_path) / "translations"
+        stale = missing_catalogs(folder)
+        if stale:
+            app.logger.warning(
+                "no current compiled catalog for %s: pages fall back to English; reinstall "
+                "(pip install .) or run make translations",
+                ", ".join(str(p.relative_to(folder)) for p in stale),
+            )
         app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(folder)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["dt"] = fmt_datetime

@@ -239,6 +239,7 @@ SEVERITY_LABELS = {
     "mild": _l("mild"),
     "moderate": _l("moderate"),
     "severe": _l("severe"),
+    "unknown": _l("unknown (breathing rate and SpO2 not measured)"),
 }
 NEWS2_BAND_LABELS = {
     "low": _l("low"),
@@ -246,6 +247,8 @@ NEWS2_BAND_LABELS = {
     "medium": _l("medium"),
     "high": _l("high"),
 }
+# Units as people read them (chart titles, hover text); the others read the same in both.
+UNIT_LABELS = {"/min": _l("/min")}
 VITAL_LABELS = {
     "temperature_c": _l("temperature"),
     "spo2": "SpO2",
@@ -368,6 +371,46 @@ _NEWS2_PARAMETERS: dict[str, Callable[[str], str]] = {
 }
 
 
+def _w2(p: Params) -> str:
+    if p.get("op") == "<=":
+        return _(
+            "Very slow breathing: respiratory rate %(value)s/min (≤ %(limit)s/min)",
+            value=_num(p["value"]),
+            limit=_num(p["limit"]),
+        )
+    return _(
+        "Fast breathing: respiratory rate %(value)s/min (≥ %(limit)s/min for age)",
+        value=_num(p["value"]),
+        limit=_num(p["limit"]),
+    )
+
+
+_NEWS2_PART_NAMES: dict[str, Callable[[], str]] = {
+    "respiratory_rate": lambda: _("breathing rate"),
+    "spo2": lambda: "SpO2",
+    "air_or_oxygen": lambda: _("oxygen"),
+    "systolic_bp": lambda: _("systolic blood pressure"),
+    "pulse": lambda: _("pulse"),
+    "consciousness": lambda: _("consciousness"),
+    "temperature_c": lambda: _("temperature"),
+}
+
+
+def _w12(p: Params) -> str:
+    """W12: the NEWS2 score and the points of each part, e.g. "pulse 3 + SpO2 2 + …"."""
+    parts = []
+    for item in p.get("parts", ()) or ():
+        name, points = tuple(item)
+        label = _NEWS2_PART_NAMES.get(str(name), lambda n=name: str(n))()
+        parts.append(f"{label} {points}")
+    values = {"score": p["score"], "limit": p.get("limit", 7), "parts": " + ".join(parts)}
+    if p.get("complete", True):
+        return _("NEWS2 emergency score %(score)s (≥ %(limit)s): %(parts)s", **values)
+    return _(
+        "NEWS2 at least %(score)s (≥ %(limit)s) on the values measured: %(parts)s", **values
+    )
+
+
 def _news2_single(p: Params) -> str:
     name = str(p.get("parameter"))
     value = p.get("value")
@@ -397,11 +440,7 @@ def _baseline(p: Params) -> dict[str, object]:
 
 _REASON_TEXTS: dict[str, Callable[[Params], str]] = {
     "W1": lambda p: _("Shortness of breath or abnormal breathing"),
-    "W2": lambda p: _(
-        "Fast breathing: respiratory rate %(value)s/min (≥ %(limit)s/min for age)",
-        value=_num(p["value"]),
-        limit=_num(p["limit"]),
-    ),
+    "W2": _w2,
     "W3": _w3,
     "W4": lambda p: _(
         "Abnormal pulse: %(value)s/min (%(op)s %(limit)s)",
@@ -417,6 +456,9 @@ _REASON_TEXTS: dict[str, Callable[[Params], str]] = {
     "W10": lambda p: _("Another acute illness (dengue, hand-foot-mouth disease…)"),
     "W11": _w11,
     "C2": _c2,
+    "W12": _w12,
+    # VN-2022.1's code for NEWS2 >= 7 (W12 since VN-2022.2): assessments stored under it
+    # keep their version and their words.
     "NEWS2_HIGH": _news2_total(lambda: _("≥ 7: high risk")),
     "NEWS2_MEDIUM": _news2_total(lambda: _("5–6: medium risk")),
     "NEWS2_SINGLE_3": _news2_single,

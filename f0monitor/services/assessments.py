@@ -77,7 +77,10 @@ def store_assessment(
     """Store a verdict on a report and bring the patient's tier and alert state up to date."""
     row = fill_assessment_row(report, patient, result, now=now)
     session.add(row)
-    is_latest = patient.last_report_at is None or report.reported_at >= patient.last_report_at
+    # The newest in-window report sets the tier: a stored time in the future (a wrong clock,
+    # before VN-2022.2 refused them) must not freeze it.
+    last = patient.last_report_at
+    is_latest = last is None or report.reported_at >= last or not risk.counts_as_newest(last, now)
     if is_latest:
         set_patient_tier(patient, result, now=now)
         patient.last_report_at = report.reported_at
@@ -125,7 +128,10 @@ def rescore_profile(session: Session, patient: Patient, *, now: datetime) -> ris
     """Re-score a patient after a change of profile, on the latest report or on none."""
     latest = session.scalar(
         sa.select(SymptomReport)
-        .where(SymptomReport.patient_id == patient.id)
+        .where(
+            SymptomReport.patient_id == patient.id,
+            SymptomReport.reported_at <= now + risk.REPORT_FUTURE,  # the newest in-window one
+        )
         .order_by(SymptomReport.reported_at.desc(), SymptomReport.id.desc())
         .limit(1)
     )

@@ -124,6 +124,57 @@ def check_report(values: Mapping[str, Any], confirmed: bool) -> dict[str, list[M
     return errors
 
 
+REPORT_TIME_FIELD = "reported_at"
+
+
+def check_reported_at(
+    reported_at: datetime | None, date_of_birth: date | None, now: datetime, *, stored: bool = True
+) -> dict[str, list[Msg]]:
+    """Return the field error of a report's time (§1), for every channel; empty when fine.
+
+    The rule is the domain's (``risk.report_time_problem``); this turns its answer into the
+    message shown at the ``reported_at`` field. No time (None) is the server's: always fine.
+    """
+    if reported_at is None:
+        return {}
+    problem = risk.report_time_problem(reported_at, date_of_birth, now, stored=stored)
+    if problem is None:
+        return {}
+    return {REPORT_TIME_FIELD: [report_time_message(problem)]}
+
+
+def report_time_message(problem: str) -> Msg:
+    """Return the message of a ``risk.report_time_problem`` code."""
+    if problem == "before_birth":
+        return Msg("cannot be before the date of birth")
+    if problem == "future":
+        minutes = int(risk.REPORT_FUTURE.total_seconds() // 60)
+        return Msg(
+            "cannot be more than %(minutes)s minutes ahead of now: check the phone's clock",
+            minutes=minutes,
+        )
+    hours = int(risk.REPORT_PAST.total_seconds() // 3600)
+    return Msg(
+        "more than %(hours)s hours ago: ask your health station to enter it as a note",
+        hours=hours,
+    )
+
+
+def parse_report_time(text: str | None) -> datetime | None:
+    """Read a typed report time: ISO 8601, or a datetime-local ``YYYY-MM-DDTHH:MM``.
+
+    A time without an offset is Vietnam time. Empty is None (the server's time). Raises
+    ValueError when it is not a date and time.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    value = datetime.fromisoformat(raw.replace(" ", "T", 1) if "T" not in raw else raw)
+    if value.utcoffset() is None:
+        value = value.replace(tzinfo=risk.VN_TZ)
+    return value
+
+
 def needs_spo2_recheck(spo2: int | None) -> bool:
     """Tell whether a first SpO2 reading calls for a second one after a minute (W3)."""
     return spo2 is not None and spo2 <= risk.SPO2_RECHECK_AT

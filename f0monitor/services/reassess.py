@@ -102,13 +102,13 @@ def reassess_all(
             progress(count)
 
     if workers <= 1:
-        for patients, reports in _batches(session, batch_size):
+        for patients, reports in _batches(session, batch_size, now):
             finish(score_batch(patients, reports, now, dialect))
         return summary
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque = deque()
-        for patients, reports in _batches(session, batch_size):
+        for patients, reports in _batches(session, batch_size, now):
             pending.append(pool.submit(score_batch, patients, reports, now, dialect))
             while len(pending) > workers:
                 finish(pending.popleft().result())
@@ -117,7 +117,7 @@ def reassess_all(
     return summary
 
 
-def _batches(session: Session, batch_size: int) -> Iterator[Batch]:
+def _batches(session: Session, batch_size: int, now: datetime) -> Iterator[Batch]:
     """Yield active patients batch by batch, with their recent reports, as plain tuples."""
     last_id = 0
     while True:
@@ -130,7 +130,7 @@ def _batches(session: Session, batch_size: int) -> Iterator[Batch]:
         if not rows:
             return
         last_id = rows[-1].id
-        reports = _recent_reports(session, [r.id for r in rows])
+        reports = _recent_reports(session, [r.id for r in rows], now)
         yield (
             [ProfileRow(*r) for r in rows],
             {pid: [ReportRow(*r) for r in items] for pid, items in reports.items()},
@@ -164,6 +164,9 @@ def score_batch(
         else:
             result = risk.assess(profile, risk.Report(reported_at=now))
         values = patient_tier_values(result)
+        # The newest in-window report (None: none), so a future-dated one stops hiding a
+        # patient from the overdue and missing flags.
+        values["last_report_at"] = mine[-1].reported_at if mine else None
         if patient.current_tier != values["current_tier"]:
             changes[(patient.current_tier, values["current_tier"])] += 1
             changed.append({**values, "tier_since": now, "id": patient.id})
@@ -195,14 +198,19 @@ def _prepare(value: object, column: str, dialect: str) -> object:
     return value
 
 
-def _recent_reports(session: Session, ids: list[int]) -> dict[int, list[sa.Row]]:
-    """Return each patient's reports from the window before their latest, oldest first."""
+def _recent_reports(session: Session, ids: list[int], now: datetime) -> dict[int, list[sa.Row]]:
+    """Return each patient's reports from the window before their latest, oldest first.
+
+    "Latest" is the newest in-window report: one dated in the future (a wrong device clock
+    stored before VN-2022.2 refused them) is left out, so it cannot freeze the tier.
+    """
+    in_window = SymptomReport.reported_at <= now + risk.REPORT_FUTURE
     latest = (
         sa.select(
             SymptomReport.patient_id.label("pid"),
             sa.func.max(SymptomReport.reported_at).label("latest_at"),
         )
-        .where(SymptomReport.patient_id.in_(ids))
+        .where(SymptomReport.patient_id.in_(ids), in_window)
         .group_by(SymptomReport.patient_id)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -213,7 +221,8 @@ def _recent_reports(session: Session, ids: list[int]) -> dict[int, list[sa.Row]]
             .join(sub, sub.c.pid == SymptomReport.patient_id)
             .where(
                 sa.type_coerce(SymptomReport.reported_at, sa.DateTime)
-                >= sa.type_coerce(sub.c.latest_at, sa.DateTime) - HISTORY_WINDOW
+                >= sa.type_coerce(sub.c.latest_at, sa.DateTime) - HISTORY_WINDOW,
+                in_window,
             )
         )
     else:
@@ -224,7 +233,7 @@ def _recent_reports(session: Session, ids: list[int]) -> dict[int, list[sa.Row]]
             return {}
         floor = min(latest_at) - HISTORY_WINDOW
         stmt = sa.select(*_REPORT_COLUMNS).where(
-            SymptomReport.patient_id.in_(ids), SymptomReport.reported_at >= floor
+            SymptomReport.patient_id.in_(ids), SymptomReport.reported_at >= floor, in_window
         )
     by_patient: dict[int, list[sa.Row]] = {}
     for row in session.execute(stmt):

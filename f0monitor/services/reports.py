@@ -8,6 +8,9 @@ rounds, offline sync) will too. It decides, in this order, and in this one place
 2. a key already stored answers ``duplicate`` with the first report (a double tap, the back
    button, a retry) — even after home treatment ended, since that report was received;
 3. a patient whose home treatment ended (status not ``active``) is answered ``ended``;
+3b. a report time outside the window of §1 (``inputs.check_reported_at``: before birth, in
+   the future, too old) is answered ``refused`` with the field error, and nothing is stored
+   (the forms and schemas refuse it at the field first; this keeps every channel honest);
 4. the new report is flushed inside a SAVEPOINT: when two requests with one key race, the
    loser's INSERT breaks the unique key, only the savepoint is rolled back and the winner's
    report is answered ``duplicate``;
@@ -18,7 +21,7 @@ Callers only translate the `Submitted` outcome into a page or JSON; they commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -32,7 +35,8 @@ from ..domain import vitals
 from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
 from .assessments import earlier_reports, store_assessment, to_profile, to_risk_report
-from .inputs import ReportInput
+from ..domain.text import Msg
+from .inputs import ReportInput, check_reported_at
 
 KEY_LENGTH = 64  # SymptomReport.client_key is String(64)
 
@@ -43,6 +47,7 @@ class Outcome(StrEnum):
     STORED = "stored"  # new, scored
     DUPLICATE = "duplicate"  # its key was already stored: the first report counts
     ENDED = "ended"  # home treatment ended: nothing stored
+    REFUSED = "refused"  # the report's time is outside the window (§1): nothing stored
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Submitted:
     assessment: RiskAssessment | None = None
     result: risk.Assessment | None = None
     alert_opened: bool = False
+    errors: dict[str, list[Msg]] = field(default_factory=dict)  # REFUSED: field -> messages
 
     @property
     def warning_signs(self) -> bool:
@@ -128,6 +134,10 @@ def submit_report(
     answered = check_submission(session, patient, key)
     if answered is not None:
         return answered
+    if data.reported_at is not None:  # no time: the server's, always in the window
+        refused = check_reported_at(data.reported_at, patient.date_of_birth, now)
+        if refused:
+            return Submitted(Outcome.REFUSED, errors=refused)
     data = replace(data, client_key=key)
     reported_at = data.reported_at or now
     report = SymptomReport(

@@ -1,8 +1,8 @@
-"""Classify home-treated COVID-19 patients by risk (rule set VN-2022.1). Pure module.
+"""Classify home-treated COVID-19 patients by risk (rule set VN-2022.2). Pure module.
 
 Standard library only: no Flask, SQLAlchemy, I/O, configuration or clock. Frozen dataclasses
 in, frozen dataclasses out; the caller passes every date and time in. The rules are the
-product decisions of ``shared/clinical-rules-decisions.md`` (rule set VN-2022.1); the
+product decisions of ``shared/clinical-rules-decisions.md`` (rule set VN-2022.2); the
 evidence for every number is in ``shared/clinical-rules.md`` (§ numbers below point there):
 261/QĐ-BYT (31/01/2022) warning signs and home-care eligibility, 528 and 604/QĐ-BYT
 (03/2022) for children, 5525/QĐ-BYT (01/12/2021) risk colours, 4689 and 250/QĐ-BYT adult
@@ -19,7 +19,8 @@ code                        tier     meaning
 ==========================  =======  ==========================================================
 Warning signs (§2 of the decisions) -> alert, clinical tier red
 W1                          red      reported shortness of breath / abnormal breathing
-W2                          red      respiratory rate at or above the limit for age
+W2                          red      respiratory rate at or above the limit for age, or
+                                     (from 12 years) at or below 8 (params op="<=")
 W3                          red      SpO2 <= 96 % from 16 years, < 96 % under 16 (recheck wins)
 W4                          red      pulse > 120 or < 50, from 12 years
 W5                          red      systolic < 90 or diastolic < 60 mmHg, from 12 years
@@ -30,10 +31,12 @@ W9                          red      reported cannot drink or feed / vomits ever
 W10                         red      reported another acute illness (dengue, HFMD...)
 W11                         red      "I feel worse, call me" button, or a staff member's concern
 C2                          red      under 16: temperature > 39.0 °C, or fever >= 38.0 °C for 48 h
+W12                         red      NEWS2 >= 7, or incomplete with the measured parts >= 7
+                                     (params score, complete, limit, parts: (name, points))
 NEWS2 (§5; adults >= 16, not pregnant) -> clinical tier
-NEWS2_HIGH                  red      NEWS2 >= 7 (also when incomplete but the parameters
-                                     present already add up to 7: params complete=False)
 NEWS2_MEDIUM                orange   NEWS2 5-6 (same rule for an incomplete lower bound)
+NEWS2_HIGH                  red      VN-2022.1 only (now W12): still rendered for assessments
+                                     stored under that version (params score, complete)
 NEWS2_SINGLE_3              orange   one parameter scores 3 (one reason per parameter)
 Baseline tier (§3, 5525/QĐ-BYT colours); several may apply, the highest wins
 AGE_65_COMORBID             red      age >= 65 with a comorbidity (BMI >= 30 counts)
@@ -69,10 +72,13 @@ Interpretations made here where the decisions leave a gap (clinician review welc
 - ``prematurity`` counts as a comorbidity under 16 only (it is on the child list, not on the
   adult Annex 01 list); every other listed condition, and ``other``, counts at any age.
   The BMI cut-offs apply at every age.
-- Adult severity (age >= 16): severe = RR > 25 or SpO2 < 94; moderate = RR 20-25, SpO2 94-96
-  or reported shortness of breath; otherwise mild (any symptom or temperature >= 38.0) or
-  asymptomatic, which need RR *and* SpO2 measured: without them the class is ``None``
-  (not measured is never normal).
+- Adult severity (age >= 16, §4 of VN-2022.2): severe = RR > 25, SpO2 < 94, W7, W8,
+  systolic < 90 or RR <= 8; moderate = RR 20-25, SpO2 94-96, W1 or W6; otherwise mild (any
+  symptom or temperature >= 38.0) or asymptomatic on what was measured; with neither RR nor
+  SpO2 measured and none of these signs, "unknown". Under 16: ``None`` (not classed).
+- Temperatures are rounded half up to one decimal when a ``Report`` is made (39.05 -> 39.1).
+- Report times (§1): ``report_time_problem`` is the one rule; ``assess`` itself refuses a
+  time before birth with ValueError, which callers never reach.
 - Eligibility "RR < 20 and SpO2 > 96 where measured" is the adult form of W2/W3; children
   use the W2/W3 limits for their age, so any warning sign makes a patient ineligible.
 - A NEWS2 with a missing parameter has no score, but the parameters present still raise the
@@ -92,8 +98,18 @@ from .assess import assess, baseline_tier, day_of_treatment, recovery_check, rep
 from .charts import CHART_LINE_CODES, chart_thresholds
 from .model import Assessment, News2, Profile, Reason, Report
 from .news2 import news2
-from .rules import MISSING_AFTER, OVERDUE_AFTER, RULES, RULES_VERSION, SPO2_RECHECK_AT, VN_TZ
 from .signs import warning_sign_limits
+from .reporttime import counts_as_newest, report_time_problem
+from .rules import (
+    MISSING_AFTER,
+    OVERDUE_AFTER,
+    REPORT_FUTURE,
+    REPORT_PAST,
+    RULES,
+    RULES_VERSION,
+    SPO2_RECHECK_AT,
+    VN_TZ,
+)
 from .vocab import COMORBIDITIES, SYMPTOMS, WARNING_SYMPTOMS
 
 __all__ = [
@@ -106,6 +122,8 @@ __all__ = [
     "News2",
     "OVERDUE_AFTER",
     "Profile",
+    "REPORT_FUTURE",
+    "REPORT_PAST",
     "RULES",
     "RULES_VERSION",
     "RULE_SET",
@@ -122,10 +140,12 @@ __all__ = [
     "baseline_tier",
     "chart_thresholds",
     "check_vitals",
+    "counts_as_newest",
     "day_of_treatment",
     "max_tier",
     "news2",
     "recovery_check",
+    "report_time_problem",
     "reporting_flag",
 ]
 

@@ -1,4 +1,4 @@
-"""Rule set VN-2022.1 applied: baseline tier, warning signs, severity, eligibility, flags."""
+"""Rule set VN-2022.2 applied: baseline tier, warning signs, severity, eligibility, flags."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .. import vitals
 from ..states import _TIERS, Tier
 from .age import _local_date, age_on
 from .model import Assessment, News2, Profile, Reason, Report
-from .news2 import _news2, _news2_reasons
+from .news2 import _news2, _news2_reasons, _w12
 from .rules import (
     _AGE_FACTS,
     _BASELINE_ROWS,
@@ -26,11 +26,15 @@ from .rules import (
     _RED,
     _SEV_FEVER,
     _SEV_FROM,
+    _SEV_RR_SLOW,
+    _SEV_SEVERE_SYMPTOMS,
+    _SEV_SYSTOLIC_BELOW,
     _SEV_RANK,
     _SEV_RR,
     _SEV_SPO2,
     _SEV_SYMPTOMS,
     _W2,
+    _W2_SLOW,
     _W3_BOUNDS,
     _W3_VALUES,
     _W4,
@@ -134,20 +138,32 @@ def _fever_48h(report: Report, previous: Sequence[Report]) -> int | None:
 
 
 def _severity(report: Report, spo2: int | None, months: int) -> str | None:
+    """§4 adult severity class (VN-2022.2); None under 16.
+
+    severe: RR > 25, SpO2 < 94, W7, W8, systolic < 90 or RR <= 8; moderate: RR 20-25,
+    SpO2 94-96, W1 or W6; else mild (a symptom or a fever) or asymptomatic. A missing RR or
+    SpO2 never lowers what the rest gives; both missing and no sign: "unknown".
+    """
     if months < _SEV_FROM:
         return None
     rr = report.respiratory_rate
-    rank = _SEV_RANK["moderate"] if not _SEV_SYMPTOMS.isdisjoint(report.symptoms) else 0
+    symptoms = report.symptoms
+    sbp = report.systolic_bp
+    rank = _SEV_RANK["moderate"] if not _SEV_SYMPTOMS.isdisjoint(symptoms) else 0
+    if not _SEV_SEVERE_SYMPTOMS.isdisjoint(symptoms) or (
+        sbp is not None and sbp < _SEV_SYSTOLIC_BELOW
+    ):
+        rank = _SEV_RANK["severe"]
     if rr is not None:
-        rank = max(rank, _SEV_RANK[_upto(*_SEV_RR, rr)])
+        rank = max(rank, _SEV_RANK["severe" if rr <= _SEV_RR_SLOW else _upto(*_SEV_RR, rr)])
     if spo2 is not None:
         rank = max(rank, _SEV_RANK[_upto(*_SEV_SPO2, spo2)])
     if rank >= _SEV_RANK["moderate"]:
         return "severe" if rank == _SEV_RANK["severe"] else "moderate"
-    if rr is None or spo2 is None:
-        return None  # mild needs RR < 20 and SpO2 > 96 measured
+    if rr is None and spo2 is None:
+        return "unknown"  # nothing measured that could tell mild from moderate
     t = report.temperature_c
-    if report.symptoms or (t is not None and t >= _SEV_FEVER):
+    if symptoms or (t is not None and t >= _SEV_FEVER):
         return "mild"
     return "asymptomatic"
 
@@ -173,13 +189,16 @@ def _w1(symptoms: frozenset[str]) -> tuple[Reason, ...]:
 
 
 def _w2(rr: int | None, months: int) -> tuple[Reason, ...]:
-    """W2: respiratory rate at or above the limit for the age."""
+    """W2: respiratory rate at or above the limit for the age, or (from 12 years) <= 8."""
     if rr is None:
         return _NONE
     limit = _from(*_W2, months)
-    if rr < limit:
-        return _NONE
-    return (Reason("W2", (("value", rr), ("limit", limit))),)
+    if rr >= limit:
+        return (Reason("W2", (("value", rr), ("limit", limit))),)
+    slow = _from(*_W2_SLOW, months)
+    if slow is not None and rr <= slow:
+        return (Reason("W2", (("value", rr), ("op", "<="), ("limit", slow))),)
+    return _NONE
 
 
 def _w3(spo2: int | None, recheck: bool, months: int) -> tuple[Reason, ...]:
@@ -271,14 +290,15 @@ def _warning_signs(
 
 def _clinical_tier(
     signs: tuple[Reason, ...], profile: Profile, report: Report, months: int
-) -> tuple[int, News2 | None, tuple[Reason, ...]]:
-    """§4: return (clinical tier rank, NEWS2 or None, NEWS2 reasons)."""
-    clinical = _RED if signs else 0
+) -> tuple[int, News2 | None, tuple[Reason, ...], tuple[Reason, ...]]:
+    """§4: return (clinical tier rank, NEWS2 or None, W12 or nothing, other NEWS2 reasons)."""
     n = _news2(profile, report, months)
     if n is None:
-        return clinical, None, _NONE
+        return (_RED if signs else 0), None, _NONE, _NONE
+    w12 = _w12(n)
     n_rank, news2_reasons = _news2_reasons(n, report)
-    return max(clinical, n_rank), n, tuple(news2_reasons)
+    clinical = _RED if signs or w12 else n_rank
+    return clinical, n, w12, tuple(news2_reasons)
 
 
 def _eligibility(
@@ -299,12 +319,18 @@ def _eligibility(
 
 
 def assess(profile: Profile, report: Report, previous_reports: Sequence[Report] = ()) -> Assessment:
-    """Apply rule set VN-2022.1 to one report; previous_reports (any order) serve C2."""
+    """Apply rule set VN-2022.2 to one report; previous_reports (any order) serve C2.
+
+    Previous reports at or after this one's time are ignored. Raises ValueError when the
+    report is dated before the date of birth: callers refuse such a time first
+    (``report_time_problem``), so no rule ever runs on it.
+    """
     months = age_on(profile.date_of_birth, _local_date(report.reported_at))[1]
     base_rank, base_reasons, conditions = _baseline(profile, months)
     spo2 = report.spo2 if report.spo2_recheck is None else report.spo2_recheck
-    warning_signs = _warning_signs(report, spo2, months, previous_reports)
-    clinical, n, news2_reasons = _clinical_tier(warning_signs, profile, report, months)
+    signs = _warning_signs(report, spo2, months, previous_reports)
+    clinical, n, w12, news2_reasons = _clinical_tier(signs, profile, report, months)
+    warning_signs = signs + w12  # W12 after W1..W11 and C2: code order of the table
     severity = _severity(report, spo2, months)
     elig = _eligibility(warning_signs, severity, conditions, profile)
     return Assessment(

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..states import Tier
-from .rules import _COMORBIDITY_SET, _SYMPTOM_SET, RULES_VERSION
+from ..vitals import round_half_up
+from .rules import _COMORBIDITY_SET, _SYMPTOM_SET, _TEMPERATURE_DECIMALS, RULES_VERSION
 
 # --------------------------------------------------------------------------------------------
 # Inputs and outputs
@@ -81,6 +82,11 @@ class Report:
         if not isinstance(self.reported_at, datetime) or self.reported_at.utcoffset() is None:
             raise ValueError("reported_at must be an aware datetime")
         object.__setattr__(self, "symptoms", _frozen_keys(self.symptoms, _SYMPTOM_SET, "symptom"))
+        if self.temperature_c is not None:
+            # §1: half up to one decimal before any rule (39.05 -> 39.1, so C2 > 39.0 fires)
+            object.__setattr__(
+                self, "temperature_c", round_half_up(self.temperature_c, _TEMPERATURE_DECIMALS)
+            )
 
     @property
     def effective_spo2(self) -> int | None:

@@ -19,6 +19,7 @@ from .rules import (
     _N_TEMP,
     _N_TIERS,
     _NEWS2_FROM,
+    _W12_FROM,
     _upto,
 )
 
@@ -81,6 +82,27 @@ _PARAM_VALUE = {
 }
 
 
+def _w12(n: News2) -> tuple[Reason, ...]:
+    """W12 (VN-2022.2): NEWS2 >= 7, or the measured parts alone >= 7 when incomplete.
+
+    Its parameters say the score, whether it is complete, and the points of every part.
+    """
+    total = sum(points for _, points in n.parameters)
+    if total < _W12_FROM:
+        return ()
+    return (
+        Reason(
+            "W12",
+            (
+                ("score", total),
+                ("complete", n.complete),
+                ("limit", _W12_FROM),
+                ("parts", tuple((name, points) for name, points in n.parameters if points)),
+            ),
+        ),
+    )
+
+
 def _news2_reasons(n: News2, report: Report) -> tuple[int, list[Reason]]:
     total = 0
     reasons: list[Reason] = []
@@ -95,9 +117,9 @@ def _news2_reasons(n: News2, report: Report) -> tuple[int, list[Reason]]:
             )
     rank = _N_SINGLE_RANK if reasons else 0
     # An incomplete score is a lower bound (points are never negative), so it may still
-    # reach a threshold: a missing value never hides the others.
+    # reach a threshold: a missing value never hides the others. From 7 it is W12 instead.
     for low, tier_rank, code in _N_TIERS:
-        if total >= low:
+        if low <= total < _W12_FROM:
             reasons.insert(0, Reason(code, (("score", total), ("complete", n.complete))))
             rank = max(rank, tier_rank)
             break

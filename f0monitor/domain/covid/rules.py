@@ -1,4 +1,4 @@
-"""THE rule table of rule set VN-2022.1 and the band tables built from it at import."""
+"""THE rule table of rule set VN-2022.2 and the band tables built from it at import."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from ..states import _TIER_RANK, Tier
 from .vocab import COMORBIDITIES, SYMPTOMS
 
-RULES_VERSION = "VN-2022.1"
+RULES_VERSION = "VN-2022.2"
 VN_TZ = timezone(timedelta(hours=7))  # Vietnam: UTC+7 all year, no daylight saving time
 
 _INF = math.inf
@@ -29,6 +29,9 @@ RULES: Mapping[str, Any] = MappingProxyType(
         # §2 W2 (261; 528/604 C3 under 1 year; A1: adult limit from the 12th birthday):
         # (from age in months, RR at or above which W2 fires)
         "W2_RR_FROM": ((0, 60), (2, 50), (12, 40), (60, 30), (144, 20)),
+        # §2 W2 (VN-2022.2): very slow breathing, from age in months: RR at or below which
+        # W2 fires (None: not applied)
+        "W2_RR_SLOW_FROM": ((0, None), (144, 8)),
         # §2 W3: (from age in months, comparison, SpO2 limit); 261 adults, 528/604 children
         "W3_SPO2_FROM": ((0, "<", 96), (192, "<=", 96)),
         # §2 W4 (261; not applied under 12): (from age in months, (fires below, fires above))
@@ -81,17 +84,24 @@ RULES: Mapping[str, Any] = MappingProxyType(
         # total -> band (a single 3 turns "low" into "low_medium")
         "NEWS2_BAND_UPTO": ((4, "low"), (6, "medium"), (_INF, "high")),
         "NEWS2_SINGLE_POINTS": 3,
-        # §4 clinical tier from NEWS2: (total from, tier, reason code), highest first
-        "NEWS2_TIER_FROM": ((7, "red", "NEWS2_HIGH"), (5, "orange", "NEWS2_MEDIUM")),
+        # §2 W12 (VN-2022.2): a NEWS2 total (or, incomplete, the measured parts) at or above
+        # this is a warning sign -> alert, clinical tier red
+        "W12_NEWS2_FROM": 7,
+        # §4 clinical tier from a NEWS2 below W12: (total from, tier, reason code)
+        "NEWS2_TIER_FROM": ((5, "orange", "NEWS2_MEDIUM"),),
         "NEWS2_SINGLE_TIER": "orange",
         # §4/§6 adult severity (4689/250): from age; RR and SpO2 bands
         "SEVERITY_FROM_AGE_MONTHS": 192,
         "SEVERITY_RR_UPTO": ((19, "mild"), (25, "moderate"), (_INF, "severe")),
         "SEVERITY_SPO2_UPTO": ((93, "severe"), (96, "moderate"), (_INF, "mild")),
-        "SEVERITY_SYMPTOMS_MODERATE": ("shortness_of_breath",),
+        "SEVERITY_SYMPTOMS_MODERATE": ("shortness_of_breath", "chest_pain"),
+        # VN-2022.2: signs that make an adult severe on their own
+        "SEVERITY_SYMPTOMS_SEVERE": ("altered_consciousness", "cyanosis"),
+        "SEVERITY_SYSTOLIC_BELOW": 90,  # systolic < 90 -> severe
+        "SEVERITY_RR_SLOW_UPTO": 8,  # RR <= 8 -> severe
         "SEVERITY_FEVER_FROM_C": 38.0,  # a measured fever makes the patient symptomatic
         # §6 eligibility (261): severity classes that may stay home
-        "ELIGIBLE_SEVERITIES": ("asymptomatic", "mild", None),
+        "ELIGIBLE_SEVERITIES": ("asymptomatic", "mild", "unknown", None),
         # §7 end of home treatment (250): day with a negative supervised test; else by vaccine
         "RECOVERY_DAY_WITH_NEGATIVE_TEST": 7,
         "RECOVERY_DAY_VACCINATED": 10,
@@ -103,11 +113,20 @@ RULES: Mapping[str, Any] = MappingProxyType(
         # Patient charts: the fever line drawn on the temperature chart (§2 C2 / severity)
         "CHART_FEVER_C": 38.0,
         "OVERDUE_AFTER_HOURS": 12,
+        # §1 report time (VN-2022.2): a stored report's time is refused more than this many
+        # minutes after the server's clock, or more than this many hours before it; the
+        # calculator refuses only the future part. Before the date of birth: always refused.
+        "REPORT_FUTURE_MINUTES": 10,
+        "REPORT_PAST_HOURS": 72,
+        # §1 rounding: temperatures to this many decimals, half up, before any rule
+        "TEMPERATURE_DECIMALS": 1,
         "MISSING_AFTER_HOURS": 24,
     }
 )
 
 SPO2_RECHECK_AT: int = RULES["SPO2_RECHECK_AT_OR_BELOW"]
+REPORT_FUTURE = timedelta(minutes=RULES["REPORT_FUTURE_MINUTES"])
+REPORT_PAST = timedelta(hours=RULES["REPORT_PAST_HOURS"])
 OVERDUE_AFTER = timedelta(hours=RULES["OVERDUE_AFTER_HOURS"])
 MISSING_AFTER = timedelta(hours=RULES["MISSING_AFTER_HOURS"])
 
@@ -128,6 +147,9 @@ def _from(bounds: tuple[Any, ...], values: tuple[Any, ...], x: float) -> Any:
 
 
 _W2 = _split(RULES["W2_RR_FROM"])
+_W2_SLOW = _split(RULES["W2_RR_SLOW_FROM"])
+_W12_FROM = RULES["W12_NEWS2_FROM"]
+_TEMPERATURE_DECIMALS = RULES["TEMPERATURE_DECIMALS"]
 _W3_BOUNDS = tuple(r[0] for r in RULES["W3_SPO2_FROM"])
 _W3_VALUES = tuple(r[1:] for r in RULES["W3_SPO2_FROM"])
 _W4 = _split(RULES["W4_PULSE_FROM"])
@@ -158,6 +180,9 @@ _SEV_FROM = RULES["SEVERITY_FROM_AGE_MONTHS"]
 _SEV_RR = _split(RULES["SEVERITY_RR_UPTO"])
 _SEV_SPO2 = _split(RULES["SEVERITY_SPO2_UPTO"])
 _SEV_SYMPTOMS = frozenset(RULES["SEVERITY_SYMPTOMS_MODERATE"])
+_SEV_SEVERE_SYMPTOMS = frozenset(RULES["SEVERITY_SYMPTOMS_SEVERE"])
+_SEV_SYSTOLIC_BELOW = RULES["SEVERITY_SYSTOLIC_BELOW"]
+_SEV_RR_SLOW = RULES["SEVERITY_RR_SLOW_UPTO"]
 _SEV_FEVER = RULES["SEVERITY_FEVER_FROM_C"]
 _SEV_RANK = {"asymptomatic": 0, "mild": 1, "moderate": 2, "severe": 3}
 _ELIGIBLE_SEVERITIES = frozenset(RULES["ELIGIBLE_SEVERITIES"])

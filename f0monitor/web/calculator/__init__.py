@@ -46,13 +46,24 @@ class CalculatorForm(ReportForm):
     fully_vaccinated = BooleanField(_l("Primary vaccination series complete"))
     height_cm = StringField(_l("Height (cm)"))
     weight_kg = StringField(_l("Weight (kg)"))
+    news2_scale = RadioField(
+        _l("NEWS2 SpO2 scale"),
+        choices=choices(
+            [
+                ("1", _l("Scale 1 (usual)")),
+                ("2", _l("Scale 2 (set by a clinician: hypercapnic respiratory failure)")),
+            ]
+        ),
+        default="1",
+    )
     assess = SubmitField(_l("Assess"))
 
     def validate(self, extra_validators: Any = None) -> bool:
         for name in WARNING_QUESTIONS:
             if self[name].data not in ("yes", "no"):
                 self[name].data = "no"
-        ok = super().validate(extra_validators)
+        dob = self.date_of_birth.data  # None when not a date: its own field says so
+        ok = super().validate(extra_validators, date_of_birth=dob, now=utcnow(), stored=False)
         self._profile_numbers = {
             "height_cm": _number(self, "height_cm", False),
             "weight_kg": _number(self, "weight_kg", False),
@@ -77,6 +88,7 @@ class CalculatorForm(ReportForm):
             pregnant=bool(self.pregnant.data),
             postpartum=bool(self.postpartum.data),
             fully_vaccinated=bool(self.fully_vaccinated.data),
+            news2_scale=2 if self.news2_scale.data == "2" else 1,
             **self._profile_numbers,
         )
 

@@ -20,8 +20,13 @@ def vital_figure(
     unit: str,
     points: Sequence[tuple[datetime, float | None]],
     thresholds: Sequence[tuple[float, str]],
+    separators: str = ".,",
 ) -> str:
-    """Return the JSON of a small line chart of one vital with its warning thresholds drawn."""
+    """Return the JSON of a small line chart of one vital with its warning thresholds drawn.
+
+    ``unit`` is as the reader reads it ("lần/phút"); ``separators`` are plotly's decimal and
+    thousands marks of the reader's locale (",." in Vietnamese: 37,5).
+    """
     xs = [moment.astimezone(VN_TZ).strftime("%Y-%m-%d %H:%M") for moment, value in points if value is not None]
     ys = [value for _moment, value in points if value is not None]
     fig = go.Figure(
@@ -63,6 +68,7 @@ def vital_figure(
         yaxis={"fixedrange": True},
         paper_bgcolor="white",
         plot_bgcolor="#f6f8fa",
+        separators=separators,
         meta={"vital": name},
     )
     return fig.to_json()
@@ -72,6 +78,8 @@ def vitals_figures(
     rows: Sequence[Mapping[str, object]],
     titles: Mapping[str, str],
     thresholds: Mapping[str, Sequence[tuple[float, str]]],
+    units: Mapping[str, str] | None = None,
+    separators: str = ".,",
 ) -> list[dict[str, str]]:
     """Return one figure per vital that has at least one value, oldest point first."""
     ordered = sorted(rows, key=lambda row: row["reported_at"])  # type: ignore[arg-type, return-value]
@@ -84,7 +92,9 @@ def vitals_figures(
             {
                 "name": name,
                 "title": titles[name],
-                "json": vital_figure(name, titles[name], unit, points, thresholds.get(name, ())),  # type: ignore[arg-type]
+                "json": vital_figure(
+                    name, titles[name], (units or {}).get(unit, unit), points, thresholds.get(name, ()), separators  # type: ignore[arg-type]
+                ),
             }
         )
     return figures
@@ -98,8 +108,16 @@ def report_figures(reports: Sequence[object], thresholds: Mapping[str, Sequence[
         {"reported_at": r.reported_at, **{s.name: effective_value(r, s.name) for s in CHARTED}}
         for r in reports
     ]
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+    from flask_babel import get_locale
+
+    from ...http.labels import UNIT_LABELS
+
     titles = {spec.name: _(spec.chart_label) for spec in CHARTED}
-    return vitals_figures(rows, titles, thresholds)
+    units = {unit: str(label) for unit, label in UNIT_LABELS.items()}
+    locale = get_locale()
+    separators = get_decimal_symbol(locale) + get_group_symbol(locale) if locale else ".,"
+    return vitals_figures(rows, titles, thresholds, units, separators)
 
 # Tier colours of the app's badges; each series is also named in the legend and the hover
 # text, and the same figures are in a table on the page: colour is never the only cue.

@@ -25,7 +25,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import covid as risk
-from ...domain.vitals import VITALS
+from ...domain.vitals import VITALS, round_half_up
 from ...http.labels import CHECKBOX_SYMPTOM_LABELS, COMORBIDITY_LABELS, render_all, render_fields
 from ...services import areas, inputs
 from ...services.inputs import RegistrationInput, ReportInput
@@ -50,7 +50,40 @@ TEST_CHOICES = choices([("rapid_antigen", _l("Rapid antigen test")), ("pcr", _l(
 YES_NO = choices([("no", _l("No")), ("yes", _l("Yes"))])
 
 
-class CsrfForm(FlaskForm):
+class _CatalogTranslations:
+    """WTForms' own messages through f0monitor's catalog (``wtforms_messages``).
+
+    WTForms ships no Vietnamese; passing this as the forms' translations object puts its
+    "This field is required." and friends in the reader's language.
+    """
+
+    def gettext(self, string: str) -> str:
+        return _(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _(singular if n == 1 else plural)
+
+
+_TRANSLATIONS = _CatalogTranslations()
+
+
+class Form(FlaskForm):
+    """The base of every form of ours: CSRF (Flask-WTF), and every message in our catalog."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> _CatalogTranslations:
+            return _TRANSLATIONS
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        csrf = getattr(self, "csrf_token", None)
+        if csrf is not None and csrf.errors:
+            # Flask-WTF raises its CSRF messages untranslated.
+            csrf.errors = [_(str(message)) for message in csrf.errors]
+        return ok
+
+
+class CsrfForm(Form):
     """A form with only the CSRF token; fields are read and checked by the services."""
 
 
@@ -78,16 +111,16 @@ def _number(form: FlaskForm, name: str, integer: bool) -> float | int | None:
             field.errors = [*field.errors, _("must be a whole number")]
             return None
         return int(value)
-    return round(value, 1)
+    return round_half_up(value)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     phone = StringField(_l("Phone number"), validators=[InputRequired(), Length(max=32)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=128)])
     submit = SubmitField(_l("Log in"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
     new_password = PasswordField(_l("New password"), validators=[InputRequired()])
     confirm = PasswordField(_l("New password again"), validators=[InputRequired()])
@@ -114,7 +147,7 @@ class PasswordChangeForm(FlaskForm):
         return ok
 
 
-class VitalFields(FlaskForm):
+class VitalFields(Form):
     """A text field per vital of ``vitals.VITALS``, named and labelled from the spec."""
 
 
@@ -139,15 +172,23 @@ class ReportForm(VitalFields):
     note = TextAreaField(_l("Anything else (optional)"), validators=[Optional()])
     confirm_unusual = BooleanField(_l("I have checked: the unusual value is correct"))
     client_key = HiddenField()
-    # Set only by the page's offline queue (static/js/offline.js): when the report was made on
-    # the phone, ISO 8601 with its offset. Empty: the report is made now, on the server's clock.
-    reported_at = HiddenField()
+    # §1: when the values were measured, if not just now (typed offline, phoned in later).
+    reported_at = StringField(_l("Measured at (leave empty if just now)"))
     submit = SubmitField(_l("Send report"))
 
     NUMBER_FIELDS = tuple((spec.name, spec.integer) for spec in VITALS)
 
-    def validate(self, extra_validators: Any = None) -> bool:
+    def validate(
+        self,
+        extra_validators: Any = None,
+        *,
+        date_of_birth: date | None = None,
+        now: datetime | None = None,
+        stored: bool = True,
+    ) -> bool:
+        """Check the report; with ``now``, its time too (§1; ``stored=False``: calculator)."""
         super().validate(extra_validators)
+        self._reported_at = self._report_time(date_of_birth, now, stored)
         # Radio fields report "Not a valid choice" when left empty: say it plainly instead.
         for name in WARNING_QUESTIONS:
             field = self[name]
@@ -159,7 +200,6 @@ class ReportForm(VitalFields):
         values["no_oximeter"] = bool(self.no_oximeter.data)
         values["symptoms"] = self.symptom_set()
         values["note"] = self.note.data
-        self._reported_at = self._moment(self.reported_at)
         checked = inputs.check_report(values, bool(self.confirm_unusual.data))
         for name, messages in render_fields(checked).items():
             field = self[name] if name in self else self.symptoms
@@ -211,6 +251,22 @@ class ReportForm(VitalFields):
             reported_at=self._reported_at,
         )
 
+    def _report_time(self, date_of_birth: date | None, now: datetime | None, stored: bool) -> datetime | None:
+        """Parse the typed time and hold it to the window of §1 (field errors when not)."""
+        field = self.reported_at
+        try:
+            value = inputs.parse_report_time(field.data)
+        except ValueError:
+            field.errors = [*field.errors, _("enter a date and time, e.g. 2022-03-01 08:30")]
+            return None
+        if value is None or now is None:
+            return value
+        problems = inputs.check_reported_at(value, date_of_birth, now, stored=stored)
+        if problems:
+            field.errors = [*field.errors, *render_all(problems["reported_at"])]
+            return None
+        return value
+
 
 def province_choices() -> list[SelectChoice]:
     return choices((str(code), name) for code, name in areas.provinces())
@@ -222,7 +278,7 @@ def ward_choices(province_code: int | None) -> list[SelectChoice]:
     return choices([("", _("— choose —"))] + [(str(c), n) for c, n in areas.wards(province_code)])
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     """Self-registration, and registration by staff on behalf of a caller."""
 
     full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(min=2, max=120)])

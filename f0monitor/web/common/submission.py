@@ -29,6 +29,10 @@ _ANSWERS = {
         "patient": (_l("Your report was already received."), "info"),
         "staff": (_l("This report was already saved."), "info"),
     },
+    Outcome.REFUSED: {
+        "patient": (_l("The time of your report is not possible: check your phone's clock and send it again."), "danger"),
+        "staff": (_l("The report's time is outside the accepted window; nothing was saved."), "danger"),
+    },
     Outcome.ENDED: {
         "patient": (_l("Your home treatment has ended; reports are no longer needed."), "info"),
         "staff": (_l("Home treatment has ended; reports are closed."), "danger"),

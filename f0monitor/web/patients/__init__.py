@@ -142,11 +142,7 @@ def new_report():
 
 def _valid_report(form: ReportForm, patient: Patient, now) -> bool:
     """Validate the report form, and the time a report kept on the phone was made."""
-    ok = form.validate()
-    problems = render_all(inputs.check_report_time(form.to_input().reported_at, patient.date_of_birth, now))
-    if problems:
-        form.reported_at.errors = [*form.reported_at.errors, *problems]
-    return ok and not problems
+    return form.validate(date_of_birth=patient.date_of_birth, now=now)
 
 
 @bp.route("/report/warning-signs.json")
@@ -199,6 +195,13 @@ def _answer(outcome: Submitted):
     return redirect(url_for("patients.home"))
 
 
+def _acknowledged_by(alert) -> str:
+    """The name the patient reads in "<name> took your case": the staff member's, else a role."""
+    if alert is None or alert.acknowledged_by is None:
+        return _("A health worker")
+    return alert.acknowledged_by.full_name
+
+
 @bp.route("/home")
 @access("patient")
 def home():
@@ -226,6 +229,8 @@ def home():
         trend_lines=trend.lines(reports, _thresholds(patient, now), now),
         reasons=reasons,
         signs=signs,
+        state=summary.page_state,
+        acknowledged_by_name=_acknowledged_by(summary.open_alert),
         ward_name=areas.ward_name(patient.ward_code),
         province_name=areas.province_name(patient.province_code),
     )

@@ -8,10 +8,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
+
+from ..common.forms import Form
 
 from ...data.session import get_session
 from ...domain.clock import utcnow
@@ -25,7 +26,7 @@ from ...services.inputs import check_password, parse_phone
 bp = Blueprint("claim", __name__)
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(Form):
     phone = StringField(_l("Phone number"), validators=[InputRequired(), Length(max=32)])
     code = StringField(_l("Code from the health worker (8 digits)"), validators=[InputRequired(), Length(max=16)])
     password = PasswordField(_l("New password (at least 8 characters)"), validators=[InputRequired()])

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -20,10 +19,10 @@ from ...http.labels import (
 )
 from ...services import areas
 from ...services.inputs import check_password, parse_phone
-from ..common.forms import MultiCheckboxField, choices
+from ..common.forms import Form, MultiCheckboxField, choices
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     """One entry of the contact log."""
 
     channel = RadioField(_l("Channel"), choices=choices(CONTACT_CHANNEL_LABELS.items()),
@@ -34,7 +33,7 @@ class ContactForm(FlaskForm):
     submit = SubmitField(_l("Save contact"))
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     """Closing an alert with its outcome."""
 
     outcome = RadioField(_l("Outcome"), choices=choices(ALERT_OUTCOME_LABELS.items()),
@@ -43,7 +42,7 @@ class ResolveForm(FlaskForm):
     submit = SubmitField(_l("Resolve alert"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     """Giving a patient to a staff member."""
 
     staff_id = SelectField(_l("Assign to"), validate_choice=False)
@@ -53,7 +52,7 @@ class AssignForm(FlaskForm):
         return as_id(self.staff_id.data)
 
 
-class StaffUserForm(FlaskForm):
+class StaffUserForm(Form):
     """A new staff account, made by an admin."""
 
     role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()))

@@ -139,10 +139,11 @@ def add_report(patient_id: int):
     form = ReportForm()
     answered = check_submission(session, found, form.client_key.data)  # before the form is read
     if answered is None:
-        if not form.validate():
+        now = utcnow()
+        if not form.validate(date_of_birth=found.date_of_birth, now=now):
             return render_patient(found, status=422, report_form=form)
         answered = submit_report(
-            session, found, form.to_input(), now=utcnow(), channel="staff", entered_by=current_user
+            session, found, form.to_input(), now=now, channel="staff", entered_by=current_user
         )
         if answered.status == Outcome.STORED:
             audit_patient(session, found, "report", f"report {answered.report.id}")

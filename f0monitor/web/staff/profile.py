@@ -11,7 +11,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SubmitField
 
 from ...data.session import get_session
@@ -20,14 +19,14 @@ from ...http.access import access
 from ...http.labels import render_fields
 from ...services import inputs
 from ...services.patients import ProfileChange, update_profile
-from ..common.forms import RegistrationForm, _number, choices
+from ..common.forms import Form, RegistrationForm, _number, choices
 from . import audit_patient, bp, scoped_patient
 
 EDITORS = ("volunteer", "doctor", "coordinator", "admin")
 SCALE_SETTERS = ("doctor",)  # NEWS2 Scale 2 is a clinician's decision (§5 of the decisions)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     comorbidities = RegistrationForm.comorbidities
     comorbidities_stable = RegistrationForm.comorbidities_stable
     pregnant = RegistrationForm.pregnant
