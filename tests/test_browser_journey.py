@@ -97,8 +97,10 @@ def test_warning_sign_to_admission(app, make_patient, make_user):
         assert "flash-danger" not in staff.content()
 
         phone.goto(base + "/home")
-        box = phone.locator(".transfer-box").inner_text()
-        assert "BV Đa khoa Trung tâm An Giang" in box and "Đã nhập viện lúc" in box
+        # admitted: the patient's page says where and since when, and asks for no more reports
+        box = phone.locator(".state-admitted").inner_text()
+        assert "Bạn đang ở BV Đa khoa Trung tâm An Giang từ" in box
+        assert "Gửi báo cáo ngay" not in phone.content()
     with app.app_context():
         session = get_session()
         assert session.get(Patient, patient.id).status == "transferred"
