@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from f0monitor.domain.clock import utcnow
 from f0monitor.api.schemas import ReportIn, ReportOut
 from f0monitor.data.models import SymptomReport
 from f0monitor.data.session import get_session
@@ -253,7 +254,7 @@ def test_every_vital_reaches_the_column_the_rules_and_the_chart(app, client, wor
         assert isinstance(getattr(stored, spec.name), int if spec.integer else float)
         assert [n for n in vitals.NAMES if getattr(stored, n) is not None] == [spec.name]
         # 2. The rules' view of the stored report, and of the row re-scoring reads.
-        rows = reassess._recent_reports(session, [world["patient"].id])[world["patient"].id]
+        rows = reassess._recent_reports(session, [world["patient"].id], utcnow())[world["patient"].id]
         for report in (to_risk_report(stored), to_risk_report(rows[-1])):
             assert getattr(report, spec.name) == value
             assert vitals.effective_value(report, rules_name) == value
