@@ -82,8 +82,15 @@ def get_session() -> Session:
 def close_session(exc: BaseException | None = None) -> None:
     """Close the request's session; anything not committed is rolled back."""
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except Exception:  # noqa: BLE001 — a dead connection (database restarting)
+        # Closing rolls back; on a connection the server dropped that raises after the
+        # response is built, which the WSGI server would turn into its own plain 500.
+        # Invalidating drops the connection from the pool instead (pre-ping replaces it).
+        session.invalidate()
 
 
 def alembic_config(url: str) -> Any:
