@@ -109,6 +109,7 @@ def _unavailable(exc: Exception):
     # rollback expired) is replaced by an anonymous one for the rendering.
     g._login_user = AnonymousUserMixin()
     retry = str(current_app.config.get("DB_RETRY_AFTER", 5))
+    g.unavailable_retry_after = retry
     message = _messages()[503]
     if request.path.startswith("/api/"):
         response, status = api_error(503, message)
@@ -140,8 +141,18 @@ def _handle_500(exc: Exception):
     return render_template("errors/error.html", status=500, message=_messages()[500]), 500
 
 
+def _keep_retry_after(response):
+    """Put back the 503's Retry-After, which the rate limiter's headers would overwrite."""
+    retry = g.get("unavailable_retry_after")
+    if retry is not None and response.status_code == 503:
+        response.headers["Retry-After"] = retry
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    # After-request functions run last-registered first: this one, first in the list, runs last.
+    app.after_request_funcs.setdefault(None, []).insert(0, _keep_retry_after)
     app.register_error_handler(HTTPException, _handle_http)
     for kind in UNAVAILABLE:
         app.register_error_handler(kind, _unavailable)

@@ -154,3 +154,7 @@ def home():
         ward_name=areas.ward_name(patient.ward_code),
         province_name=areas.province_name(patient.province_code),
     )
+
+
+# The personal-data pages add their routes to bp.
+from . import privacy  # noqa: E402,F401
