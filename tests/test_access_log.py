@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import http.cookiejar
 import importlib.util
-import json
 import re
 import sys
 import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
-
-import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "faults.py"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -65,9 +62,9 @@ def _seed(url: str) -> dict[str, int]:
     from f0monitor.data.models import User
     from f0monitor.data.session import get_session, upgrade_db
     from f0monitor.domain.clock import utcnow
+    from f0monitor.services.patients import register_patient
 
     from .conftest import _PASSWORD_HASH, registration_data
-    from f0monitor.services.patients import register_patient
 
     app = create_app({"TESTING": True, "SECRET_KEY": "seed", "DATABASE_URL": url},
                      instance_path=tempfile.mkdtemp(prefix="f0log-"))

@@ -11,7 +11,15 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.data.models import Alert, ApiToken, AuditEvent, ContactLog, Patient, SymptomReport, User
+from f0monitor.data.models import (
+    Alert,
+    ApiToken,
+    AuditEvent,
+    ContactLog,
+    Patient,
+    SymptomReport,
+    User,
+)
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import local_date, utcnow
 from f0monitor.http.auth import issue_token
@@ -23,7 +31,7 @@ from f0monitor.services.publication import SMALL, for_publication, small
 from f0monitor.services.reports import submit_report
 from f0monitor.services.retention import initials, run_retention
 
-from .conftest import AN_GIANG, LONG_XUYEN, CSRF_RE, _other_ward, api_token, login
+from .conftest import AN_GIANG, CSRF_RE, LONG_XUYEN, _other_ward, api_token, login
 from .staff_helpers import WARNING, sign_in
 
 
