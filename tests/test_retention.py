@@ -27,7 +27,7 @@ from f0monitor.services.caseload import Area, caseload, today_totals
 from f0monitor.services.contacts import add_contact
 from f0monitor.services.discharge import DischargeInput, discharge
 from f0monitor.services.inputs import ReportInput
-from f0monitor.services.publication import SMALL, for_publication, small
+from f0monitor.services.publication import SMALL, for_publication, publication_total, small
 from f0monitor.services.reports import submit_report
 from f0monitor.services.retention import initials, run_retention
 
@@ -260,6 +260,8 @@ def test_api_export_and_withdrawal(app, make_patient, make_user):
 
 
 def test_small_counts_for_publication():
+    assert publication_total(9, [6, SMALL]) == "≈10" and publication_total(12, [6, 6]) == 12
+    assert publication_total(3, [SMALL]) == SMALL and publication_total(0, [0]) == 0
     assert [small(v) for v in (0, 1, 4, 5, 12, None, True)] == [0, SMALL, SMALL, 5, 12, None, True]
     row = {"date": "2026-11-01", "ward_code": "3", "active": 3, "new": 0, "by_tier": {"red": 1, "green": 7},
            "median_minutes_to_acknowledge": 2.0}
@@ -304,6 +306,8 @@ def test_publication_exports_and_summary_hide_small_counts(app, make_patient, ma
     assert "Báo cáo tóm tắt trong ngày" in page and "<td>3</td>" in page and "&lt;5" not in page
     public_page = client.get(f"/department/summary?date={today}&publication=1").get_data(as_text=True)
     assert "<td>&lt;5</td>" in public_page and "<td>3</td>" not in public_page and "<td>6</td>" in public_page
+    # The total of a column that hides a count is rounded (9 → ≈10): no subtraction gives it away.
+    assert "<td>≈10</td>" in public_page and "<td>9</td>" not in public_page
     assert client.get("/department/summary?date=junk").status_code == 200
     patient_client = app.test_client()
     sign_in(patient_client, make_user("doctor"))

@@ -60,7 +60,7 @@ def _messages() -> dict[int, str]:
         413: _("What you sent is too large."),
         429: _("Too many attempts. Please wait a few minutes and try again."),
         500: _("Something went wrong on our side. Please try again; if it happens again, call your health station."),
-        503: _("The service is busy or restarting. Nothing you sent is lost if you send it again in a moment."),
+        503: _("The service is busy or restarting. Please wait a moment and try again."),
     }
 
 

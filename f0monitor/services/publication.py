@@ -61,3 +61,16 @@ def publication_csv(items: Iterable[Any], columns: tuple[str, ...]) -> str:
         row["ward_code"] = int(row["ward_code"])
         writer.writerow(flat_row(for_publication(row), columns))
     return out.getvalue()
+
+
+def publication_total(exact: int, shown: Iterable[Any]) -> Any:
+    """Return a column's total for publication.
+
+    An exact total next to one "<5" would give the hidden count away by subtraction, so a
+    total whose column hides a count is rounded to the nearest 5 and marked "≈" (a total of
+    1–4 is "<5" itself).
+    """
+    total = small(exact)
+    if total == SMALL or not any(value == SMALL for value in shown):
+        return total
+    return f"≈{THRESHOLD * round(exact / THRESHOLD)}"

@@ -28,7 +28,7 @@ from ...services.caseload import (
     today_totals,
     ward_table,
 )
-from ...services.publication import for_publication, publication_csv
+from ...services.publication import for_publication, publication_csv, publication_total
 from ...services.scope import OutOfScope
 from ..common import charts
 
@@ -185,7 +185,8 @@ def summary():
     publication = request.args.get("publication") == "1"
     if publication:
         rows = [for_publication(row) for row in rows]
-        totals = for_publication(totals)
+        totals = {k: v if k == "name" else publication_total(v, (row[k] for row in rows))
+                  for k, v in totals.items()}
         audit_export(session, first, first, area, publication=True, action="print_summary")
         session.commit()
     return render_template(
