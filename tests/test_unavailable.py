@@ -78,3 +78,17 @@ def test_hsts_outside_debug_only_and_configurable(tmp_path, db_url):
     debug = app_with(DEBUG=True)
     debug.debug = True
     assert "Strict-Transport-Security" not in debug.test_client().get("/login").headers
+
+
+def test_database_errors_never_carry_the_values(app, make_patient):
+    """A traceback in a log names the statement, never the personal data bound to it."""
+    import sqlalchemy as sa
+
+    make_patient(phone="+84912000777")
+    engine = app.extensions["f0monitor.engine"]
+    with pytest.raises(sa.exc.IntegrityError) as caught, engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO users (phone, role, full_name, created_at, session_version, "
+                             "is_active_account, is_available) VALUES (:p, 'doctor', :n, '2026-01-01', 1, true, true)"),
+                     [{"p": "+84912000888", "n": "Lý Thị Bí Mật"}, {"p": "+84912000888", "n": "Lý Thị Bí Mật"}])
+    assert "Bí Mật" not in str(caught.value) and "+84912000888" not in str(caught.value)
+    assert "hidden" in str(caught.value)

@@ -51,7 +51,9 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 15}}
-    engine = sa.create_engine(url, **kwargs)
+    # Database errors name the statement but never its values (names, phones): an error that
+    # reaches a log (a 500's traceback) carries no personal data.
+    engine = sa.create_engine(url, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
