@@ -143,7 +143,8 @@ class Gunicorn:
              "--timeout", "30", "--graceful-timeout", "5",
              "--access-logfile", str(self.access_log), "--error-logfile", str(self.error_log),
              "f0monitor:create_app()"],
-            env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL,
+            stderr=open(folder / "stderr.log", "wb"),  # noqa: SIM115 — the app's own warnings
         )
         self.port = self._wait_for_port()
 
@@ -253,19 +254,22 @@ class Result:
     bad: list[tuple[object, object]] = field(default_factory=list)  # (status, body) not allowed
     missing_retry_after: int = 0
     slowest: float = 0.0
+    slowest_detail: str = ""
     hung: int = 0
     events: list[str] = field(default_factory=list)
     stored_once: int = 0
     stored_twice_or_more: int = 0
     lost: list[str] = field(default_factory=list)
-    recovered_after: float | None = None
+    recovered_after: float | None = None  # seconds from the last fault to the next 2xx
+    answered_after_run: bool = False  # the same server takes a new report once the run is over
+    success_times: list[float] = field(default_factory=list)
     elapsed: float = 0.0
 
     @property
     def ok(self) -> bool:
         return (not self.bad and not self.lost and not self.stored_twice_or_more and not self.hung
                 and not self.unacknowledged and self.recovered_after is not None
-                and not self.missing_retry_after)
+                and self.answered_after_run and not self.missing_retry_after)
 
     def lines(self) -> list[str]:
         answers = ", ".join(f"{k}: {v}" for k, v in sorted(self.attempts.items(), key=lambda kv: str(kv[0])))
@@ -277,9 +281,10 @@ class Result:
             f"503 without Retry-After: {self.missing_retry_after}",
             f"rows stored exactly once: {self.stored_once}, more than once: {self.stored_twice_or_more}, "
             f"acknowledged but not stored: {len(self.lost)}",
-            f"slowest request: {self.slowest:.2f} s, hung past {HUNG_AFTER:.0f} s: {self.hung}",
-            f"answering again {self.recovered_after:.2f} s after the last fault" if self.recovered_after is not None
-            else "never answered again after the faults",
+            f"slowest request: {self.slowest:.2f} s ({self.slowest_detail}), hung past {HUNG_AFTER:.0f} s: {self.hung}",
+            f"first report stored {self.recovered_after:.2f} s after the last fault" if self.recovered_after is not None
+            else "no report stored after the last fault",
+            f"a new report after the run, same server (no restart): {'201' if self.answered_after_run else 'FAILED'}",
             *[f"event: {e}" for e in self.events],
             f"elapsed: {self.elapsed:.1f} s",
             "RESULT: " + ("OK" if self.ok else "FAILED"),
@@ -298,6 +303,9 @@ def run(*, reports: int = 600, clients: int = 6, workers: int = 2, kill_worker: 
         url = cluster.url("f0faults")
         tokens = seed(url, clients)
         server = Gunicorn(url, cluster.dir, workers=workers)
+        # Warm-up (not counted): each worker's first request loads templates and translations.
+        for _n in range(4 * workers):
+            request(server.port, "GET", "/api/v1/me", headers={"Authorization": f"Bearer {tokens[0]}"})
         lock = threading.Lock()
         counter = iter(range(reports))
         started = time.monotonic()
@@ -316,12 +324,16 @@ def run(*, reports: int = 600, clients: int = 6, workers: int = 2, kill_worker: 
                         server.port, "POST", "/api/v1/me/reports", body, {**headers, "Idempotency-Key": key})
                     with lock:
                         result.attempts[status] += 1
-                        result.slowest = max(result.slowest, seconds)
+                        if seconds > result.slowest:
+                            result.slowest = seconds
+                            result.slowest_detail = (f"answered {status} at "
+                                                     f"{time.monotonic() - started:.1f} s of the run")
                         if seconds > HUNG_AFTER or status == "timeout":
                             result.hung += 1
                     if status in (200, 201):
                         with lock:
                             result.acknowledged[key] = status
+                            result.success_times.append(time.monotonic())
                         break
                     if status == 503:
                         if "Retry-After" not in head:
@@ -359,14 +371,18 @@ def run(*, reports: int = 600, clients: int = 6, workers: int = 2, kill_worker: 
                 wait_for((i + 1) / (len(modes) + 2))
                 seconds = cluster.restart(mode)
                 last_fault = time.monotonic()
-                result.events.append(f"PostgreSQL restart -m {mode} after {progress()} attempts, took {seconds:.1f} s")
+                result.events.append(f"PostgreSQL restart -m {mode} after {progress()} attempts, took {seconds:.1f} s, "
+                                     f"done at {time.monotonic() - started:.1f} s")
             if kill_worker:
                 wait_for((len(modes) + 1) / (len(modes) + 2))
                 pid = server.kill_worker()
                 last_fault = time.monotonic()
-                result.events.append(f"SIGKILL gunicorn worker {pid} after {progress()} attempts")
+                result.events.append(f"SIGKILL gunicorn worker {pid} after {progress()} attempts, "
+                                     f"at {time.monotonic() - started:.1f} s")
             for thread in threads:
                 thread.join(600)
+            after = [t for t in result.success_times if t > last_fault]
+            result.recovered_after = min(after) - last_fault if after else None
             # Recovered without a restart: the same server answers a new report.
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -374,17 +390,20 @@ def run(*, reports: int = 600, clients: int = 6, workers: int = 2, kill_worker: 
                                              {"spo2": 97}, {"Authorization": f"Bearer {tokens[0]}",
                                                             "Idempotency-Key": "after-" + uuid.uuid4().hex})
                 if status == 201:
-                    result.recovered_after = time.monotonic() - last_fault
+                    result.answered_after_run = True
                     break
                 time.sleep(0.5)
             result.elapsed = time.monotonic() - started
             if server.process.poll() is not None:
                 result.events.append("gunicorn master died")
-                result.recovered_after = None
+                result.answered_after_run = False
         finally:
             server.stop()
         internal = server.error_log.read_text(errors="replace")
         result.events.append(f"tracebacks in gunicorn's log: {internal.count('Traceback')}")
+        warnings = Counter(re.findall(r"database unavailable: (\w+)",
+                                      (cluster.dir / "stderr.log").read_text(errors="replace")))
+        result.events.append("503s by cause: " + (", ".join(f"{k} {v}" for k, v in warnings.most_common()) or "none"))
         with psycopg.connect(url) as conn:
             rows = dict(conn.execute(
                 "SELECT client_key, count(*) FROM symptom_reports WHERE client_key LIKE 'fault-%' GROUP BY client_key"

@@ -44,7 +44,7 @@ def test_database_restarts_and_a_killed_worker_lose_nothing():
     assert len(result.acknowledged) == 160 and not result.unacknowledged, report
     assert result.stored_once == 160 and result.stored_twice_or_more == 0 and result.lost == [], report
     assert result.hung == 0 and result.slowest < faults.HUNG_AFTER, report
-    assert result.recovered_after is not None, report
+    assert result.recovered_after is not None and result.answered_after_run, report
     # The faults did happen and were seen by the clients.
     assert sum(1 for e in result.events if e.startswith("PostgreSQL restart")) == 2, report
     assert any(e.startswith("SIGKILL") for e in result.events), report
