@@ -138,13 +138,14 @@ class Gunicorn:
         env.pop("DATABASE_URL", None)
         env.update({f"F0MONITOR_{k}": v for k, v in settings.items()})
         gunicorn = Path(sys.executable).parent / "gunicorn"
+        self._stderr = open(folder / "stderr.log", "wb")  # noqa: SIM115 — the app's own warnings
         self.process = subprocess.Popen(
             [str(gunicorn), "-w", str(workers), "-b", "127.0.0.1:0", "--chdir", str(ROOT),
              "--timeout", "30", "--graceful-timeout", "5",
              "--access-logfile", str(self.access_log), "--error-logfile", str(self.error_log),
              "f0monitor:create_app()"],
             env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL,
-            stderr=open(folder / "stderr.log", "wb"),  # noqa: SIM115 — the app's own warnings
+            stderr=self._stderr,
         )
         self.port = self._wait_for_port()
 
@@ -180,6 +181,8 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
+        finally:
+            self._stderr.close()
 
 
 def request(port: int, method: str, path: str, body: object | None = None,
