@@ -81,8 +81,16 @@ def test_hsts_outside_debug_only_and_configurable(tmp_path, db_url):
 
 
 def test_database_errors_never_carry_the_values(app, make_patient):
-    """A traceback in a log names the statement, never the personal data bound to it."""
+    """A logged database error names the statement, never the personal data in it.
+
+    SQLAlchemy hides the bound values; PostgreSQL's own DETAIL would repeat the row, so the
+    app's logger reduces a database error to its type, SQLSTATE and statement.
+    """
+    import logging
+
     import sqlalchemy as sa
+
+    from f0monitor.http.errors import RedactDatabaseErrors
 
     make_patient(phone="+84912000777")
     engine = app.extensions["f0monitor.engine"]
@@ -90,5 +98,11 @@ def test_database_errors_never_carry_the_values(app, make_patient):
         conn.execute(sa.text("INSERT INTO users (phone, role, full_name, created_at, session_version, "
                              "is_active_account, is_available) VALUES (:p, 'doctor', :n, '2026-01-01', 1, true, true)"),
                      [{"p": "+84912000888", "n": "Lý Thị Bí Mật"}, {"p": "+84912000888", "n": "Lý Thị Bí Mật"}])
-    assert "Bí Mật" not in str(caught.value) and "+84912000888" not in str(caught.value)
-    assert "hidden" in str(caught.value)
+    assert "parameters hidden" in str(caught.value)
+    record = logging.LogRecord("f0monitor", logging.ERROR, __file__, 1, "Exception on %s [%s]",
+                               ("/staff/register", "POST"), (type(caught.value), caught.value, caught.value.__traceback__))
+    assert any(isinstance(f, RedactDatabaseErrors) for f in app.logger.filters)
+    assert RedactDatabaseErrors().filter(record)
+    text = logging.Formatter().format(record)
+    assert "Exception on /staff/register [POST]" in text and "INSERT INTO users" in text
+    assert "Bí Mật" not in text and "+84912000888" not in text and "84912000888" not in text

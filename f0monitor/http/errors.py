@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 import sqlalchemy.exc as sa_exc
 from flask import Flask, current_app, g, jsonify, render_template, request
@@ -141,6 +142,28 @@ def _handle_500(exc: Exception):
     return render_template("errors/error.html", status=500, message=_messages()[500]), 500
 
 
+class RedactDatabaseErrors(logging.Filter):
+    """Keep the values of a database error out of the logs.
+
+    SQLAlchemy hides the bound parameters (``hide_parameters``), but the server's own message
+    does not: PostgreSQL's DETAIL repeats the failing row or key ("Key (phone)=(+8491…)"). A
+    logged database error is reduced to its type, SQLSTATE and statement, and its traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, sa_exc.DBAPIError):
+            code = getattr(getattr(exc, "orig", None), "sqlstate", None) or "?"
+            statement = (exc.statement or "").split("\n")[0][:300]
+            record.msg = f"{record.getMessage()} [{type(exc).__name__} SQLSTATE {code}: {statement}]"
+            record.args = ()
+            # The traceback without the message: frames only, no values.
+            tb = exc.__traceback__
+            record.exc_info = None
+            record.exc_text = "".join(traceback.format_tb(tb)) if tb else None
+        return True
+
+
 def _keep_retry_after(response):
     """Put back the 503's Retry-After, which the rate limiter's headers would overwrite."""
     retry = g.get("unavailable_retry_after")
@@ -153,6 +176,7 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     # After-request functions run last-registered first: this one, first in the list, runs last.
     app.after_request_funcs.setdefault(None, []).insert(0, _keep_retry_after)
+    app.logger.addFilter(RedactDatabaseErrors())
     app.register_error_handler(HTTPException, _handle_http)
     for kind in UNAVAILABLE:
         app.register_error_handler(kind, _unavailable)
