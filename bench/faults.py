@@ -404,8 +404,8 @@ def run(*, reports: int = 600, clients: int = 6, workers: int = 2, kill_worker: 
             server.stop()
         internal = server.error_log.read_text(errors="replace")
         result.events.append(f"tracebacks in gunicorn's log: {internal.count('Traceback')}")
-        warnings = Counter(re.findall(r"database unavailable: (\w+)",
-                                      (cluster.dir / "stderr.log").read_text(errors="replace")))
+        app_log = internal + (cluster.dir / "stderr.log").read_text(errors="replace")
+        warnings = Counter(re.findall(r"database unavailable: (\w+)", app_log))
         result.events.append("503s by cause: " + (", ".join(f"{k} {v}" for k, v in warnings.most_common()) or "none"))
         with psycopg.connect(url) as conn:
             rows = dict(conn.execute(
