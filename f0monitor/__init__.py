@@ -47,7 +47,7 @@ def create_app(
 
     from . import api, cli
     from .data import session
-    from .http import auth, errors, i18n
+    from .http import auth, errors, i18n, inputguard, transport
     from .web import auth as auth_pages
     from .web import calculator, department, facility, patients, staff
     from .web.common import plumbing
@@ -58,6 +58,7 @@ def create_app(
     auth.init_app(app)
     plumbing.init_app(app)
     errors.init_app(app)
+    transport.init_app(app)
     cli.init_app(app)
     staff.init_app(app)
     # One blueprint per audience: patients, staff (and their calculator), the department, the
@@ -74,4 +75,5 @@ def create_app(
         api.bp,
     ):
         app.register_blueprint(blueprint)
+    inputguard.init_app(app)  # last, so that it runs first
     return app

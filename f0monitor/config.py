@@ -50,6 +50,16 @@ class Defaults:
     REGISTER_LIMIT = "20 per hour"
     ASSESS_LIMIT = "120 per minute"
     API_TOKEN_TTL = timedelta(days=30)
+    # HSTS outside debug (http.transport): one year; 0 switches the header off.
+    HSTS_SECONDS = 365 * 24 * 3600
+    HSTS_INCLUDE_SUBDOMAINS = False
+    # Input no parser should see (http.inputguard): JSON nested deeper is refused with 400.
+    MAX_JSON_DEPTH = 32
+    # A database that is down or restarting: 503 with this Retry-After (seconds).
+    DB_RETRY_AFTER = 5
+    # Decree 13/2023: personal data of a case is anonymised this many days after its treatment
+    # ended (recovered, transferred, deceased, or consent withdrawn): `flask retention`.
+    RETENTION_DAYS = 180
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

@@ -12,7 +12,8 @@ from ..http.access import access
 from ..http.audit import audit_export
 from ..http.errors import api_error
 from ..http.queryargs import caseload_args
-from ..services.caseload import AGGREGATE_ROLES, caseload, csv_text
+from ..services.caseload import AGGREGATE_ROLES, CSV_COLUMNS, caseload, csv_text
+from ..services.publication import for_publication, publication_csv
 from ..services.scope import OutOfScope
 from . import bp, page_args
 
@@ -33,12 +34,14 @@ def caseload_list():
         return api_error(404, _("This page does not exist, or you may not see it."))
     session = get_session()
     items = caseload(session, area, first, last, now=now)
+    # ?publication=1: the figures are meant to leave the department, counts of 1–4 become "<5".
+    publication = request.args.get("publication") == "1"
     if wants_csv():
-        audit_export(session, first, last, area)
+        audit_export(session, first, last, area, publication=publication)
         session.commit()
         filename = f"caseload-{first.isoformat()}-{last.isoformat()}.csv"
         return Response(
-            csv_text(items),
+            publication_csv(items, CSV_COLUMNS) if publication else csv_text(items),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
@@ -46,7 +49,8 @@ def caseload_list():
     start = (page - 1) * per_page
     return jsonify(
         {
-            "items": [item.as_dict() for item in items[start : start + per_page]],
+            "items": [for_publication(item.as_dict()) if publication else item.as_dict()
+                      for item in items[start : start + per_page]],
             "page": page,
             "per_page": per_page,
             "total": len(items),

@@ -1,7 +1,7 @@
 """Commands: flask --app f0monitor <command>, or the f0monitor console script.
 
-``seed-demo``, ``demo-logins``, ``create-user``, ``reset-password``, ``reset-mfa`` and
-``reassess`` (``init-db`` is in
+``seed-demo``, ``demo-logins``, ``create-user``, ``reset-password``, ``reset-mfa``,
+``reassess`` and ``retention`` (``init-db`` is in
 ``data.session``); ``demo`` builds the demo caseload through the real services.
 
 May import: any layer (commands are an edge, like the pages, and commit). Nothing imports
@@ -194,11 +194,36 @@ def reassess_command(batch_size: int, workers: int) -> None:
         click.echo(f"  {old or 'none':>6} -> {new:<6} {count}")
 
 
+@click.command("retention")
+@click.option("--days", type=click.IntRange(1, None), default=None,
+              help="Override the RETENTION_DAYS setting (default 180).")
+@click.option("--dry-run", is_flag=True, help="Count the cases that are due; change nothing.")
+@with_appcontext
+def retention_command(days: int | None, dry_run: bool) -> None:
+    """Anonymise the cases whose treatment ended more than RETENTION_DAYS ago (run it daily).
+
+    Decree 13/2023: name to initials; phone, address, national id and free text removed; date
+    of birth to the year. The department's figures are unchanged. Each case is audited.
+    """
+    from ..services.retention import due, run_retention
+
+    days = days or int(current_app.config.get("RETENTION_DAYS") or 180)
+    session = get_session()
+    now = utcnow()
+    if dry_run:
+        click.echo(f"{len(due(session, now=now, days=days))} cases are past {days} days (dry run).")
+        return
+    result = run_retention(session, now=now, days=days)
+    session.commit()
+    click.echo(f"Anonymised {result.anonymised} cases whose treatment ended before "
+               f"{result.cutoff.date().isoformat()} ({days} days).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for command in (
         seed_demo_command, demo_logins_command, create_user_command, reset_password_command,
-        reset_mfa_command, reassess_command,
+        reset_mfa_command, reassess_command, retention_command,
     ):
         app.cli.add_command(command)
 

@@ -215,6 +215,10 @@ class Patient(Base):
     discharge_note: Mapped[str | None] = mapped_column(sa.Text)
     negative_test_date: Mapped[date | None] = mapped_column(sa.Date)
     certificate_code: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    # Decree 13/2023: the patient withdrew consent (follow-up stopped), and when the personal
+    # data was anonymised after the retention period (services.retention).
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     user: Mapped[User | None] = relationship(back_populates="patient", foreign_keys=[user_id])
@@ -447,7 +451,10 @@ class ConsultRequest(Base):
 
 
 class AuditEvent(Base):
-    """Who read or changed which patient record, when, from where (Decree 13/2023)."""
+    """Who read or changed which patient record, when, from where (Decree 13/2023).
+
+    Append-only: database triggers refuse UPDATE and DELETE (data.append_only, migration 0003).
+    """
 
     __tablename__ = "audit_events"
 

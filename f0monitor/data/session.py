@@ -51,7 +51,9 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 15}}
-    engine = sa.create_engine(url, **kwargs)
+    # Database errors name the statement but never its values (names, phones): an error that
+    # reaches a log (a 500's traceback) carries no personal data.
+    engine = sa.create_engine(url, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
@@ -82,8 +84,15 @@ def get_session() -> Session:
 def close_session(exc: BaseException | None = None) -> None:
     """Close the request's session; anything not committed is rolled back."""
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except Exception:  # noqa: BLE001 — a dead connection (database restarting)
+        # Closing rolls back; on a connection the server dropped that raises after the
+        # response is built, which the WSGI server would turn into its own plain 500.
+        # Invalidating drops the connection from the pool instead (pre-ping replaces it).
+        session.invalidate()
 
 
 def alembic_config(url: str) -> Any:

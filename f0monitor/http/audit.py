@@ -21,6 +21,11 @@ def _ip() -> str | None:
     return (request.remote_addr or "")[:45] or None
 
 
+def client_ip() -> str | None:
+    """Return the request's address as the audit trail stores it."""
+    return _ip()
+
+
 def audit_patient(
     session: Session, patient: Patient | int, action: str, detail: str | None = None
 ) -> None:
@@ -39,14 +44,17 @@ def audit_patient(
     )
 
 
-def audit_export(session: Session, first: date, last: date, area: Any) -> None:
+def audit_export(session: Session, first: date, last: date, area: Any, *, publication: bool = False,
+                 action: str = "export_caseload") -> None:
     """Record that the current user exported the caseload (no patient: aggregates)."""
     detail = f"{first.isoformat()}..{last.isoformat()} province={area.province_code} wards={','.join(map(str, area.ward_codes))}"
+    if publication:
+        detail += " publication"
     audit.record(
         session,
         user_id=current_user.id,
         patient_id=None,
-        action="export_caseload",
+        action=action,
         now=utcnow(),
         ip=_ip(),
         detail=detail[:255],

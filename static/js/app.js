@@ -53,3 +53,8 @@
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 })();
+
+// Print buttons (the printable daily summary): the page's own print stylesheet does the rest.
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.addEventListener("click", () => window.print());
+});

@@ -109,18 +109,6 @@ def index():
     return redirect(url_for("auth.login"))
 
 
-def _refuse_nul_bytes() -> None:
-    """Refuse NUL characters anywhere in a request: PostgreSQL cannot store them in text."""
-    if "\x00" in request.full_path or "%00" in request.full_path:
-        abort(400)
-    if request.content_length and request.mimetype in (
-        "application/json", "application/x-www-form-urlencoded", "multipart/form-data"
-    ):
-        body = request.get_data(cache=True)
-        if b"\x00" in body or b"%00" in body or b"\\u0000" in body:
-            abort(400)
-
-
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -284,7 +272,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIMETYPES", list(TEXT_MIMETYPES))
     compress.init_app(app)
     app.view_functions["static"] = static_file
-    app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     app.register_blueprint(bp)
     app.jinja_env.globals["plotly_url"] = plotly_url

@@ -21,6 +21,7 @@ from ...http.queryargs import DEFAULT_DAYS, caseload_args
 from ...services import areas
 from ...services.caseload import (
     AGGREGATE_ROLES,
+    CSV_COLUMNS,
     caseload,
     csv_text,
     daily_series,
@@ -28,6 +29,7 @@ from ...services.caseload import (
     ward_table,
 )
 from ...services.dailyreport import EpiSettings, daily_report, ward_totals
+from ...services.publication import for_publication, publication_csv, publication_total
 from ...services.scope import OutOfScope
 from ..common import charts
 
@@ -221,12 +223,58 @@ def export():
     if errors:
         abort(400)
     items = caseload(session, area, first, last, now=now)
-    audit_export(session, first, last, area)
+    publication = request.args.get("publication") == "1"
+    audit_export(session, first, last, area, publication=publication)
     session.commit()
-    filename = f"caseload-{first.isoformat()}-{last.isoformat()}.csv"
+    kind = "caseload-publication" if publication else "caseload"
+    filename = f"{kind}-{first.isoformat()}-{last.isoformat()}.csv"
+    text = publication_csv(items, CSV_COLUMNS) if publication else csv_text(items)
     return Response(
         # A byte-order mark so that spreadsheet programs read the file as UTF-8.
-        "\ufeff" + csv_text(items),
+        "\ufeff" + text,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/summary")
+@access(*AGGREGATE_ROLES)
+def summary():
+    """A printable summary of one day by ward; ``publication=1`` shows counts of 1–4 as "<5"."""
+    session = get_session()
+    now = utcnow()
+    args = {k: v for k, v in request.args.items() if k in ("province", "ward")}
+    day_arg = request.args.get("date") or ""
+    try:
+        from datetime import date as _date
+
+        day = min(_date.fromisoformat(day_arg), local_date(now)) if day_arg else local_date(now)
+    except ValueError:
+        day = local_date(now)
+    args.update({"from": day.isoformat(), "to": day.isoformat()})
+    area, first, _last, errors = _area_and_range(args)
+    items = caseload(session, area, first, first, now=now)
+    rows = _sorted_table(ward_table(items), "ward", False)
+    totals: dict[str, Any] = {"name": _("Total")}
+    for column in ("active", "new", "recovered", "transferred", "deceased", "overdue", "alerts_opened", *TIERS):
+        totals[column] = sum(row[column] for row in rows)
+    publication = request.args.get("publication") == "1"
+    if publication:
+        rows = [for_publication(row) for row in rows]
+        totals = {k: v if k == "name" else publication_total(v, (row[k] for row in rows))
+                  for k, v in totals.items()}
+        audit_export(session, first, first, area, publication=True, action="print_summary")
+        session.commit()
+    return render_template(
+        "department/summary.html",
+        day=first,
+        rows=rows,
+        totals=totals,
+        tiers=TIERS,
+        tier_names=_tier_names(),
+        publication=publication,
+        errors=errors,
+        province_name=areas.province_name(area.province_code) if area.province_code else _("All provinces"),
+        now=now,
+        area_args={k: v for k, v in args.items() if k in ("province", "ward")},
     )

@@ -251,3 +251,7 @@ def home_charts():
     response = jsonify(figures=[{"name": f["name"], "title": f["title"], "figure": f["json"]} for f in figures])
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# The personal-data pages add their routes to bp.
+from . import privacy  # noqa: E402,F401

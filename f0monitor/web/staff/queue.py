@@ -28,6 +28,7 @@ from ...services.assignment import (
 )
 from ...services.queue import triage_queue
 from ..common.forms import CsrfForm
+from ...services.retention import recent_withdrawals
 from . import bp
 
 COORDINATING = ("coordinator", "admin")
@@ -97,12 +98,18 @@ def index():
             return redirect(url_for("staff.index"))
         keep = {k: request.form.get(k) for k in ("tier", "flag", "ward", "assigned")}
         return redirect(url_for("staff.index", **{k: v for k, v in keep.items() if v}))
+    if "q" in request.args:
+        # The old GET search (?q=name or phone) is gone: it put personal data in URLs, browser
+        # history and access logs. The link is sent to the queue without it, unsearched.
+        kept = {k: v for k, v in request.args.items() if k != "q" and v}
+        return redirect(url_for("staff.index", **kept), 303)
     context = _live_context()
     return render_template(
         "staff/queue.html",
         tiers=TIERS,
         flags=FLAG_LABELS,
         wards=_ward_choices(),
+        withdrawals=recent_withdrawals(get_session(), current_user, now=context["now"]),
         **context,
     )
 
