@@ -75,7 +75,7 @@ def test_the_timeline_lists_everything_newest_first(app, client, make_patient, m
     assert client.get(f"/api/v1/patients/{patient.id}/timeline", headers=other).status_code == 404
     from f0monitor.data.models import AuditEvent
 
-    assert session.query(AuditEvent).filter_by(patient_id=patient.id, detail="api timeline").count() == 1
+    assert session.query(AuditEvent).filter_by(patient_id=patient.id, detail="api timeline").count() == 2  # both pages
 
 
 def test_delivery_receipts_need_the_hook_token(client, make_patient, session):
