@@ -45,7 +45,7 @@ def run_ladder(app: Flask, now: datetime | None = None) -> dict[str, Any]:
     with app.app_context():
         texts.use_directory(app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")[0])
         session = get_session()
-        result = ladder.tick(session, now=now or utcnow())
+        result = ladder.tick(session, now=now or utcnow(), checkpoint=session.commit)
         session.commit()
         return asdict(result)
 

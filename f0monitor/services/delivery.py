@@ -19,7 +19,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,13 +99,13 @@ def _no_longer_needed(row: Any, patient: Any, prefs: preferences.Preferences) ->
     return None
 
 
+@lru_cache(maxsize=64)
 def _slot_of_key(key: str) -> ladder.Slot | None:
+    """The report slot of a reminder's key ("2026-12-02:morning:1"), or None."""
     parts = key.split(":")
     if len(parts) < 2 or parts[1] not in ladder.SLOT_TIMES:
         return None
     try:
-        from datetime import date
-
         return ladder.Slot(date.fromisoformat(parts[0]), parts[1])
     except ValueError:
         return None
@@ -117,17 +118,22 @@ def send_claimed(
     counts = Counts()
     if not ids:
         return counts
-    rows = session.execute(sa.select(T).where(T.c.id.in_(list(ids)))).all()
+    rows = session.execute(
+        sa.select(T.c.id, T.c.patient_id, T.c.purpose, T.c.slot, T.c.channel, T.c.recipient,
+                  T.c.recipient_user_id, T.c.locale, T.c.text, T.c.claimed_by, T.c.attempts)
+        .where(T.c.id.in_(list(ids)))
+    ).all()
     patient_ids = {r.patient_id for r in rows}
+    P = Patient.__table__
     patients = {
         p.id: p
         for p in session.execute(
-            sa.select(Patient.__table__.c.id, Patient.__table__.c.status,
-                      Patient.__table__.c.last_report_at).where(Patient.__table__.c.id.in_(patient_ids))
+            sa.select(P.c.id, P.c.status, P.c.last_report_at).where(P.c.id.in_(patient_ids))
         )
     }
     prefs = preferences.many(session, sorted(patient_ids))
     updates: list[dict[str, Any]] = []
+    accepted: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
     to_send: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         patient, pref = patients[row.patient_id], prefs[row.patient_id]
@@ -152,35 +158,31 @@ def send_claimed(
         except Exception as exc:  # an adapter bug must not lose the batch: retry it
             answers = [Sent.failure(f"{adapter.provider}: {type(exc).__name__}", retryable=True)] * len(out)
         for row, answer in zip(batch, answers, strict=True):
-            updates.append(_result(row, adapter.provider, answer, now, counts))
             counts.by_channel[channel] += 1
+            if answer.ok:  # the common case, written with four parameters a row
+                accepted[adapter.provider, answer.delivered].append(
+                    {"b_id": row.id, "b_claim": row.claimed_by,
+                     "b_pmid": answer.provider_message_id, "b_cost": answer.cost_units})
+                if answer.delivered:
+                    counts.delivered += 1
+                else:
+                    counts.sent += 1
+            else:
+                updates.append(_failure(row, adapter.provider, answer, now, counts))
     _apply(session, updates)
+    for (provider, delivered), params in accepted.items():
+        _apply_accepted(session, params, provider=provider, delivered=delivered, now=now)
     return counts
 
 
-_FIELDS = ("status", "provider", "provider_message_id", "error", "attempts", "cost_units",
-           "next_attempt_at", "sent_at", "delivered_at", "failed_at")
-
-
 def _update(row: Any, **changes: Any) -> dict[str, Any]:
-    values = {name: getattr(row, name) for name in _FIELDS}
-    values.update(changes)
-    return {"b_id": row.id, "b_claim": row.claimed_by, **{f"b_{k}": v for k, v in values.items()}}
+    """The parameters of one row's UPDATE: only the fields that change, and our claim."""
+    return {"b_id": row.id, "b_claim": row.claimed_by, **{f"b_{k}": v for k, v in changes.items()}}
 
 
-def _result(row: Any, provider: str, answer: Sent, now: datetime, counts: Counts) -> dict[str, Any]:
+def _failure(row: Any, provider: str, answer: Sent, now: datetime, counts: Counts) -> dict[str, Any]:
+    """A failed attempt: retried with back-off while it may succeed, else reported failed."""
     attempts = row.attempts + 1
-    if answer.ok:
-        if answer.delivered:
-            counts.delivered += 1
-        else:
-            counts.sent += 1
-        return _update(
-            row, status=MessageStatus.DELIVERED if answer.delivered else MessageStatus.SENT,
-            provider=provider, provider_message_id=answer.provider_message_id, error=None,
-            attempts=attempts, cost_units=answer.cost_units, sent_at=now,
-            delivered_at=now if answer.delivered else None,
-        )
     if answer.retryable and attempts < ladder.MAX_ATTEMPTS:
         counts.retried += 1
         return _update(row, provider=provider, error=answer.error, attempts=attempts,
@@ -192,16 +194,35 @@ def _result(row: Any, provider: str, answer: Sent, now: datetime, counts: Counts
 
 def _apply(session: Session, updates: list[dict[str, Any]]) -> None:
     """Write the answers; the lease is released. Guarded by our claim: a row whose lease
-    expired and was claimed again by another consumer is not overwritten."""
-    if not updates:
-        return
+    expired and was claimed again by another consumer is not overwritten. Rows changing the
+    same fields are written by one executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for update in updates:
+        groups[tuple(sorted(k for k in update if k not in ("b_id", "b_claim")))].append(update)
+    for names, params in groups.items():
+        statement = (
+            sa.update(T)
+            .where(T.c.id == sa.bindparam("b_id"), T.c.claimed_by == sa.bindparam("b_claim"))
+            .values(claimed_by=None, claimed_at=None,
+                    **{name[2:]: sa.bindparam(name) for name in names})
+        )
+        session.connection().execute(statement, params)
+
+
+def _apply_accepted(session: Session, params: list[dict[str, Any]], *, provider: str,
+                    delivered: bool, now: datetime) -> None:
+    """Write the messages a provider accepted (sent, or delivered already), by our claim."""
     statement = (
         sa.update(T)
         .where(T.c.id == sa.bindparam("b_id"), T.c.claimed_by == sa.bindparam("b_claim"))
-        .values(claimed_by=None, claimed_at=None,
-                **{name: sa.bindparam(f"b_{name}") for name in _FIELDS})
+        .values(
+            claimed_by=None, claimed_at=None, provider=provider, error=None,
+            status=MessageStatus.DELIVERED if delivered else MessageStatus.SENT,
+            provider_message_id=sa.bindparam("b_pmid"), cost_units=sa.bindparam("b_cost"),
+            attempts=T.c.attempts + 1, sent_at=now, delivered_at=now if delivered else None,
+        )
     )
-    session.connection().execute(statement, updates)
+    session.connection().execute(statement, params)
 
 
 def record_receipt(

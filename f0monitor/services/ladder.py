@@ -12,7 +12,7 @@ a caller has already claimed is left to that caller).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -117,8 +117,16 @@ def _existing_slots(session: Session, ids: Sequence[int], purpose: str, slots: I
     return {(r.patient_id, r.slot) for r in found}
 
 
-def tick(session: Session, *, now: datetime, slot: Slot | None = None) -> TickResult:
-    """Take every ladder step due at ``now`` (flushes; the job runner commits)."""
+def tick(
+    session: Session, *, now: datetime, slot: Slot | None = None,
+    checkpoint: Callable[[], None] | None = None,
+) -> TickResult:
+    """Take every ladder step due at ``now`` (flushes; the job runner commits).
+
+    ``checkpoint`` (the job runner's commit) is called after each batch of patients, so that a
+    burst of 300,000 reminders never holds the database's write lock for long and the sender
+    can start on the first batches while the next are written.
+    """
     slot = slot or ladder.current_slot(now)
     result = TickResult(slot.key)
     rung = {r.step: r for r in ladder.LADDER}
@@ -163,6 +171,8 @@ def tick(session: Session, *, now: datetime, slot: Slot | None = None) -> TickRe
         result.reminders += min(firsts, inserted)
         result.second_reminders += max(inserted - firsts, 0)
         result.call_tasks += _call_tasks(session, batch, slot, now)
+        if checkpoint is not None:
+            checkpoint()
     result.escalations = _escalations(session, now)
     result.steps = {"reminder": result.reminders, "second_reminder": result.second_reminders,
                     "call_task": result.call_tasks, "coordinator_alert": result.escalations}
