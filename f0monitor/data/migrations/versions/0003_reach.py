@@ -1,7 +1,7 @@
 """reach: outbox, call tasks, reminder preferences
 
 Revision ID: 0003_reach
-Revises: 0002
+Revises: 0003_workspaces
 Create Date: 2026-12-01 23:30:20.344325
 """
 
@@ -11,7 +11,7 @@ import f0monitor.data.types
 
 
 revision = '0003_reach'
-down_revision = '0002'
+down_revision = '0003_workspaces'  # chained after main's head (re-chained by the lead as needed)
 branch_labels = None
 depends_on = None
 
