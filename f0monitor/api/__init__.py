@@ -155,4 +155,4 @@ def _looks_like_marshmallow(text: str) -> bool:
 
 
 # The modules add their routes to bp.
-from . import calculator, department, me, openapi, patients, privacy, staff, tokens, transfers  # noqa: E402,F401
+from . import calculator, department, me, openapi, patients, privacy, reach, staff, tokens, transfers  # noqa: E402,F401

@@ -621,6 +621,42 @@ ROLE_LABELS = {
 }
 FLAG_LABELS = {"alert": _l("Alert"), "overdue": _l("Overdue (12 h)"), "missing": _l("Missing (24 h)")}
 
+# Follow-up channels (issue 10): the outbox, call tasks, reminder channels.
+MESSAGE_PURPOSE_LABELS = {
+    "reminder": _l("Reminder"),
+    "escalation": _l("Escalation to staff"),
+    "confirmation": _l("Confirmation"),
+    "advice": _l("Advice"),
+}
+MESSAGE_STATUS_LABELS = {
+    "queued": _l("queued"),
+    "sent": _l("sent"),
+    "delivered": _l("delivered"),
+    "failed": _l("failed"),
+    "cancelled": _l("not needed"),
+}
+MESSAGE_CHANNEL_LABELS = {"sms": _l("SMS"), "zalo": _l("Zalo"), "email": _l("E-mail")}
+CALL_REASON_LABELS = {
+    "phone_round": _l("Phone round"),
+    "missed_report": _l("Missed report"),
+    "unreadable_sms": _l("Unreadable SMS"),
+    "wants_call": _l("Asked for a call"),
+}
+CALL_STATE_LABELS = {
+    "due": _l("to call"),
+    "claimed": _l("being called"),
+    "done": _l("done"),
+    "cancelled": _l("not needed"),
+}
+TIMELINE_KIND_LABELS = {
+    "report": _l("Report"),
+    "assessment": _l("Assessment"),
+    "alert": _l("Alert"),
+    "message": _l("Message"),
+    "call": _l("Call task"),
+    "transfer": _l("Transfer"),
+    "note": _l("Contact"),
+}
 
 # Short labels of the warning signs, for the rows of the triage queue ("why did it fire").
 WARNING_SHORT_LABELS = {

@@ -255,3 +255,4 @@ def home_charts():
 
 # The personal-data pages add their routes to bp.
 from . import privacy  # noqa: E402,F401
+from . import reminders  # noqa: E402,F401  (adds its routes to bp)
