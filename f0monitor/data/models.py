@@ -12,10 +12,15 @@ from ..domain.states import (
     STAFF_ROLES,  # noqa: F401  (re-exported: scope, access and api.patients read it here)
     AlertOutcome,
     AlertState,
+    CallReason,
+    CallState,
     ConsultCategory,
     ConsultState,
     ContactChannel,
     ContactOutcome,
+    MessageChannel,
+    MessagePurpose,
+    MessageStatus,
     PatientStatus,
     ReportChannel,
     Role,
@@ -42,6 +47,11 @@ CONTACT_CHANNELS = values(ContactChannel)
 CONTACT_OUTCOMES = values(ContactOutcome)
 CONSULT_CATEGORIES = values(ConsultCategory)
 CONSULT_STATES = values(ConsultState)
+MESSAGE_PURPOSES = values(MessagePurpose)
+MESSAGE_CHANNELS = values(MessageChannel)
+MESSAGE_STATUSES = values(MessageStatus)
+CALL_REASONS = values(CallReason)
+CALL_STATES = values(CallState)
 
 
 def _enum(*values: str, name: str) -> sa.Enum:
@@ -419,3 +429,112 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(sa.String(45))
 
     user: Mapped[User | None] = relationship()
+
+
+class OutboxMessage(Base):
+    """One message about a patient, to the patient (or, for an escalation, to staff).
+
+    Every message is a row before it is sent: ``(patient_id, purpose, slot)`` is unique, so
+    a retried job, a second consumer or a second tick of the ladder never makes a second row,
+    and a row is handed to its provider only by the consumer that claimed it (``claimed_by``,
+    ``claimed_at``: a lease taken by a conditional UPDATE). ``slot`` is the caller's key of
+    the occasion (``2026-12-02:morning:1`` for the first reminder of that report slot).
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        sa.UniqueConstraint("patient_id", "purpose", "slot", name="uq_outbox_messages_key"),
+        sa.Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_messages_patient_created", "patient_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(_enum(*MESSAGE_PURPOSES, name="message_purpose"))
+    slot: Mapped[str] = mapped_column(sa.String(64))
+    channel: Mapped[str] = mapped_column(_enum(*MESSAGE_CHANNELS, name="message_channel"))
+    # The provider that sends on this channel (console, esms, webhook, smtp, zalo), as configured
+    # when the message was sent: the outbox page shows it and receipts are matched through it.
+    provider: Mapped[str | None] = mapped_column(sa.String(16))
+    recipient: Mapped[str] = mapped_column(sa.String(254))  # E.164 phone, Zalo phone or e-mail
+    recipient_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )  # set when the message goes to staff, not to the patient
+    locale: Mapped[str] = mapped_column(sa.String(5))
+    text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(_enum(*MESSAGE_STATUSES, name="message_status"))
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    error: Mapped[str | None] = mapped_column(sa.String(255))
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    cost_units: Mapped[int | None] = mapped_column(sa.Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+
+
+class CallTask(Base):
+    """A patient to be called by the area's callers (call rounds, issue 10).
+
+    One open task (``due`` or ``claimed``) per patient and reason, enforced by both databases;
+    ``key`` ties a task to its occasion (the report slot of a missed report), so the ladder
+    opens one per occasion even after the first was done.
+    """
+
+    __tablename__ = "call_tasks"
+    __table_args__ = (
+        sa.Index(
+            "uq_call_tasks_one_open",
+            "patient_id",
+            "reason",
+            unique=True,
+            sqlite_where=sa.text("state IN ('due', 'claimed')"),
+            postgresql_where=sa.text("state IN ('due', 'claimed')"),
+        ),
+        sa.UniqueConstraint("patient_id", "reason", "key", name="uq_call_tasks_key"),
+        sa.Index("ix_call_tasks_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(_enum(*CALL_REASONS, name="call_reason"))
+    key: Mapped[str | None] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(_enum(*CALL_STATES, name="call_state"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    claimed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(sa.String(24))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+    claimed_by: Mapped[User | None] = relationship()
+
+
+class ReminderPreference(Base):
+    """How a patient wants to be reminded (no row: the defaults of ``services.preferences``)."""
+
+    __tablename__ = "reminder_preferences"
+
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    channels: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # in order of preference
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    quiet_start: Mapped[str] = mapped_column(sa.String(5), default="21:00")  # local HH:MM
+    quiet_end: Mapped[str] = mapped_column(sa.String(5), default="07:00")
+    opted_out: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opted_out_via: Mapped[str | None] = mapped_column(sa.String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -168,3 +168,70 @@ def max_tier(*tiers: Tier | str) -> Tier:
         if r > rank:
             rank = r
     return _TIERS[rank]
+
+
+class MessagePurpose(StrEnum):
+    """Why a message went out (the outbox, issue 10)."""
+
+    REMINDER = "reminder"  # a report is due or late
+    ESCALATION = "escalation"  # the ladder told staff (the ward's coordinator) about a patient
+    CONFIRMATION = "confirmation"  # a report (or an opt-out) was received
+    ADVICE = "advice"  # what to do after a report, e.g. "call 115 now" on a warning sign
+
+
+class MessageChannel(StrEnum):
+    """How a message reaches a person; each is sent through one configured provider."""
+
+    SMS = "sms"
+    ZALO = "zalo"
+    EMAIL = "email"
+
+
+class MessageStatus(StrEnum):
+    """The outbox lifecycle: queued → sent → delivered | failed; cancelled before sending when
+    a reminder is no longer needed (the report arrived, the patient opted out or left care)."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class CallReason(StrEnum):
+    """Why a patient is to be called."""
+
+    PHONE_ROUND = "phone_round"  # on phone follow-up and due
+    MISSED_REPORT = "missed_report"  # the ladder reached overdue
+    UNREADABLE_SMS = "unreadable_sms"  # an SMS check-in could not be read
+    WANTS_CALL = "wants_call"  # the patient asked for a call (W11)
+
+
+class CallState(StrEnum):
+    """The call task lifecycle: due → claimed → done, or cancelled when no longer needed."""
+
+    DUE = "due"
+    CLAIMED = "claimed"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class CallOutcome(StrEnum):
+    """What came of a call (api.md, ``POST /api/v1/calls/{id}/outcome``)."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    REFUSED = "refused"
+
+
+OPEN_CALL_STATES: tuple[str, ...] = (CallState.DUE, CallState.CLAIMED)
+
+
+class OptOutVia(StrEnum):
+    """Where a patient stopped reminders."""
+
+    WEB = "web"
+    API = "api"
+    SMS = "sms"
+    STAFF = "staff"
