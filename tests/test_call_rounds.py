@@ -19,7 +19,6 @@ from f0monitor.data.models import (
 )
 from f0monitor.domain.clock import VN_TZ
 from f0monitor.services import callrounds, followup
-from f0monitor.services.calls import open_task
 from f0monitor.services.callrounds import (
     BadOutcome,
     CallRefused,
@@ -29,6 +28,7 @@ from f0monitor.services.callrounds import (
     record_outcome,
     worklist,
 )
+from f0monitor.services.calls import open_task
 from f0monitor.services.inputs import ReportInput
 from f0monitor.services.reports import submit_report
 

@@ -125,4 +125,4 @@ def _translate_marshmallow(text: str) -> str:
 
 
 # The modules add their routes to bp.
-from . import calculator, department, me, openapi, patients, staff, tokens, transfers  # noqa: E402,F401
+from . import calculator, calls, department, hooks, me, openapi, patients, staff, tokens, transfers  # noqa: E402,F401  # noqa: E402,F401

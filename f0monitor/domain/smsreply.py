@@ -282,8 +282,10 @@ class _Reader:
         errors, implausible = check_vitals(checked)
         if "spo2_recheck" in self.values:
             rc_errors, rc_implausible = check_vitals({"spo2": self.values["spo2_recheck"]})
-            errors.update({"spo2_recheck": c for c in rc_errors.values()})
-            implausible.update({"spo2_recheck": c for c in rc_implausible.values()})
+            if "spo2" in rc_errors:
+                errors["spo2_recheck"] = rc_errors["spo2"]
+            if "spo2" in rc_implausible:
+                implausible["spo2_recheck"] = rc_implausible["spo2"]
         for name, code in errors.items():
             problems.append(Problem(name, code, _shown(self.values.get(name))))
         for name in implausible:

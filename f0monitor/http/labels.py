@@ -555,6 +555,7 @@ CONTACT_OUTCOME_LABELS = {
     "no_answer": _l("No answer"),
     "wrong_number": _l("Wrong number"),
     "visited": _l("Visited"),
+    "refused": _l("Refused to answer"),
 }
 ALERT_OUTCOME_LABELS = {
     "advised_at_home": _l("Advised, stays at home"),
@@ -569,4 +570,38 @@ ROLE_LABELS = {
     "department": _l("Health department"),
     "admin": _l("Administrator"),
 }
-FLAG_LABELS = {"alert": _l("Alert"), "overdue": _l("Overdue (12 h)"), "missing": _l("Missing (24 h)")}
+FLAG_LABELS = {
+    "alert": _l("Alert"),
+    "overdue": _l("Overdue (12 h)"),
+    "missing": _l("Missing (24 h)"),
+    "call_due": _l("Due for a call"),
+}
+
+# Follow-up channels and call rounds (issue 10).
+FOLLOW_UP_LABELS = {
+    "app": _l("App: reports by themselves"),
+    "sms": _l("SMS: answers text messages (feature phone)"),
+    "phone": _l("Phone: called twice a day"),
+}
+FOLLOW_UP_SHORT = {"app": _l("app"), "sms": _l("SMS"), "phone": _l("phone calls")}
+REPORT_CHANNEL_LABELS = {
+    "self": _l("patient"),
+    "staff": _l("staff"),
+    "api": _l("app"),
+    "seed": _l("demo"),
+    "import": _l("import"),
+    "sms": _l("SMS"),
+    "phone": _l("phone call"),
+}
+CALL_REASON_LABELS = {
+    "phone_round": _l("Phone round"),
+    "missed_report": _l("Missed report"),
+    "unreadable_sms": _l("Unreadable SMS"),
+    "wants_call": _l("Asked for a call"),
+}
+CALL_OUTCOME_LABELS = {
+    "reached": _l("Reached"),
+    "no_answer": _l("No answer"),
+    "wrong_number": _l("Wrong number"),
+    "refused": _l("Refused to answer"),
+}

@@ -60,7 +60,7 @@ from .calls import open_task
 from .contacts import add_contact
 from .inputs import ReportInput
 from .reports import Outcome, Submitted, submit_report
-from .scope import scope_clause
+from .scope import OutOfScope, get_patient_in_scope, scope_clause
 
 SLOT_HOURS = (8, 16)  # the two report slots of the day, Vietnam time (domain.clock)
 CLAIM_TIMEOUT = timedelta(minutes=20)
@@ -548,3 +548,15 @@ def totals(figures: list[CallerDay]) -> dict[date, dict[str, int]]:
         for name in ("calls", "reached", "reports", "alerts"):
             out[f.day][name] += getattr(f, name)
     return dict(out)
+
+
+def get_task_in_scope(session: Session, user: Any, task_id: int) -> CallTask:
+    """Return a call task of a patient ``user`` may see.
+
+    :raise OutOfScope: when there is none, or its patient lies outside the user's area.
+    """
+    task = session.get(CallTask, task_id)
+    if task is None:
+        raise OutOfScope("not found")
+    get_patient_in_scope(session, user, task.patient_id)
+    return task
