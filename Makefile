@@ -49,7 +49,9 @@ instance/config.py:
 run: install translations assets instance/config.py
 	$(FLASK) init-db
 	@if [ ! -f instance/.demo-seeded ]; then $(FLASK) seed-demo && touch instance/.demo-seeded; else $(FLASK) demo-logins; fi
-	@echo "f0monitor: http://$(HOST):$(PORT)"
+	@echo "f0monitor: http://$(HOST):$(PORT) (and the job queue consumer: reminders, ladder, outbox)"
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) worker & worker=$$!; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install translations assets

@@ -45,7 +45,7 @@ def create_app(
     app.config["VERSION"] = __version__  # read by the layers, which never import this package
     config.check_secret_key(app)
 
-    from . import api, cli
+    from . import api, cli, jobs
     from .data import session
     from .http import auth, errors, i18n
     from .web import auth as auth_pages
@@ -59,6 +59,7 @@ def create_app(
     plumbing.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     staff.init_app(app)
     # One blueprint per audience: patients, staff (and their calculator), the department, the
     # public pages (certificate verification, questions to the hotline) and the JSON API.

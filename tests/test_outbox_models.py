@@ -53,7 +53,7 @@ def test_a_msg_is_rendered_in_the_patient_language(session, patient):
     patient.user.locale = "en"
     en = outbox.enqueue(session, patient=patient, purpose="advice", slot="b", text_or_msg=msg, now=now)
     assert en.text == "Choose at least one channel." and en.locale == "en"
-    assert vi.locale == "vi"
+    assert vi.locale == "vi" and vi.text == "Chọn ít nhất một kênh."
 
 
 def test_one_open_call_task_per_patient_and_reason(session, patient):

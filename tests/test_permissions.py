@@ -77,6 +77,10 @@ EXPLICIT = {
     "api.caseload_list": frozenset({"department", "admin"}),
     "department.index": frozenset({"department", "admin"}),
     "department.export": frozenset({"department", "admin"}),
+    "staff.outbox": frozenset({"coordinator", "admin"}),
+    "api.patient_timeline": STAFF_SET,
+    "api.update_preferences": frozenset({"patient"}),
+    "patients.reminders": frozenset({"patient"}),
 }
 
 # Public routes that still turn some logged-in roles away, on purpose.
@@ -84,6 +88,8 @@ STATUS_OVERRIDES = {
     # Registration by token is for staff (a caller) or nobody (oneself): not for other logins.
     ("api.create_patient", "patient"): 403,
     ("api.create_patient", "department"): 403,
+    # The SMS gateway's hooks need no login but the shared hook token: without it, 401 for all.
+    **{("api.sms_status_hook", r): 401 for r in (*ROLES, ANONYMOUS)},
 }
 
 

@@ -125,4 +125,16 @@ def _translate_marshmallow(text: str) -> str:
 
 
 # The modules add their routes to bp.
-from . import calculator, calls, department, hooks, me, openapi, patients, staff, tokens, transfers  # noqa: E402,F401  # noqa: E402,F401
+from . import (  # noqa: E402,F401  # noqa: E402,F401
+    calculator,
+    calls,
+    department,
+    hooks,
+    me,
+    openapi,
+    patients,
+    reach,
+    staff,
+    tokens,
+    transfers,
+)

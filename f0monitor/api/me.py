@@ -10,6 +10,7 @@ from ..data.session import get_session
 from ..domain.clock import utcnow
 from ..http.access import access
 from ..http.i18n import current_lang
+from ..services import preferences
 from ..services.reports import already_submitted, submit_report
 from ..services.summary import patient_summary
 from . import bp, documented, load_body, page_args
@@ -41,6 +42,7 @@ def me():
         next_report_due=iso_z(summary.next_report_due),
         reporting_flag=summary.reporting_flag,
         transfer=transfer_dict(summary.latest_transfer) if summary.latest_transfer else None,
+        reminders=preferences.get(get_session(), patient).as_dict(),
     )
     return jsonify(body)
 

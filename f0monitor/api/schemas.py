@@ -329,9 +329,53 @@ class MeOut(PatientOut):
     next_report_due = UTCField()
     reporting_flag = fields.String(allow_none=True)
     transfer = fields.Dict(allow_none=True)
+    reminders = fields.Dict(metadata={"description": "channels, email, quiet_hours, opted_out"})
 
 
 __all__ = ["EXCLUDE", "date"]
+
+
+# --- Follow-up channels: reminders, the timeline, delivery receipts (issue 10) --------------
+
+
+class RemindersOut(Schema):
+    """A patient's reminder preferences (``GET /api/v1/me`` ``reminders``)."""
+
+    channels = fields.List(fields.String(validate=validate.OneOf(("sms", "zalo", "email"))))
+    email = fields.String(allow_none=True)
+    quiet_hours = fields.List(fields.String(), metadata={"example": ["21:00", "07:00"]})
+    opted_out = fields.Boolean()
+
+
+class PreferencesIn(StrictSchema):
+    """``PATCH /api/v1/me/preferences``: any of the fields; absent fields are kept."""
+
+    channels = fields.List(fields.String(validate=validate.OneOf(("sms", "zalo", "email"))))
+    email = fields.String(allow_none=True, validate=validate.Length(max=254))
+    quiet_hours = fields.List(fields.String(), validate=validate.Length(equal=2))
+    opted_out = fields.Boolean()
+
+
+class TimelineItemOut(Schema):
+    """One timeline item; other fields depend on ``kind`` (api.md)."""
+
+    at = UTCField()
+    kind = fields.String(validate=validate.OneOf(
+        ("report", "assessment", "alert", "message", "call", "transfer", "note")))
+    id = fields.Integer()
+    purpose = fields.String(metadata={"description": "message: reminder | escalation | confirmation | advice"})
+    channel = fields.String(metadata={"description": "report: app | api | sms | phone | staff; message: sms | zalo | email"})
+    status = fields.String(metadata={"description": "message: queued | sent | delivered | failed | cancelled"})
+    error = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    by = fields.Dict(allow_none=True)
+
+
+class TimelineOut(Schema):
+    items = fields.List(fields.Nested(TimelineItemOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
 
 
 # --- Follow-up channels, call rounds and SMS check-ins (api.md, "Follow-up channels") -------
@@ -396,6 +440,19 @@ class CallPageOut(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+
+
+class ReceiptIn(StrictSchema):
+    """``POST /api/v1/hooks/sms/status``: a delivery receipt for a message we sent."""
+
+    message_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    status = fields.String(required=True, validate=validate.OneOf(("delivered", "failed")))
+    error = fields.String(allow_none=True, validate=validate.Length(max=255))
+
+
+class ReceiptOut(Schema):
+    message_id = fields.String()
+    status = fields.String()
 
 
 class CallOutcomeOut(Schema):

@@ -593,6 +593,22 @@ REPORT_CHANNEL_LABELS = {
     "sms": _l("SMS"),
     "phone": _l("phone call"),
 }
+
+# Follow-up channels (issue 10): the outbox, call tasks, reminder channels.
+MESSAGE_PURPOSE_LABELS = {
+    "reminder": _l("Reminder"),
+    "escalation": _l("Escalation to staff"),
+    "confirmation": _l("Confirmation"),
+    "advice": _l("Advice"),
+}
+MESSAGE_STATUS_LABELS = {
+    "queued": _l("queued"),
+    "sent": _l("sent"),
+    "delivered": _l("delivered"),
+    "failed": _l("failed"),
+    "cancelled": _l("not needed"),
+}
+MESSAGE_CHANNEL_LABELS = {"sms": _l("SMS"), "zalo": _l("Zalo"), "email": _l("E-mail")}
 CALL_REASON_LABELS = {
     "phone_round": _l("Phone round"),
     "missed_report": _l("Missed report"),
@@ -604,4 +620,19 @@ CALL_OUTCOME_LABELS = {
     "no_answer": _l("No answer"),
     "wrong_number": _l("Wrong number"),
     "refused": _l("Refused to answer"),
+}
+CALL_STATE_LABELS = {
+    "due": _l("to call"),
+    "claimed": _l("being called"),
+    "done": _l("done"),
+    "cancelled": _l("not needed"),
+}
+TIMELINE_KIND_LABELS = {
+    "report": _l("Report"),
+    "assessment": _l("Assessment"),
+    "alert": _l("Alert"),
+    "message": _l("Message"),
+    "call": _l("Call task"),
+    "transfer": _l("Transfer"),
+    "note": _l("Contact"),
 }

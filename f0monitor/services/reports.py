@@ -31,6 +31,7 @@ from ..domain import covid as risk
 from ..domain import vitals
 from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
+from . import ladder
 from .assessments import earlier_reports, store_assessment, to_profile, to_risk_report
 from .inputs import ReportInput
 
@@ -156,6 +157,7 @@ def submit_report(
     history = earlier_reports(session, patient.id, reported_at, exclude_id=report.id)
     result = risk.assess(to_profile(patient), to_risk_report(report), history)
     row = store_assessment(session, patient, report, result, now=now)
+    ladder.stop_for(session, patient, now=now)  # reminders and the missed-report call stop now
     session.flush()
     opened = result.alert and session.scalar(
         sa.select(Alert.id).where(Alert.report_id == report.id).limit(1)

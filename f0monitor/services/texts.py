@@ -25,8 +25,9 @@ _directory: Path = PACKAGE_TRANSLATIONS
 def use_directory(directory: str | Path) -> None:
     """Read catalogs from ``directory`` (the app's BABEL_TRANSLATION_DIRECTORIES)."""
     global _directory
-    _directory = Path(directory)
-    _catalog.cache_clear()
+    if Path(directory) != _directory:
+        _directory = Path(directory)
+        _catalog.cache_clear()
 
 
 def locale_of(value: str | None) -> str:

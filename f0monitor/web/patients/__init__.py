@@ -154,3 +154,6 @@ def home():
         ward_name=areas.ward_name(patient.ward_code),
         province_name=areas.province_name(patient.province_code),
     )
+
+
+from . import reminders  # noqa: E402,F401  (adds its routes to bp)

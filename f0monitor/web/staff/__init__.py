@@ -39,7 +39,7 @@ def scoped_patient(session: Session, patient_id: int) -> Patient:
 
 
 # The modules add their routes to bp.
-from . import admin, consults, discharge, profile, queue, transfers  # noqa: E402,F401
+from . import admin, consults, discharge, outbox, profile, queue, transfers  # noqa: E402,F401
 from . import calls as call_pages  # noqa: E402,F401  (call rounds, follow-up channel)
 from . import patient as patient_pages  # noqa: E402,F401  (not to shadow `patient` arguments)
 

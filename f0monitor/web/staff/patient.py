@@ -19,10 +19,16 @@ from ...domain.clock import local_date, utcnow
 from ...http.access import STAFF, access
 from ...http.labels import (
     ALERT_OUTCOME_LABELS,
+    CALL_REASON_LABELS,
+    CALL_STATE_LABELS,
     CONTACT_CHANNEL_LABELS,
     CONTACT_OUTCOME_LABELS,
     FOLLOW_UP_SHORT,
+    MESSAGE_CHANNEL_LABELS,
+    MESSAGE_PURPOSE_LABELS,
+    MESSAGE_STATUS_LABELS,
     REPORT_CHANNEL_LABELS,
+    TIMELINE_KIND_LABELS,
     chart_lines,
     render_reasons,
 )
@@ -50,6 +56,7 @@ from ...services.contacts import add_contact, contact_log
 from ...services.patients import register_patient
 from ...services.reports import Outcome, check_submission, recent_reports, submit_report
 from ...services.scope import OutOfScope, may_see
+from ...services.timeline import timeline
 from ..common.charts import report_figures
 from ..common.forms import WARNING_QUESTIONS, ReportForm, ward_choices
 from ..common.submission import flash_submission
@@ -129,6 +136,12 @@ def render_patient(patient: Patient, *, status: int = 200, **forms: Any):
         "ward_name": areas.ward_name(patient.ward_code),
         "province_name": areas.province_name(patient.province_code),
         "claim_code": forms.get("claim_code"),
+        "timeline": timeline(session, patient.id, per_page=40)[0],
+        "tl_labels": {
+            "kind": TIMELINE_KIND_LABELS, "purpose": MESSAGE_PURPOSE_LABELS,
+            "status": MESSAGE_STATUS_LABELS, "channel": MESSAGE_CHANNEL_LABELS,
+            "reason": CALL_REASON_LABELS, "call_state": CALL_STATE_LABELS,
+        },
     }
     return render_template("staff/patient.html", **context), status
 

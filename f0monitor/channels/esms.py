@@ -1,0 +1,98 @@
+"""SMS through eSMS.vn (a Vietnamese SMS gateway), its documented JSON API.
+
+Documentation: https://developers.esms.vn/en/esms-api/send-sms-api/send-otp-customer-care-message
+(``POST https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/`` with
+``ApiKey``, ``SecretKey``, ``Phone``, ``Content``, ``Brandname``, ``SmsType`` 2 = customer care,
+``IsUnicode``, ``Sandbox``, ``RequestId`` "to prevent the request from being duplicated",
+``CallbackUrl``; the answer has ``CodeResult`` "100" for a valid request and ``SMSID``, or an
+``ErrorMessage``). Delivery status comes back to ``CallbackUrl``
+(https://developers.esms.vn/en/esms-api/callback-url), which a gateway relays to our
+``POST /api/v1/hooks/sms/status``.
+
+Not retried: codes that a second try cannot fix (101 authorisation failed, 103 balance,
+104 brandname, 118 type, 119 advertising brandname, 131 content length ...); every other code,
+timeouts and HTTP 429/5xx are retried by the outbox with back-off. Vietnamese is sent with
+``IsUnicode`` 1 (one unit per 70 characters) unless ``unicode`` is off, then without accents.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+import requests
+
+from .base import Outgoing, SendsOneByOne, Sent, http_failure, transport_failure
+
+ENDPOINT = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+DEFAULT_BASE_URL = "https://rest.esms.vn"
+PERMANENT_CODES = frozenset({"101", "103", "104", "118", "119", "131", "132", "177"})
+RATE_LIMIT_CODES = frozenset({"124", "145"})  # duplicate-in-window / sending too fast
+
+
+def strip_accents(text: str) -> str:
+    """Vietnamese without diacritics, case kept ("GỌI 115" → "GOI 115"), for non-Unicode SMS."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def local_phone(e164: str) -> str:
+    """eSMS takes the national form: +84912345678 → 0912345678."""
+    return "0" + e164[3:] if e164.startswith("+84") else e164.lstrip("+")
+
+
+def units(text: str, unicode: bool) -> int:
+    per = 70 if unicode else 160
+    return max(1, math.ceil(len(text) / per))
+
+
+class EsmsChannel(SendsOneByOne):
+    provider = "esms"
+
+    def __init__(self, *, api_key: str, secret_key: str, brandname: str = "", sms_type: str = "2",
+                 base_url: str = DEFAULT_BASE_URL, callback_url: str = "", unicode: bool = True,
+                 sandbox: bool = False, timeout: float = 10.0,
+                 session: requests.Session | None = None) -> None:
+        self.api_key, self.secret_key, self.brandname = api_key, secret_key, brandname
+        self.sms_type, self.callback_url, self.unicode = sms_type, callback_url, unicode
+        self.sandbox, self.timeout = sandbox, timeout
+        self.url = base_url.rstrip("/") + ENDPOINT
+        self.http = session or requests.Session()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def send(self, message: Outgoing) -> Sent:
+        text = message.text if self.unicode else strip_accents(message.text)
+        body = {
+            "ApiKey": self.api_key,
+            "SecretKey": self.secret_key,
+            "Phone": local_phone(message.to),
+            "Content": text,
+            "SmsType": self.sms_type,
+            "IsUnicode": "1" if self.unicode else "0",
+            "Sandbox": "1" if self.sandbox else "0",
+            "RequestId": message.key,
+        }
+        if self.brandname:
+            body["Brandname"] = self.brandname
+        if self.callback_url:
+            body["CallbackUrl"] = self.callback_url
+        try:
+            response = self.http.post(self.url, json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            return transport_failure(exc, "eSMS")
+        if response.status_code != 200:
+            return http_failure(response, "eSMS")
+        try:
+            answer = response.json()
+        except ValueError:
+            return Sent.failure("eSMS answered no JSON", retryable=True)
+        code = str(answer.get("CodeResult", ""))
+        if code == "100":
+            return Sent(True, provider_message_id=str(answer.get("SMSID") or ""),
+                        cost_units=units(text, self.unicode))
+        error = f"eSMS {code}: {answer.get('ErrorMessage') or 'error'}"
+        if code in RATE_LIMIT_CODES:
+            return Sent.failure(error, retryable=True, retry_after=60)
+        return Sent.failure(error, retryable=code not in PERMANENT_CODES)

@@ -1,0 +1,268 @@
+"""Running the reminder and escalation ladder (``domain.ladder``) over every patient.
+
+``tick`` is what the job queue runs every minute; it is idempotent (every step it takes has a
+key: the outbox's (patient, purpose, slot), the call task's (patient, reason, key)), so a second
+consumer's tick, a retried job or a late one never repeats a step. It works in set-based
+batches: one slot's reminders for 300,000 patients are a handful of INSERTs.
+
+``stop_for`` is called by ``reports.submit_report`` the moment a report is stored: the
+patient's queued reminders are cancelled and their due missed-report call task closed (a task
+a caller has already claimed is left to that caller).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..data.models import CallTask, OutboxMessage, Patient, ReminderPreference, User
+from ..domain import ladder
+from ..domain.ladder import Slot, Step
+from ..domain.states import (
+    CallReason,
+    CallState,
+    MessageChannel,
+    MessagePurpose,
+    MessageStatus,
+    PatientStatus,
+    Role,
+)
+from ..domain.text import N_, Msg
+from . import calls, preferences, texts
+
+CHUNK = 5000
+P = Patient.__table__
+O = OutboxMessage.__table__  # noqa: E741
+
+SLOT_LABELS = {"morning": N_("morning"), "afternoon": N_("afternoon")}
+
+
+def reminder_text(step: Step, slot: Slot) -> Msg:
+    """The text of a reminder: no name, no health data (an SMS may be read by others)."""
+    label = Msg(SLOT_LABELS[slot.name])
+    due = slot.due.strftime("%H:%M")
+    if step is Step.REMINDER:
+        return Msg("f0monitor: your %(slot)s health report is due at %(time)s. Report in the app "
+                   "or reply to this SMS. Reply STOP to stop reminders.", slot=label, time=due)
+    return Msg("f0monitor: we have not received your %(slot)s health report yet. Please report "
+               "now; if you feel worse, call 115 or your ward health station.", slot=label)
+
+
+def escalation_text(patient_id: int, ward_code: int, hours: int) -> Msg:
+    return Msg("f0monitor: patient no. %(number)s (ward %(ward)s) has not reported for %(hours)s hours. "
+               "Please check on them today.", number=patient_id, ward=ward_code, hours=hours)
+
+
+@dataclass
+class TickResult:
+    slot: str
+    reminders: int = 0
+    second_reminders: int = 0
+    call_tasks: int = 0
+    escalations: int = 0
+    steps: dict[str, int] = field(default_factory=dict)
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(O) if dialect == "postgresql" else sqlite.insert(O)
+    statement = insert.on_conflict_do_nothing(index_elements=["patient_id", "purpose", "slot"])
+    total = 0
+    for start in range(0, len(rows), CHUNK):
+        result = session.connection().execute(statement, rows[start : start + CHUNK])
+        total += max(result.rowcount or 0, 0)
+    return total
+
+
+def _silent_patients(session: Session, slot: Slot) -> Iterable[Sequence[Any]]:
+    """Active, not opted-out patients with no report in the slot, registered before it was
+    due; in batches of (id, phone, locale, last_report_at, registered_at, ward, province)."""
+    start, _end = slot.window
+    optout = sa.select(ReminderPreference.patient_id).where(ReminderPreference.opted_out.is_(True))
+    query = (
+        sa.select(P.c.id, P.c.phone, User.__table__.c.locale, P.c.last_report_at, P.c.registered_at,
+                  P.c.ward_code, P.c.province_code)
+        .select_from(P.outerjoin(User.__table__, User.__table__.c.id == P.c.user_id))
+        .where(
+            P.c.status == PatientStatus.ACTIVE,
+            sa.or_(P.c.last_report_at.is_(None), P.c.last_report_at < start),
+            P.c.registered_at <= slot.due,
+            P.c.id.not_in(optout),
+        )
+        .order_by(P.c.id)
+    )
+    last = 0
+    while True:
+        rows = session.execute(query.where(P.c.id > last).limit(CHUNK)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def _existing_slots(session: Session, ids: Sequence[int], purpose: str, slots: Iterable[str]) -> set[tuple[int, str]]:
+    found = session.execute(
+        sa.select(O.c.patient_id, O.c.slot).where(
+            O.c.patient_id.in_(list(ids)), O.c.purpose == purpose, O.c.slot.in_(list(slots))
+        )
+    )
+    return {(r.patient_id, r.slot) for r in found}
+
+
+def tick(session: Session, *, now: datetime, slot: Slot | None = None) -> TickResult:
+    """Take every ladder step due at ``now`` (flushes; the job runner commits)."""
+    slot = slot or ladder.current_slot(now)
+    result = TickResult(slot.key)
+    rung = {r.step: r for r in ladder.LADDER}
+    first_due = ladder.rung_time(rung[Step.REMINDER], slot, now) <= now
+    second_due = ladder.rung_time(rung[Step.SECOND_REMINDER], slot, now) <= now
+    rendered: dict[tuple[Step, str], str] = {}
+
+    def text(step: Step, locale: str) -> str:
+        if (step, locale) not in rendered:
+            rendered[step, locale] = texts.render(reminder_text(step, slot), locale)
+        return rendered[step, locale]
+
+    for batch in _silent_patients(session, slot):
+        ids = [r.id for r in batch]
+        prefs = preferences.many(session, ids)
+        rows: list[dict[str, Any]] = []
+        for step, suffix, is_due in ((Step.REMINDER, "1", first_due), (Step.SECOND_REMINDER, "2", second_due)):
+            if not is_due:
+                continue
+            key = f"{slot.key}:{suffix}"
+            have = _existing_slots(session, ids, MessagePurpose.REMINDER, [key])
+            for r in batch:
+                if (r.id, key) in have:
+                    continue
+                pref = prefs[r.id]
+                channel = pref.channels[0]
+                if step is Step.SECOND_REMINDER:
+                    channel = ladder.other_channel(pref.channels, channel)
+                address = pref.email if channel == MessageChannel.EMAIL else r.phone
+                if not address:
+                    channel, address = MessageChannel.SMS, r.phone
+                locale = texts.locale_of(r.locale)
+                rows.append({
+                    "patient_id": r.id, "purpose": MessagePurpose.REMINDER, "slot": key,
+                    "channel": channel, "recipient": address, "recipient_user_id": None,
+                    "locale": locale, "text": text(step, locale), "status": MessageStatus.QUEUED,
+                    "attempts": 0, "next_attempt_at": ladder.quiet_until(now, pref.quiet_hours) or now,
+                    "created_at": now,
+                })
+        inserted = _insert_ignoring_duplicates(session, rows)
+        firsts = sum(1 for row in rows if row["slot"].endswith(":1"))
+        result.reminders += min(firsts, inserted)
+        result.second_reminders += max(inserted - firsts, 0)
+        result.call_tasks += _call_tasks(session, batch, slot, now)
+    result.escalations = _escalations(session, now)
+    result.steps = {"reminder": result.reminders, "second_reminder": result.second_reminders,
+                    "call_task": result.call_tasks, "coordinator_alert": result.escalations}
+    session.flush()
+    return result
+
+
+def _call_tasks(session: Session, batch: Sequence[Any], slot: Slot, now: datetime) -> int:
+    rung = ladder.RUNGS[Step.CALL_TASK]
+    due = [r for r in batch if ladder.rung_time(rung, slot, r.last_report_at or r.registered_at) <= now]
+    if not due:
+        return 0
+    have = set(session.scalars(
+        sa.select(CallTask.patient_id).where(
+            CallTask.patient_id.in_([r.id for r in due]), CallTask.reason == CallReason.MISSED_REPORT,
+            sa.or_(CallTask.key == slot.key, CallTask.state.in_((CallState.DUE, CallState.CLAIMED))),
+        )
+    ))
+    opened = 0
+    for r in due:
+        if r.id in have:
+            continue
+        patient = session.get(Patient, r.id)
+        task = calls.open_task(session, patient=patient, reason=CallReason.MISSED_REPORT, now=now,
+                               key=slot.key)
+        opened += task.created_at == now and task.key == slot.key
+    return opened
+
+
+def coordinators_for(session: Session, province_code: int, ward_code: int) -> list[User]:
+    """The coordinators of a ward: those naming it, else the province's without wards."""
+    staff = list(session.scalars(
+        sa.select(User).where(User.role == Role.COORDINATOR, User.is_active_account.is_(True),
+                              User.province_code == province_code).order_by(User.id)
+    ))
+    named = [u for u in staff if ward_code in (u.ward_codes or [])]
+    return named or [u for u in staff if not u.ward_codes]
+
+
+def _escalations(session: Session, now: datetime) -> int:
+    """One message per lapse to the ward's coordinators for every missing patient."""
+    rung = ladder.RUNGS[Step.COORDINATOR_ALERT]
+    limit = now - rung.delay
+    optout = sa.select(ReminderPreference.patient_id).where(ReminderPreference.opted_out.is_(True))
+    rows = session.execute(
+        sa.select(P.c.id, P.c.last_report_at, P.c.registered_at, P.c.ward_code, P.c.province_code)
+        .where(P.c.status == PatientStatus.ACTIVE, P.c.id.not_in(optout),
+               sa.func.coalesce(P.c.last_report_at, P.c.registered_at) <= limit)
+    ).all()
+    if not rows:
+        return 0
+    hours = int(rung.delay.total_seconds() // 3600)
+    cache: dict[tuple[int, int], list[User]] = {}
+    made = 0
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        lapse = {r.id: "missing:" + (r.last_report_at or r.registered_at).strftime("%Y%m%dT%H%M") for r in chunk}
+        have = {
+            (pid, s.rsplit(":", 1)[0])
+            for pid, s in session.execute(
+                sa.select(O.c.patient_id, O.c.slot).where(
+                    O.c.patient_id.in_(list(lapse)), O.c.purpose == MessagePurpose.ESCALATION
+                )
+            )
+        }
+        out: list[dict[str, Any]] = []
+        for r in chunk:
+            if (r.id, lapse[r.id]) in have:
+                continue
+            area = (r.province_code, r.ward_code)
+            if area not in cache:
+                cache[area] = coordinators_for(session, *area)
+            for user in cache[area]:
+                locale = texts.locale_of(user.locale)
+                out.append({
+                    "patient_id": r.id, "purpose": MessagePurpose.ESCALATION,
+                    "slot": f"{lapse[r.id]}:u{user.id}", "channel": MessageChannel.SMS,
+                    "recipient": user.phone, "recipient_user_id": user.id, "locale": locale,
+                    "text": texts.render(escalation_text(r.id, r.ward_code, hours), locale),
+                    "status": MessageStatus.QUEUED, "attempts": 0, "next_attempt_at": now,
+                    "created_at": now,
+                })
+        made += _insert_ignoring_duplicates(session, out)
+    return made
+
+
+def stop_for(session: Session, patient: Patient, *, now: datetime) -> None:
+    """A report arrived: the ladder stops for this patient at once."""
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.patient_id == patient.id, OutboxMessage.status == MessageStatus.QUEUED,
+               OutboxMessage.purpose == MessagePurpose.REMINDER,
+               OutboxMessage.recipient_user_id.is_(None))
+        .values(status=MessageStatus.CANCELLED, error="reported")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        sa.update(CallTask)
+        .where(CallTask.patient_id == patient.id, CallTask.reason == CallReason.MISSED_REPORT,
+               CallTask.state == CallState.DUE)
+        .values(state=CallState.CANCELLED, outcome="reported", closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
