@@ -55,7 +55,7 @@ from ..domain.states import (
     values,
 )
 from ..domain.text import Msg
-from . import DomainError, outbox
+from . import DomainError, ladder, outbox
 from .calls import open_task
 from .contacts import add_contact
 from .inputs import ReportInput
@@ -418,15 +418,8 @@ def _close_others(session: Session, task: CallTask, now: datetime) -> None:
 
 
 def ward_coordinators(session: Session, patient: Patient) -> list[User]:
-    """Return the coordinators of the patient's ward: those named for it, else the province's."""
-    rows = session.scalars(
-        sa.select(User)
-        .where(User.role == Role.COORDINATOR, User.is_active_account.is_(True),
-               User.province_code == patient.province_code)
-        .order_by(User.id)
-    ).all()
-    named = [u for u in rows if patient.ward_code in (u.ward_codes or [])]
-    return named or [u for u in rows if not u.ward_codes]
+    """Return the coordinators of the patient's ward (the ladder's rule: named, else the province's)."""
+    return ladder.coordinators_for(session, patient.province_code, patient.ward_code)
 
 
 def tell_ward_station(session: Session, task: CallTask, patient: Patient, *, now: datetime) -> int:
