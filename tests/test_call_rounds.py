@@ -197,7 +197,8 @@ def test_no_answer_is_retried_twice_then_the_ward_is_told(app, session, make_pat
     assert (task.state, task.outcome, task.attempts) == ("done", "no_answer", 3)
     message = session.scalars(sa.select(OutboxMessage)).one()
     assert (message.purpose, message.recipient_user_id, message.channel) == ("escalation", ward_coordinator.id, "sms")
-    assert patient.full_name in message.text and "3" in message.text
+    assert f"số {patient.id}" in message.text and "3 lần gọi" in message.text
+    assert patient.full_name not in message.text and patient.phone not in message.text
     assert session.scalar(sa.select(sa.func.count()).select_from(ContactLog)) == 3
     listed = callrounds.unreachable(session, caller, now=now)
     assert [i.patient.id for i in listed] == [patient.id]

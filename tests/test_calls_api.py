@@ -124,3 +124,14 @@ def test_patch_follow_up(app, client, make_patient, make_user):
                         json={"channel": "app"}).status_code == 404
     elsewhere = api_token(client, make_user("doctor", province_code=1).phone)
     assert client.patch(url, headers=elsewhere, json={"channel": "app"}).status_code == 404
+
+
+def test_me_says_how_the_patient_is_followed(app, client, make_patient):
+    patient = make_patient(login=True)
+    headers = api_token(client, patient.phone)
+    assert client.get("/api/v1/me", headers=headers).get_json()["follow_up"] == "app"
+    with app.app_context():
+        session = get_session()
+        followup.set_channel(session, session.get(Patient, patient.id), "sms", by=None, now=utcnow())
+        session.commit()
+    assert client.get("/api/v1/me", headers=headers).get_json()["follow_up"] == "sms"

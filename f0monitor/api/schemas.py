@@ -330,6 +330,7 @@ class MeOut(PatientOut):
     reporting_flag = fields.String(allow_none=True)
     transfer = fields.Dict(allow_none=True)
     reminders = fields.Dict(metadata={"description": "channels, email, quiet_hours, opted_out"})
+    follow_up = fields.String(metadata={"description": "app | sms | phone: how the patient is followed"})
 
 
 __all__ = ["EXCLUDE", "date"]

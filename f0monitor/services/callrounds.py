@@ -424,17 +424,19 @@ def ward_coordinators(session: Session, patient: Patient) -> list[User]:
 
 def tell_ward_station(session: Session, task: CallTask, patient: Patient, *, now: datetime) -> int:
     """Queue a message to the ward's coordinators: this patient cannot be reached by phone."""
+    # No name and no health data: an SMS may be read by others (the ladder's rule too); the
+    # coordinator opens the patient by number in the workspace.
     if task.outcome == CallOutcome.WRONG_NUMBER:
         text = Msg(
-            "f0monitor: the phone number of %(name)s (patient %(number)s) is wrong. "
+            "f0monitor: the phone number of patient no. %(number)s (ward %(ward)s) is wrong. "
             "Please visit them or find a working number.",
-            name=patient.full_name, number=patient.id,
+            number=patient.id, ward=patient.ward_code,
         )
     else:
         text = Msg(
-            "f0monitor: %(name)s (patient %(number)s, %(phone)s) did not answer %(n)s calls. "
+            "f0monitor: patient no. %(number)s (ward %(ward)s) did not answer %(n)s calls. "
             "Please visit them today.",
-            name=patient.full_name, number=patient.id, phone=patient.phone, n=task.attempts,
+            number=patient.id, ward=patient.ward_code, n=task.attempts,
         )
     told = 0
     for coordinator in ward_coordinators(session, patient):
