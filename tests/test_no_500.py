@@ -76,6 +76,8 @@ def world(app, make_patient, make_user):
             "consult_id": session.scalar(sa.select(ConsultRequest.id)),
             "task_id": task.id,
             "user_id": users["volunteer"].id,
+            "session_id": 1,
+            "token_id": 1,
             "code": "vi",
             "province_code": 91,
             "filename": "css/app.css",
