@@ -2,7 +2,8 @@
 ``sms`` and ``phone``, the contact outcome ``refused``.
 
 Revision ID: 0003_calls
-Revises: 0003_reach
+Revises: 0003_reach, 0003_workspaces (it joins the two lines of main and reach until the lead
+re-chains the files linearly)
 """
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from alembic import op
 import f0monitor.data.types
 
 revision = "0003_calls"
-down_revision = "0003_reach"
+down_revision = ("0003_reach", "0003_workspaces")
 branch_labels = None
 depends_on = None
 
