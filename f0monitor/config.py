@@ -64,6 +64,9 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
     DEFAULT_PROVINCE_CODE = 91  # An Giang
+    # The SMS gateway's shared secret for POST /api/v1/hooks/sms (header X-F0-Hook-Token);
+    # empty: the hook refuses every request.
+    SMS_HOOK_TOKEN = ""
     COMPRESS_MIMETYPES = [
         "text/html",
         "text/css",

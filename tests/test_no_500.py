@@ -15,6 +15,7 @@ from f0monitor.data.session import get_session
 from f0monitor.domain.clock import utcnow
 from f0monitor.domain.vitals import NAMES as VITAL_NAMES
 from f0monitor.http.auth import issue_token
+from f0monitor.services.calls import open_task
 from f0monitor.services.transfers import open_transfer
 
 from .staff_helpers import WARNING, report, sign_in
@@ -66,12 +67,14 @@ def world(app, make_patient, make_user):
         session.flush()
         open_transfer(session, session.merge(other), reason="r", facility_id=None,
                       by=session.merge(users["coordinator"]), now=utcnow())
+        task = open_task(session, patient=session.merge(other), reason="missed_report", now=utcnow())
         session.commit()
         ids = {
             "patient_id": other.id,
             "alert_id": session.scalar(sa.select(Alert.id)),
             "transfer_id": session.scalar(sa.select(Transfer.id)),
             "consult_id": session.scalar(sa.select(ConsultRequest.id)),
+            "task_id": task.id,
             "user_id": users["volunteer"].id,
             "session_id": 1,
             "token_id": 1,

@@ -81,6 +81,18 @@ EXPLICIT = {
     "api.patient_timeline": STAFF_SET,
     "api.update_preferences": frozenset({"patient"}),
     "patients.reminders": frozenset({"patient"}),
+    # Call rounds and follow-up channels (issue 10): every member of staff, nobody else.
+    "staff.calls": STAFF_SET,
+    "staff.next_call": STAFF_SET,
+    "staff.claim_call": STAFF_SET,
+    "staff.call": STAFF_SET,
+    "staff.save_call": STAFF_SET,
+    "staff.change_follow_up": STAFF_SET,
+    "api.calls": STAFF_SET,
+    "api.next_call": STAFF_SET,
+    "api.call_outcome": STAFF_SET,
+    "api.patch_follow_up": STAFF_SET,
+    "api.sms_inbound": frozenset({PUBLIC}),
 }
 
 # Public routes that still turn some logged-in roles away, on purpose.
@@ -90,6 +102,7 @@ STATUS_OVERRIDES = {
     ("api.create_patient", "department"): 403,
     # The SMS gateway's hooks need no login but the shared hook token: without it, 401 for all.
     **{("api.sms_status_hook", r): 401 for r in (*ROLES, ANONYMOUS)},
+    **{("api.sms_inbound", r): 401 for r in (*ROLES, ANONYMOUS)},
     ("api.create_patient", "facility"): 403,
 }
 

@@ -155,4 +155,17 @@ def _looks_like_marshmallow(text: str) -> bool:
 
 
 # The modules add their routes to bp.
-from . import calculator, department, me, openapi, patients, privacy, reach, staff, tokens, transfers  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    calculator,
+    calls,
+    department,
+    hooks,
+    me,
+    openapi,
+    patients,
+    privacy,
+    reach,
+    staff,
+    tokens,
+    transfers,
+)

@@ -43,6 +43,7 @@ def me():
         reporting_flag=summary.reporting_flag,
         transfer=transfer_dict(summary.latest_transfer) if summary.latest_transfer else None,
         reminders=preferences.get(get_session(), patient).as_dict(),
+        follow_up=patient.follow_up_channel,
     )
     return jsonify(body)
 

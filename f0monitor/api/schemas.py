@@ -408,6 +408,7 @@ class MeOut(PatientOut):
     reporting_flag = fields.String(allow_none=True)
     transfer = fields.Dict(allow_none=True)
     reminders = fields.Dict(metadata={"description": "channels, email, quiet_hours, opted_out"})
+    follow_up = fields.String(metadata={"description": "app | sms | phone: how the patient is followed"})
 
 
 __all__ = ["EXCLUDE", "date"]
@@ -456,6 +457,70 @@ class TimelineOut(Schema):
     total = fields.Integer()
 
 
+# --- Follow-up channels, call rounds and SMS check-ins (api.md, "Follow-up channels") -------
+
+FOLLOW_UP_CHANNEL_VALUES = ("app", "sms", "phone")  # domain.states.FollowUpChannel
+CALL_OUTCOME_VALUES = ("reached", "no_answer", "wrong_number", "refused")  # states.CallOutcome
+
+
+class FollowUpIn(StrictSchema):
+    """``PATCH /api/v1/patients/{id}/follow-up``: the new channel and why."""
+
+    channel = fields.String(required=True, validate=validate.OneOf(FOLLOW_UP_CHANNEL_VALUES))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+
+
+class FollowUpChangeOut(Schema):
+    at = UTCField()
+    from_channel = fields.String(allow_none=True)
+    to_channel = fields.String()
+    reason = fields.String(allow_none=True)
+    by = fields.Dict(allow_none=True)
+
+
+class FollowUpOut(Schema):
+    patient_id = fields.Integer()
+    follow_up = fields.String()
+    history = fields.List(fields.Nested(FollowUpChangeOut))
+
+
+class CallOutcomeIn(StrictSchema):
+    """``POST /api/v1/calls/{id}/outcome``: what came of the call, and the answers if reached."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(CALL_OUTCOME_VALUES))
+    report = fields.Nested(ReportIn, load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _report_needs_reached(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("report") is not None and data.get("outcome") != "reached":
+            raise ValidationError({"report": [_("answers can only be given when the patient was reached")]})
+
+
+class CallTaskOut(Schema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    reason = fields.String()
+    state = fields.String()
+    due_at = UTCField()
+    attempts = fields.Integer()
+    claimed_by = fields.Dict(allow_none=True)
+    claimed_at = UTCField(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    full_name = fields.String()
+    phone = fields.String()
+    tier = fields.String(allow_none=True)
+    alert = fields.Boolean()
+    overdue_minutes = fields.Integer()
+
+
+class CallPageOut(Schema):
+    items = fields.List(fields.Nested(CallTaskOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
 class ReceiptIn(StrictSchema):
     """``POST /api/v1/hooks/sms/status``: a delivery receipt for a message we sent."""
 
@@ -467,3 +532,28 @@ class ReceiptIn(StrictSchema):
 class ReceiptOut(Schema):
     message_id = fields.String()
     status = fields.String()
+
+
+class CallOutcomeOut(Schema):
+    task = fields.Nested(CallTaskOut)
+    retry_at = UTCField(allow_none=True)
+    ward_told = fields.Integer()
+    report = fields.Dict(allow_none=True)
+    assessment = fields.Dict(allow_none=True)
+
+
+class SmsHookIn(Schema):
+    """The SMS gateway's inbound message (unknown fields of the provider are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    message_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sender = fields.String(required=True, data_key="from", validate=validate.Length(min=1, max=32))
+    text = fields.String(required=True, validate=validate.Length(max=1600))
+    received_at = AwareDateTime(load_default=None, allow_none=True)
+
+
+class SmsHookOut(Schema):
+    reply = fields.String()
+    report_id = fields.Integer(allow_none=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..data.models import Facility, Patient, User
 from ..domain.clock import VN_TZ
 from ..domain.vitals import VITALS, VitalSpec
-from ..services import areas
+from ..services import areas, followup
 from ..services.inputs import RegistrationInput, ReportInput
 from ..services.patients import hash_password, register_patient
 from ..services.reports import submit_report
@@ -104,6 +104,10 @@ def seed_demo(session: Session, *, now: datetime, n_patients: int = 300, progres
             rng.random()
             continue
         patient = _make_patient(session, rng, i, phone, wards, now)
+        if i and i % 12 == 5:  # a caller without a smartphone: followed by the call rounds
+            followup.record_registration(session, patient, "phone", by=None, now=patient.registered_at)
+        elif i and i % 17 == 3:  # a feature phone: answers SMS prompts
+            followup.record_registration(session, patient, "sms", by=None, now=patient.registered_at)
         created["patients"] += 1
         created["reports"] += _make_reports(session, rng, i, patient, now)
         if progress:

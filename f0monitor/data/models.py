@@ -18,6 +18,7 @@ from ..domain.states import (
     ConsultState,
     ContactChannel,
     ContactOutcome,
+    FollowUpChannel,
     MessageChannel,
     MessagePurpose,
     MessageStatus,
@@ -25,6 +26,7 @@ from ..domain.states import (
     ReportChannel,
     Role,
     Sex,
+    SmsOutcome,
     TestType,
     Tier,
     TransferState,
@@ -52,6 +54,8 @@ MESSAGE_CHANNELS = values(MessageChannel)
 MESSAGE_STATUSES = values(MessageStatus)
 CALL_REASONS = values(CallReason)
 CALL_STATES = values(CallState)
+FOLLOW_UP_CHANNELS = values(FollowUpChannel)
+SMS_OUTCOMES = values(SmsOutcome)
 
 
 def _enum(*values: str, name: str) -> sa.Enum:
@@ -168,6 +172,8 @@ class Patient(Base):
     __table_args__ = (
         sa.Index("ix_patients_queue", "status", "province_code", "ward_code", "current_tier"),
         sa.Index("ix_patients_status_last_report", "status", "last_report_at"),
+        # Phone rounds read the (few) patients on phone follow-up who have not reported.
+        sa.Index("ix_patients_follow_up", "follow_up_channel", "status", "last_report_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -229,6 +235,12 @@ class Patient(Base):
     # data was anonymised after the retention period (services.retention).
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the patient is followed now (app, sms, phone); every change is a FollowUpChange row.
+    follow_up_channel: Mapped[str] = mapped_column(
+        _enum(*FOLLOW_UP_CHANNELS, name="follow_up_channel"),
+        default=FollowUpChannel.APP,
+        server_default=FollowUpChannel.APP.value,
+    )
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     user: Mapped[User | None] = relationship(back_populates="patient", foreign_keys=[user_id])
@@ -588,3 +600,52 @@ class ReminderPreference(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opted_out_via: Mapped[str | None] = mapped_column(sa.String(8))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FollowUpChange(Base):
+    """One switch of a patient's follow-up channel: from, to, who, when and why.
+
+    The registration's choice is the first row (``from_channel`` None), so the history of how a
+    patient was followed is complete; reports keep the channel they came by on their own row.
+    """
+
+    __tablename__ = "follow_up_changes"
+    __table_args__ = (sa.Index("ix_follow_up_changes_patient_at", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    from_channel: Mapped[str | None] = mapped_column(sa.String(8))
+    to_channel: Mapped[str] = mapped_column(sa.String(8))
+    reason: Mapped[str | None] = mapped_column(sa.String(255))
+
+    by: Mapped[User | None] = relationship()
+
+
+class SmsCheckin(Base):
+    """An inbound SMS check-in as the gateway delivered it, and what we answered.
+
+    ``message_id`` (the provider's) is unique: the same message delivered twice is stored once
+    and answered with the same reply.
+    """
+
+    __tablename__ = "sms_checkins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    sender: Mapped[str] = mapped_column(sa.String(20))  # E.164 when it could be read
+    text: Mapped[str] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    patient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    report_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("symptom_reports.id", ondelete="SET NULL")
+    )
+    call_task_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("call_tasks.id", ondelete="SET NULL")
+    )
+    outcome: Mapped[str] = mapped_column(_enum(*SMS_OUTCOMES, name="sms_outcome"))
+    reply: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -99,6 +99,20 @@ class ReportChannel(StrEnum):
     API = "api"
     SEED = "seed"
     IMPORT = "import"
+    SMS = "sms"  # an SMS check-in read by ``domain.smsreply`` (POST /api/v1/hooks/sms)
+    PHONE = "phone"  # the questions read aloud on a call round, the answers typed by the caller
+
+
+class FollowUpChannel(StrEnum):
+    """How a patient is followed, one at a time, switchable by staff (api.md, Follow-up channels).
+
+    ``app``: they report themselves (web or API); ``sms``: they answer SMS prompts from a
+    feature phone; ``phone``: callers ring them twice a day and type their answers.
+    """
+
+    APP = "app"
+    SMS = "sms"
+    PHONE = "phone"
 
 
 class ContactChannel(StrEnum):
@@ -113,6 +127,7 @@ class ContactOutcome(StrEnum):
     NO_ANSWER = "no_answer"
     WRONG_NUMBER = "wrong_number"
     VISITED = "visited"
+    REFUSED = "refused"  # reached, but would not answer (a call round's outcome)
 
 
 class ConsultCategory(StrEnum):
@@ -237,6 +252,16 @@ class CallOutcome(StrEnum):
 
 
 OPEN_CALL_STATES: tuple[str, ...] = (CallState.DUE, CallState.CLAIMED)
+
+
+class SmsOutcome(StrEnum):
+    """What became of an inbound SMS check-in."""
+
+    STORED = "stored"  # read and stored as a report
+    UNREADABLE = "unreadable"  # the format went back and a call task was opened
+    STOPPED = "stopped"  # STOP: the sender opted out
+    ENDED = "ended"  # the patient's home treatment had ended: nothing stored
+    UNKNOWN_SENDER = "unknown_sender"  # no patient has this number
 
 
 class OptOutVia(StrEnum):

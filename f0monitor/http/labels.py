@@ -604,6 +604,7 @@ CONTACT_OUTCOME_LABELS = {
     "no_answer": _l("No answer"),
     "wrong_number": _l("Wrong number"),
     "visited": _l("Visited"),
+    "refused": _l("Refused to answer"),
 }
 ALERT_OUTCOME_LABELS = {
     "advised_at_home": _l("Advised, stays at home"),
@@ -619,7 +620,29 @@ ROLE_LABELS = {
     "admin": _l("Administrator"),
     "facility": _l("Receiving facility"),
 }
-FLAG_LABELS = {"alert": _l("Alert"), "overdue": _l("Overdue (12 h)"), "missing": _l("Missing (24 h)")}
+FLAG_LABELS = {
+    "alert": _l("Alert"),
+    "overdue": _l("Overdue (12 h)"),
+    "missing": _l("Missing (24 h)"),
+    "call_due": _l("Due for a call"),
+}
+
+# Follow-up channels and call rounds (issue 10).
+FOLLOW_UP_LABELS = {
+    "app": _l("App: reports by themselves"),
+    "sms": _l("SMS: answers text messages (feature phone)"),
+    "phone": _l("Phone: called twice a day"),
+}
+FOLLOW_UP_SHORT = {"app": _l("app"), "sms": _l("SMS"), "phone": _l("phone calls")}
+REPORT_CHANNEL_LABELS = {
+    "self": _l("patient"),
+    "staff": _l("staff"),
+    "api": _l("app"),
+    "seed": _l("demo"),
+    "import": _l("import"),
+    "sms": _l("SMS"),
+    "phone": _l("phone call"),
+}
 
 # Follow-up channels (issue 10): the outbox, call tasks, reminder channels.
 MESSAGE_PURPOSE_LABELS = {
@@ -642,6 +665,12 @@ CALL_REASON_LABELS = {
     "unreadable_sms": _l("Unreadable SMS"),
     "wants_call": _l("Asked for a call"),
 }
+CALL_OUTCOME_LABELS = {
+    "reached": _l("Reached"),
+    "no_answer": _l("No answer"),
+    "wrong_number": _l("Wrong number"),
+    "refused": _l("Refused to answer"),
+}
 CALL_STATE_LABELS = {
     "due": _l("to call"),
     "claimed": _l("being called"),
@@ -657,6 +686,7 @@ TIMELINE_KIND_LABELS = {
     "transfer": _l("Transfer"),
     "note": _l("Contact"),
 }
+
 
 # Short labels of the warning signs, for the rows of the triage queue ("why did it fire").
 WARNING_SHORT_LABELS = {

@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session, aliased
 from ..data.models import TIERS, Alert, Patient, RiskAssessment, User
 from ..domain import alerts as lc
 from ..domain import covid as risk
-from ..domain.states import PatientStatus
+from ..domain.states import FollowUpChannel, PatientStatus
 from ..domain.textfold import fold
 from .phones import InvalidPhone, normalize_phone
 from .scope import scope_clause
 
-FLAGS = ("alert", "overdue", "missing")
+FLAGS = ("alert", "overdue", "missing", "call_due")
 MAX_PER_PAGE = 200
 # red first; an unassessed patient (no tier) after green.
 TIER_RANK = {tier: rank for rank, tier in enumerate(reversed(TIERS))}
@@ -96,10 +96,16 @@ def _conditions(user: Any, filters: QueueFilters, now: datetime) -> list[sa.Colu
     if filters.flag == "alert":
         conds.append(Patient.has_open_alert.is_(True))
     elif filters.flag == "overdue":
-        # Overdue *or worse*: the 12-hour flag includes those missing for 24 hours.
+        # Overdue *or worse*: the 12-hour flag includes those missing for 24 hours. Patients
+        # on phone follow-up are never overdue: they are due for a call (below).
         conds.append(_silent_since(now - risk.OVERDUE_AFTER))
+        conds.append(Patient.follow_up_channel != FollowUpChannel.PHONE)
     elif filters.flag == "missing":
         conds.append(_silent_since(now - risk.MISSING_AFTER))
+        conds.append(Patient.follow_up_channel != FollowUpChannel.PHONE)
+    elif filters.flag == "call_due":
+        conds.append(_silent_since(now - risk.OVERDUE_AFTER))
+        conds.append(Patient.follow_up_channel == FollowUpChannel.PHONE)
     search = _search_condition(filters.q)
     if search is not None:
         conds.append(search)
@@ -142,13 +148,17 @@ def _escape_like(text: str) -> str:
 
 
 def flags_for(patient: Patient, now: datetime) -> list[str]:
-    """Return the flags of a patient at `now`: alert, and overdue or missing."""
+    """Return the flags of a patient at `now`: alert, and overdue or missing.
+
+    A patient on phone follow-up who has not reported is "call_due" instead: the callers
+    ring them, they are not late with a report of their own.
+    """
     flags = []
     if patient.has_open_alert:
         flags.append("alert")
     reporting = risk.reporting_flag(patient.last_report_at, patient.registered_at, now)
     if reporting:
-        flags.append(reporting)
+        flags.append("call_due" if patient.follow_up_channel == FollowUpChannel.PHONE else reporting)
     return flags
 
 

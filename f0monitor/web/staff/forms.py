@@ -14,12 +14,13 @@ from ...http.labels import (
     ALERT_OUTCOME_LABELS,
     CONTACT_CHANNEL_LABELS,
     CONTACT_OUTCOME_LABELS,
+    FOLLOW_UP_LABELS,
     ROLE_LABELS,
     render_all,
 )
 from ...services import areas
 from ...services.inputs import check_password, parse_phone
-from ..common.forms import Form, MultiCheckboxField, choices
+from ..common.forms import Form, MultiCheckboxField, RegistrationForm, choices
 
 
 class ContactForm(Form):
@@ -109,3 +110,32 @@ class StaffUserForm(Form):
         if problems:
             self.password.errors = [*self.password.errors, *problems]
         return not any(f.errors for f in self)
+
+
+class FollowUpForm(Form):
+    """Switching a patient's follow-up channel (app, SMS, phone), with the reason."""
+
+    channel = RadioField(_l("How this patient is followed"), choices=choices(FOLLOW_UP_LABELS.items()),
+                         validators=[InputRequired(_l("choose a follow-up channel"))])
+    reason = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=255)])
+    submit = SubmitField(_l("Change follow-up"))
+
+
+class CallerRegistrationForm(RegistrationForm):
+    """Registering a caller of the hotline: the patient form, and how they will be followed.
+
+    A caller without a smartphone is followed by phone (the default) or SMS; "app" is for
+    those who will claim their login and report themselves.
+    """
+
+    follow_up = RadioField(_l("How will this patient be followed?"), choices=choices(FOLLOW_UP_LABELS.items()),
+                           default="phone")
+
+    def validate(self, extra_validators: Any = None, *, today: Any) -> bool:
+        ok = super().validate(extra_validators, today=today)
+        if self.follow_up.data not in FOLLOW_UP_LABELS:
+            self.follow_up.errors = [_("choose a follow-up channel")]
+            ok = False
+        elif self.follow_up.errors and self.follow_up.data in FOLLOW_UP_LABELS:
+            self.follow_up.errors = []
+        return ok and not any(f.errors for f in self)

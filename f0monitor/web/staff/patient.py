@@ -23,14 +23,16 @@ from ...http.labels import (
     CALL_STATE_LABELS,
     CONTACT_CHANNEL_LABELS,
     CONTACT_OUTCOME_LABELS,
+    FOLLOW_UP_SHORT,
     MESSAGE_CHANNEL_LABELS,
     MESSAGE_PURPOSE_LABELS,
     MESSAGE_STATUS_LABELS,
+    REPORT_CHANNEL_LABELS,
     TIMELINE_KIND_LABELS,
     chart_lines,
     render_reasons,
 )
-from ...services import NotAllowed, PhoneTaken, areas
+from ...services import NotAllowed, PhoneTaken, areas, followup
 from ...services.alerts import (
     AlertRefused,
     acknowledge,
@@ -56,12 +58,14 @@ from ...services.reports import Outcome, check_submission, recent_reports, submi
 from ...services.scope import OutOfScope, may_see
 from ...services.timeline import timeline
 from ..common.charts import report_figures
-from ..common.forms import WARNING_QUESTIONS, RegistrationForm, ReportForm, ward_choices
+from ..common.forms import WARNING_QUESTIONS, ReportForm, ward_choices
 from ..common.submission import flash_submission
 from . import audit_patient, bp, scoped_patient
 from .forms import (
     AssignForm,
+    CallerRegistrationForm,
     ContactForm,
+    FollowUpForm,
     ResolveForm,
 )
 
@@ -94,12 +98,22 @@ def render_patient(patient: Patient, *, status: int = 200, **forms: Any):
     if not report_form.client_key.data:
         report_form.client_key.data = uuid.uuid4().hex
     assigned = session.get(User, patient.assigned_to_id) if patient.assigned_to_id else None
+    flag = risk.reporting_flag(patient.last_report_at, patient.registered_at, now)
+    if flag and patient.follow_up_channel == "phone":
+        flag = "call_due"  # callers ring them: due for a call, not overdue
+    follow_up_form = forms.get("follow_up_form") or FollowUpForm(formdata=None)
+    if not follow_up_form.channel.data:
+        follow_up_form.channel.data = patient.follow_up_channel
     context = {
         "patient": patient,
         "now": now,
         "age": risk.age_on(patient.date_of_birth, local_date(now))[0],
         "day": risk.day_of_treatment(patient.positive_test_date, local_date(now)),
-        "flag": risk.reporting_flag(patient.last_report_at, patient.registered_at, now),
+        "flag": flag,
+        "follow_up_form": follow_up_form,
+        "follow_up_history": followup.history(session, patient.id),
+        "follow_up_labels": FOLLOW_UP_SHORT,
+        "report_channel_labels": REPORT_CHANNEL_LABELS,
         "reports": reports,
         "alerts": alerts,
         "open_alert": open_alert,
@@ -296,7 +310,7 @@ def resolve_alert(alert_id: int):
 @access(*STAFF)
 def register_caller():
     """Register a caller of the hotline as a patient (no password: they claim it later)."""
-    form = RegistrationForm(need_password=False)
+    form = CallerRegistrationForm(need_password=False)
     if request.method == "GET" and current_user.province_code:
         form.province_code.data = str(current_user.province_code)
         form.ward_code.choices = ward_choices(current_user.province_code)
@@ -315,6 +329,7 @@ def register_caller():
             session = get_session()
             try:
                 created = register_patient(session, data, now=now, registered_by=current_user)
+                followup.record_registration(session, created, form.follow_up.data, by=current_user, now=now)
                 code = issue_claim_code(created, now=now)
                 audit_patient(session, created, "register", "by staff")
                 session.commit()
