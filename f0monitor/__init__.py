@@ -45,7 +45,7 @@ def create_app(
     app.config["VERSION"] = __version__  # read by the layers, which never import this package
     config.check_secret_key(app)
 
-    from . import api, cli
+    from . import api, cli, fhir
     from .data import session
     from .http import auth, errors, i18n
     from .web import auth as auth_pages
@@ -61,7 +61,8 @@ def create_app(
     cli.init_app(app)
     staff.init_app(app)
     # One blueprint per audience: patients, staff (and their calculator), the department, the
-    # public pages (certificate verification, questions to the hotline) and the JSON API.
+    # public pages (certificate verification, questions to the hotline), the JSON API and the
+    # FHIR R4 feed for national and hospital systems.
     for blueprint in (
         auth_pages.bp,
         patients.bp,
@@ -71,6 +72,7 @@ def create_app(
         calculator.bp,
         department.bp,
         api.bp,
+        fhir.bp,
     ):
         app.register_blueprint(blueprint)
     return app

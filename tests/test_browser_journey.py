@@ -36,7 +36,7 @@ def test_warning_sign_to_admission(app, make_patient, make_user):
     coordinator = make_user("coordinator")
     with app.app_context():
         get_session().add(Facility(name="BV Đa khoa Trung tâm An Giang", province_code=AN_GIANG,
-                                   bed_capacity=120, free_beds=18, updated_at=utcnow()))
+                                   general_capacity=120, general_free=18, updated_at=utcnow()))
         get_session().commit()
     with live_server(app) as base, browser() as b:
         queue = b.new_page(viewport={"width": 1280, "height": 800})

@@ -19,13 +19,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "f0monitor"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-CONTRACTS = ("domain", "services", "data", "web-api", "cli")
+CONTRACTS = ("domain", "services", "data", "web-api", "fhir", "fhir-edge", "cli")
 
-# Only web, api and cli end a transaction. reassess re-scores every active patient in batches
+# Only web, api, fhir and cli end a transaction. reassess re-scores every active patient in batches
 # (one transaction per batch, so a run over 300,000 patients neither holds locks for minutes
 # nor loses its progress): its batch commits are the one exception.
 COMMIT_ALLOWED = {"services/reassess.py"}
-COMMITTING_LAYERS = ("web", "api", "cli")
+# The FHIR feed is an edge like the API: its views commit their audit events.
+COMMITTING_LAYERS = ("web", "api", "fhir", "cli")
 COMMIT = re.compile(r"\.commit\(")
 
 

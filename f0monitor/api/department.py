@@ -14,7 +14,8 @@ from ..http.errors import api_error
 from ..http.queryargs import caseload_args
 from ..services.caseload import AGGREGATE_ROLES, caseload, csv_text
 from ..services.scope import OutOfScope
-from . import bp, page_args
+from . import bp, documented, page_args
+from .schemas import CaseloadArgs, CaseloadItemOut
 
 
 def wants_csv() -> bool:
@@ -24,6 +25,8 @@ def wants_csv() -> bool:
 
 @bp.route("/caseload", methods=("GET",))
 @access(*AGGREGATE_ROLES)
+@documented(response=CaseloadItemOut, paginated=True, query=CaseloadArgs, errors=(404,),
+            alternatives=("text/csv",))
 def caseload_list():
     """Return the caseload by day and ward (paginated JSON, or all of it as CSV)."""
     now = utcnow()

@@ -332,3 +332,269 @@ class MeOut(PatientOut):
 
 
 __all__ = ["EXCLUDE", "date"]
+
+
+# --- Output shapes of the other endpoints (for the OpenAPI description) ----------------------
+# The views build their JSON with serialize.py and these name what comes out, field by field;
+# tests/test_openapi.py checks real answers against them and schemathesis does the same for
+# every operation.
+
+
+class ErrorDetailOut(Schema):
+    code = fields.String(required=True, metadata={"description": "machine-readable, e.g. validation_error"})
+    message = fields.String(required=True, metadata={"description": "in the request's language"})
+    field_messages = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": 'field -> messages, e.g. {"spo2": ["must be between 50 and 100"]}'},
+    )
+
+
+class ErrorOut(Schema):
+    """Every error of the API: {"error": {"code", "message", "fields"?, ...}}."""
+
+    error = fields.Nested(ErrorDetailOut, required=True)
+
+
+class PersonOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(allow_none=True)
+
+
+class SubmissionOut(Schema):
+    """A stored report (201), or the first result again for a retried key (200)."""
+
+    report = fields.Nested(ReportOut, required=True)
+    assessment = fields.Nested(AssessmentOut, allow_none=True)
+
+
+class AlertOut(Schema):
+    id = fields.Integer(required=True)
+    patient_id = fields.Integer()
+    state = fields.String(validate=validate.OneOf(("open", "acknowledged", "resolved")))
+    reason_codes = fields.List(fields.String())
+    opened_at = UTCField()
+    escalated = fields.Boolean()
+    escalated_at = UTCField(allow_none=True)
+    acknowledged_at = UTCField(allow_none=True)
+    acknowledged_by = fields.Nested(PersonOut, allow_none=True)
+    seconds_to_acknowledge = fields.Integer(allow_none=True)
+    resolved_at = UTCField(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class ContactOut(Schema):
+    id = fields.Integer(required=True)
+    at = UTCField()
+    channel = fields.String()
+    outcome = fields.String()
+    text = fields.String(allow_none=True)
+    staff = fields.Nested(PersonOut, allow_none=True)
+
+
+class ReportWithAssessmentOut(ReportOut):
+    pass
+
+
+class PatientRecordOut(PatientOut):
+    """A patient's full record for staff (GET /patients/{id})."""
+
+    flags = fields.List(fields.String())
+    day_of_treatment = fields.Integer()
+    baseline_reasons = fields.List(fields.Nested(ReasonOut))
+    eligibility_reasons = fields.List(fields.Nested(ReasonOut))
+    assigned_to = fields.Nested(PersonOut, allow_none=True)
+    open_alert = fields.Nested(AlertOut, allow_none=True)
+    alerts = fields.List(fields.Nested(AlertOut))
+    reports = fields.List(fields.Nested(ReportWithAssessmentOut))
+    contacts = fields.List(fields.Nested(ContactOut))
+
+
+class QueueAlertOut(Schema):
+    id = fields.Integer(required=True)
+    opened_at = UTCField()
+    acknowledged_at = UTCField(allow_none=True)
+    acknowledged_by = fields.Nested(PersonOut, allow_none=True)
+    escalated = fields.Boolean()
+
+
+class QueueItemOut(Schema):
+    id = fields.Integer(required=True, metadata={"description": "the patient's id"})
+    full_name = fields.String()
+    phone = fields.String()
+    ward_code = fields.String()
+    tier = fields.String(allow_none=True)
+    baseline_tier = fields.String(allow_none=True)
+    flags = fields.List(fields.String(validate=validate.OneOf(("alert", "overdue", "missing"))))
+    open_alert = fields.Nested(QueueAlertOut, allow_none=True)
+    last_report_at = UTCField(allow_none=True)
+    assigned_to = fields.Nested(PersonOut, allow_none=True)
+
+
+class QueueArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    tier = fields.String(validate=validate.OneOf(("green", "yellow", "orange", "red")),
+                         metadata={"description": "only this tier"})
+    ward = fields.Integer(metadata={"description": "only this ward code"})
+    flag = fields.String(validate=validate.OneOf(("alert", "overdue", "missing")))
+    assigned = fields.String(validate=validate.OneOf(("me",)), metadata={"description": "me: only mine"})
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "name or phone"})
+
+
+class CaseloadArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    from_ = fields.Date(data_key="from", metadata={"description": "first day (default: 14 days ago)"})
+    to = fields.Date(metadata={"description": "last day (default: today)"})
+    province = fields.Integer(metadata={"description": "province code (department of the country)"})
+    ward = fields.Integer(metadata={"description": "ward code"})
+
+
+class TierCountsOut(Schema):
+    green = fields.Integer()
+    yellow = fields.Integer()
+    orange = fields.Integer()
+    red = fields.Integer()
+
+
+class CaseloadItemOut(Schema):
+    date = fields.Date(required=True)
+    ward_code = fields.String(required=True)
+    ward_name = fields.String()
+    active = fields.Integer()
+    new = fields.Integer()
+    recovered = fields.Integer()
+    transferred = fields.Integer()
+    deceased = fields.Integer()
+    by_tier = fields.Nested(TierCountsOut)
+    overdue = fields.Integer()
+    alerts_opened = fields.Integer()
+    median_minutes_to_acknowledge = fields.Float(allow_none=True)
+
+
+class AssignmentOut(Schema):
+    patient_id = fields.Integer(required=True)
+    assigned_to = fields.Nested(PersonOut, allow_none=True)
+
+
+class TransferFacilityOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String()
+    free_beds = fields.Integer(metadata={"description": "free general beds"})
+
+
+class TransferEventOut(Schema):
+    action = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    at = UTCField()
+    by = fields.Nested(PersonOut, allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class TransferMinutesOut(Schema):
+    request_to_dispatch = fields.Integer(allow_none=True)
+    dispatch_to_admit = fields.Integer(allow_none=True)
+    request_to_admit = fields.Integer(allow_none=True)
+
+
+class TransferOut(Schema):
+    """A transfer with every step (who, when)."""
+
+    id = fields.Integer(required=True)
+    patient_id = fields.Integer(required=True)
+    state = fields.String(validate=validate.OneOf(
+        ("requested", "dispatched", "arrived", "admitted", "cancelled", "refused")))
+    reason = fields.String()
+    facility = fields.Nested(TransferFacilityOut, allow_none=True)
+    ambulance_ref = fields.String(allow_none=True)
+    events = fields.List(fields.Nested(TransferEventOut))
+    version = fields.Integer(metadata={"description": "send it back to refuse a stale action"})
+
+
+class TransferListItemOut(TransferOut):
+    """A transfer in the list, with its milestones and the minutes between them."""
+
+    requested_at = UTCField()
+    dispatched_at = UTCField(allow_none=True)
+    admitted_at = UTCField(allow_none=True)
+    minutes = fields.Nested(TransferMinutesOut)
+
+
+class TransferListArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    state = fields.String(validate=validate.OneOf(("open", "closed", "all")),
+                          metadata={"description": "open (default), closed or all"})
+
+
+class DischargeOut(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String()
+    discharged_at = fields.String(metadata={"format": "date-time"})
+    negative_test_date = fields.Date(allow_none=True)
+    certificate_code = fields.String(allow_none=True)
+    verify_url = fields.String(allow_none=True)
+
+
+class BedCountIn(StrictSchema):
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100_000))
+    free = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100_000))
+
+
+class BedCountOut(Schema):
+    capacity = fields.Integer(required=True)
+    free = fields.Integer(required=True)
+
+
+class BedsIn(StrictSchema):
+    """New figures by bed type; null removes a type the facility no longer has (not general)."""
+
+    general = fields.Nested(BedCountIn)
+    oxygen = fields.Nested(BedCountIn, allow_none=True)
+    icu = fields.Nested(BedCountIn, allow_none=True)
+    ventilator = fields.Nested(BedCountIn, allow_none=True)
+
+
+class BedsOut(Schema):
+    """Bed types the facility does not have are absent."""
+
+    general = fields.Nested(BedCountOut)
+    oxygen = fields.Nested(BedCountOut)
+    icu = fields.Nested(BedCountOut)
+    ventilator = fields.Nested(BedCountOut)
+
+
+class FacilityOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String()
+    province_code = fields.String()
+    ward_code = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    beds = fields.Nested(BedsOut)
+    updated_at = UTCField(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class FacilityPatchIn(StrictSchema):
+    beds = fields.Nested(BedsIn, required=True)
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID),
+                             metadata={"description": "the version you read; a stale one is a 409"})
+
+
+class FacilityListArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    province = fields.Integer(metadata={"description": "province code (default: your own)"})
+
+
+class FacilityConflictOut(Schema):
+    """409 on a stale version: the error and the facility as it now is."""
+
+    error = fields.Nested(ErrorDetailOut, required=True)
+    facility = fields.Nested(FacilityOut, required=True)

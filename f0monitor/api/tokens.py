@@ -17,7 +17,7 @@ from .schemas import TokenIn, TokenOut
 @bp.route("/tokens", methods=("POST",))
 @access(PUBLIC)
 @login_limits
-@documented(body=TokenIn, response=TokenOut)
+@documented(TokenIn, TokenOut, status=201, errors=(401, 429))
 def create_token():
     """Exchange a phone number and password for a bearer token."""
     data = load_body(TokenIn())
@@ -31,7 +31,8 @@ def create_token():
 
 
 @bp.route("/tokens/current", methods=("DELETE",))
-@access("patient", "volunteer", "doctor", "coordinator", "department", "admin")
+@access("patient", "volunteer", "doctor", "coordinator", "department", "admin", "integration")
+@documented(status=204)
 def revoke_token():
     """Revoke the token this request carries."""
     row = current_token()

@@ -25,6 +25,9 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     DEPARTMENT = "department"
     ADMIN = "admin"
+    # A service account of a national or hospital system: reads the FHIR feed of its
+    # province, nothing else (no page, no write outside /fhir).
+    INTEGRATION = "integration"
 
 
 STAFF_ROLES: tuple[str, ...] = (Role.VOLUNTEER, Role.DOCTOR, Role.COORDINATOR, Role.ADMIN)
@@ -66,6 +69,15 @@ class TransferState(StrEnum):
     ADMITTED = "admitted"
     CANCELLED = "cancelled"
     REFUSED = "refused"
+
+
+class BedType(StrEnum):
+    """The kinds of bed a facility counts (api.md, Facilities): each has a capacity and free beds."""
+
+    GENERAL = "general"
+    OXYGEN = "oxygen"
+    ICU = "icu"
+    VENTILATOR = "ventilator"
 
 
 class Sex(StrEnum):

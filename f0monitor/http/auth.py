@@ -17,6 +17,7 @@ from flask import (
 from ..data.models import ApiToken, User
 from ..data.session import get_session
 from ..domain.clock import utcnow
+from ..domain.states import Role
 from ..extensions import csrf, limiter, login_manager
 from ..services.passwords import hash_password, password_matches
 from ..services.phones import InvalidPhone, normalize_phone
@@ -113,10 +114,18 @@ def current_token() -> ApiToken | None:
     return row
 
 
+def token_path(path: str) -> bool:
+    """Tell whether a path is authenticated by bearer tokens (the JSON API and FHIR)."""
+    return path.startswith(TOKEN_PREFIXES)
+
+
+TOKEN_PREFIXES = ("/api/", "/fhir")
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     # The API never trusts the session cookie: it takes bearer tokens only (no CSRF exposure).
-    if request.path.startswith("/api/"):
+    if token_path(request.path):
         return None
     try:
         ident, version = (int(part) for part in user_id.split(":"))
@@ -125,12 +134,14 @@ def _load_user(user_id: str) -> User | None:
     user = get_session().get(User, ident)
     if user is None or user.session_version != version or not user.is_active_account:
         return None
+    if user.role == Role.INTEGRATION:
+        return None  # a service account never holds a page session
     return user
 
 
 @login_manager.request_loader
 def _load_user_from_token(req) -> User | None:
-    if not req.path.startswith("/api/"):
+    if not token_path(req.path):
         return None
     row = current_token()
     if row is None or not row.user.is_active_account:

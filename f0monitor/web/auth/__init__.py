@@ -55,6 +55,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.phone.data, form.password.data)
+        if user is not None and user.role == "integration":
+            # A FHIR service account: it takes API tokens and never logs in to a page.
+            form.password.errors = [_("This is a service account: it reads the FHIR feed with an API token and cannot log in here.")]
+            return render_template("auth/login.html", form=form), 403
         if user is not None:
             chosen = session.get(LANG_COOKIE)
             session.clear()  # a fresh session on login (no fixation)
