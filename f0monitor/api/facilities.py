@@ -60,7 +60,7 @@ def _province_asked() -> int | None:
 
 @bp.route("/facilities", methods=("GET",))
 @access(*STAFF)
-@documented(response=FacilityOut, paginated=True, query=FacilityListArgs,
+@documented(response=FacilityOut, paginated=True, query=FacilityListArgs, errors=(404,),
             provides={"facility_id": "/items/0/id"})
 def list_facilities():
     """Return the facilities of the caller's province with their beds by type."""

@@ -15,7 +15,7 @@ from ..services.summary import patient_summary
 from . import bp, documented, load_body, page_args
 from .schemas import MeOut, ReportIn, ReportOut, ReportWithAssessmentOut, SubmissionOut, iso_z
 from .serialize import assessment_dict, report_dict, transfer_dict
-from .submission import submission_response
+from .submission import reported_at_refused, reported_before_birth, submission_response
 
 
 def own_patient() -> Patient:
@@ -55,7 +55,10 @@ def create_own_report():
     key = request.headers.get("Idempotency-Key")
     answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
     if answered is None:
-        answered = submit_report(session, patient, load_body(ReportIn()), now=utcnow(), channel="api", key=key)
+        data = load_body(ReportIn())
+        if reported_before_birth(patient, data):
+            return reported_at_refused()
+        answered = submit_report(session, patient, data, now=utcnow(), channel="api", key=key)
         session.commit()
     return submission_response(answered)
 

@@ -33,7 +33,8 @@ from .schemas import ErrorOut, UTCField
 _CACHE_KEY = "f0monitor.openapi"
 
 ERROR_TEXT = {
-    400: "The body is not a JSON object (or not JSON).",
+    400: "The request could not be read: the body is not a JSON object (or not JSON), or the "
+         "request holds NUL characters.",
     401: "No token, or a token that is not valid, expired or revoked.",
     403: "The caller's role may not do this.",
     404: "No such record, or one outside the caller's area (ids cannot be probed).",
@@ -141,7 +142,8 @@ class _Builder:
         }
         if len(lines) > 1:
             op["description"] = "\n".join(line.strip() for line in lines[1:]).strip()
-        errors = set(doc.errors)
+        # 400: every request with NUL characters anywhere is refused (http plumbing).
+        errors = {400, *doc.errors}
         if PUBLIC in roles:
             op["x-roles"] = ["anyone"]
             # No token needed; where one changes the answer (staff registering a caller) it is optional.

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from marshmallow import (
     EXCLUDE,
+    INCLUDE,
     RAISE,
     Schema,
     ValidationError,
@@ -72,7 +73,10 @@ def _raise(errors: dict[str, list[Msg | str]]) -> None:
 # message with the range rather than marshmallow's "Not a valid integer".
 _VitalsIn = Schema.from_dict(
     {
-        spec.name: fields.Float(load_default=None, allow_none=True, allow_nan=False)
+        spec.name: fields.Float(
+            load_default=None, allow_none=True, allow_nan=False,
+            metadata={"minimum": spec.low, "maximum": spec.high, "description": spec.unit},
+        )
         for spec in vitals.VITALS
     },
     name="VitalsIn",
@@ -91,7 +95,7 @@ class ReportIn(StrictSchema, _VitalsIn):  # type: ignore[valid-type, misc]
 
     reported_at = AwareDateTime(load_default=None, allow_none=True)
     no_oximeter = fields.Boolean(load_default=False)
-    symptoms = fields.List(fields.String(), load_default=list)
+    symptoms = fields.List(fields.String(metadata={"enum": list(risk.SYMPTOMS)}), load_default=list)
     note = fields.String(load_default=None, allow_none=True)
     client_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     confirm_unusual = fields.Boolean(load_default=False)
@@ -129,7 +133,7 @@ class ProfileIn(StrictSchema):
 
     date_of_birth = fields.Date(required=True)
     sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SEXES))
-    comorbidities = fields.List(fields.String(), load_default=list)
+    comorbidities = fields.List(fields.String(metadata={"enum": list(risk.COMORBIDITIES)}), load_default=list)
     comorbidities_stable = fields.Boolean(load_default=False)
     pregnant = fields.Boolean(load_default=False)
     postpartum = fields.Boolean(load_default=False)
@@ -187,7 +191,7 @@ class RegistrationIn(StrictSchema):
     positive_test_date = fields.Date(required=True)
     test_type = fields.String(required=True, validate=validate.OneOf(TEST_TYPES))
     symptom_onset_date = fields.Date(load_default=None, allow_none=True)
-    comorbidities = fields.List(fields.String(), load_default=list)
+    comorbidities = fields.List(fields.String(metadata={"enum": list(risk.COMORBIDITIES)}), load_default=list)
     comorbidities_stable = fields.Boolean(load_default=False)
     pregnant = fields.Boolean(load_default=False)
     pregnancy_weeks = fields.Integer(load_default=None, allow_none=True)
@@ -341,6 +345,9 @@ __all__ = ["EXCLUDE", "date"]
 
 
 class ErrorDetailOut(Schema):
+    class Meta:
+        unknown = INCLUDE  # an error may add what helps (state, version, transfer_id, reason)
+
     code = fields.String(required=True, metadata={"description": "machine-readable, e.g. validation_error"})
     message = fields.String(required=True, metadata={"description": "in the request's language"})
     field_messages = fields.Dict(

@@ -51,7 +51,7 @@ from .schemas import (
     SubmissionOut,
 )
 from .serialize import assessment_dict, report_dict
-from .submission import submission_response
+from .submission import reported_at_refused, reported_before_birth, submission_response
 
 
 class NoteIn(StrictSchema):
@@ -195,8 +195,11 @@ def staff_report(patient_id: int):
     key = request.headers.get("Idempotency-Key")
     answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
     if answered is None:
+        data = load_body(ReportIn())
+        if reported_before_birth(patient, data):
+            return reported_at_refused()
         answered = submit_report(
-            session, patient, load_body(ReportIn()), now=utcnow(), channel="staff", entered_by=current_user, key=key
+            session, patient, data, now=utcnow(), channel="staff", entered_by=current_user, key=key
         )
         if answered.status == Outcome.STORED:
             audit_patient(session, patient, "report", f"report {answered.report.id} (api)")

@@ -32,7 +32,15 @@ from flask import Flask, current_app, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session, selectinload
 
-from ..data.models import AuditEvent, Patient, RiskAssessment, SymptomReport, Transfer, TransferEvent, User
+from ..data.models import (
+    AuditEvent,
+    Patient,
+    RiskAssessment,
+    SymptomReport,
+    Transfer,
+    TransferEvent,
+    User,
+)
 from ..data.session import get_session
 from ..data.types import UTCDateTime
 from ..domain.clock import utcnow

@@ -101,10 +101,8 @@ def _search_view(kind: str) -> Callable[[], Any]:
 
 def _read_view(kind: str) -> Callable[[str], Any]:
     def view(resource_id: str):
-        if kind == "Observation":
-            report_part, _sep, slug = resource_id.partition("-")
-        else:
-            report_part, slug = resource_id, ""
+        # An Observation id is "<report id>-<vital>"; the others are the row id.
+        report_part = resource_id.partition("-")[0] if kind == "Observation" else resource_id
         if not report_part.isdigit() or len(report_part) > 10:
             return fhir_error(404, f"{kind}/{resource_id[:40]} is not known")
         search = Search(ids=[int(report_part)], count=1)
