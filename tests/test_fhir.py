@@ -76,7 +76,7 @@ def feed(app, client, make_patient, make_user):
                     headers=staff)
     assert t.status_code == 201, t.get_json()
     tid = t.get_json()["id"]
-    assert client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "115-7"},
+    assert client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "115-7", "override": True},
                        headers=staff).status_code == 200
     assert client.post(f"/api/v1/transfers/{tid}/events", json={"action": "admit"}, headers=staff).status_code == 200
     return {
@@ -209,7 +209,9 @@ def test_scope_auth_and_audit(client, app, feed):
 
 def test_the_integration_role_is_refused_everywhere_but_fhir(app, client, feed):
     h = feed["headers"]
-    allowed = {"api.create_token", "api.revoke_token", "api.openapi", "api.docs", "api.assess"}
+    # Its own credentials (get, list and revoke its tokens) and the public routes; nothing else.
+    allowed = {"api.create_token", "api.revoke_token", "api.openapi", "api.docs", "api.assess",
+               "api.list_tokens", "api.revoke_token_by_id", "api.list_sessions", "api.revoke_session"}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("api.") or rule.endpoint in allowed:
             continue

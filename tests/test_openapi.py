@@ -143,7 +143,7 @@ def test_transfers_list_with_milestones(app, client, make_patient, make_user, fa
         transfer.requested_at -= timedelta(minutes=30)
         transfer.events[0].at -= timedelta(minutes=30)
         session.commit()
-    client.post(f"/api/v1/transfers/{t1}/events", json={"action": "dispatch", "ambulance_ref": "115-1"}, headers=coord)
+    client.post(f"/api/v1/transfers/{t1}/events", json={"action": "dispatch", "ambulance_ref": "115-1", "override": True}, headers=coord)
     client.post(f"/api/v1/transfers/{t1}/events", json={"action": "admit"}, headers=coord)
     open_ = client.get("/api/v1/transfers", headers=coord).get_json()
     assert [i["patient_id"] for i in open_["items"]] == [second.id] and open_["total"] == 1

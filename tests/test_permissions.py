@@ -13,7 +13,7 @@ import re
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from f0monitor.data.models import ROLES, User
+from f0monitor.data.models import ROLES, Facility, User
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import utcnow
 from f0monitor.http.access import ACCESS_ATTR, PUBLIC, STAFF
@@ -70,8 +70,8 @@ EXPLICIT = {
     "public.my_certificate": frozenset({"patient"}),
     "api.create_own_report": frozenset({"patient"}),
     "api.list_own_reports": frozenset({"patient"}),
-    # Every login but the FHIR service accounts, which never hold a page session.
-    "auth.change_password": frozenset(ROLES) - {"integration"},
+    # Every login (a FHIR service account never holds a page session, so never gets there).
+    "auth.change_password": frozenset(ROLES),
     "api.list_facilities": STAFF_SET,
     "api.patch_facility": frozenset({"coordinator", "admin"}),
     "api.list_transfers": STAFF_SET,
@@ -92,6 +92,7 @@ STATUS_OVERRIDES = {
     ("api.create_patient", "patient"): 403,
     ("api.create_patient", "department"): 403,
     ("api.create_patient", "integration"): 403,
+    ("api.create_patient", "facility"): 403,
 }
 
 
@@ -134,6 +135,15 @@ def test_matrix(app, make_user, make_patient, role):
         patient = make_patient(login=True)
         with app.app_context():
             user = get_session().get(User, patient.user_id)
+    elif role == "facility":  # a hospital's staff: scoped to their facility
+        with app.app_context():
+            session = get_session()
+            facility = Facility(name="BV Đa khoa An Giang", province_code=91, general_capacity=10,
+                                general_free=5, updated_at=utcnow())
+            session.add(facility)
+            session.commit()
+            facility_id = facility.id
+        user = make_user(role, facility_id=facility_id)
     elif role != ANONYMOUS:
         user = make_user(role)
     failures = []

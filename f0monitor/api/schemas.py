@@ -18,7 +18,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..data.models import SEXES, TEST_TYPES
+from ..data.models import SEXES, TEST_TYPES, TRANSFER_STATES
 from ..data.types import MAX_ID
 from ..domain import covid as risk
 from ..domain import vitals
@@ -255,14 +255,57 @@ class RegistrationIn(StrictSchema):
 
 
 class TokenIn(StrictSchema):
+    """POST /api/v1/tokens: phone and password, and for staff with a second factor ``otp``."""
+
     phone = fields.String(required=True, validate=validate.Length(max=32))
     password = fields.String(required=True, validate=validate.Length(max=128), load_only=True)
+    otp = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=32), load_only=True,
+        metadata={"description": "The 6-digit code of the authenticator app, or a recovery "
+                  "code; required for staff whose second factor is on (STAFF_MFA)."},
+    )
+    label = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=120),
+        metadata={"description": "A name for the token in the owner's list (default: the User-Agent)."},
+    )
 
 
 class TokenOut(Schema):
     token = fields.String()
     expires_at = UTCField()
     role = fields.String()
+
+
+class TokenItemOut(Schema):
+    """One of the caller's valid API tokens (GET /api/v1/tokens); the token itself is never shown."""
+
+    id = fields.Integer()
+    label = fields.String(allow_none=True)
+    created_at = UTCField()
+    expires_at = UTCField()
+    current = fields.Boolean(metadata={"description": "true for the token of this request"})
+
+
+class TokenListOut(Schema):
+    items = fields.List(fields.Nested(TokenItemOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class SessionItemOut(Schema):
+    """One of the caller's open browser sessions (GET /api/v1/sessions)."""
+
+    id = fields.Integer()
+    label = fields.String(allow_none=True)
+    created_at = UTCField()
+
+
+class SessionListOut(Schema):
+    items = fields.List(fields.Nested(SessionItemOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
 
 
 class ReasonOut(Schema):
@@ -513,8 +556,7 @@ class TransferOut(Schema):
 
     id = fields.Integer(required=True)
     patient_id = fields.Integer(required=True)
-    state = fields.String(validate=validate.OneOf(
-        ("requested", "dispatched", "arrived", "admitted", "cancelled", "refused")))
+    state = fields.String(validate=validate.OneOf(TRANSFER_STATES))
     reason = fields.String()
     facility = fields.Nested(TransferFacilityOut, allow_none=True)
     ambulance_ref = fields.String(allow_none=True)

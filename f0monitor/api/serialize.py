@@ -45,11 +45,12 @@ def transfer_dict(transfer: Transfer) -> dict[str, Any]:
         "state": transfer.state,
         "reason": transfer.reason,
         "facility": (
-            {"id": facility.id, "name": facility.name, "general_free": facility.general_free}
+            {"id": facility.id, "name": facility.name, "free_beds": facility.general_free}
             if facility
             else None
         ),
         "ambulance_ref": transfer.ambulance_ref,
+        "bed_type": transfer.bed_type,
         "events": [
             {
                 "action": e.action,

@@ -28,6 +28,7 @@ class Role(StrEnum):
     # A service account of a national or hospital system: reads the FHIR feed of its
     # province, nothing else (no page, no write outside /fhir).
     INTEGRATION = "integration"
+    FACILITY = "facility"  # a receiving hospital's staff, scoped to one facility
 
 
 STAFF_ROLES: tuple[str, ...] = (Role.VOLUNTEER, Role.DOCTOR, Role.COORDINATOR, Role.ADMIN)
@@ -64,6 +65,7 @@ class TransferState(StrEnum):
     """The emergency transfer lifecycle (``domain.transfers``)."""
 
     REQUESTED = "requested"
+    ACCEPTED = "accepted"
     DISPATCHED = "dispatched"
     ARRIVED = "arrived"
     ADMITTED = "admitted"
@@ -72,7 +74,7 @@ class TransferState(StrEnum):
 
 
 class BedType(StrEnum):
-    """The kinds of bed a facility counts (api.md, Facilities): each has a capacity and free beds."""
+    """The kinds of hospital bed a transfer may need (CARE tracks the same four)."""
 
     GENERAL = "general"
     OXYGEN = "oxygen"

@@ -49,6 +49,7 @@ BP_SLUG = "blood-pressure"
 # Transfer state -> Encounter.status (R4 encounter-status).
 ENCOUNTER_STATUS = {
     "requested": "planned",
+    "accepted": "planned",
     "dispatched": "in-progress",
     "arrived": "arrived",
     "admitted": "finished",

@@ -5,18 +5,18 @@ kept); oxygen, ICU and ventilator beds are new and NULL where a facility has non
 CHECK constraint of users gains "integration".
 
 Revision ID: 0003_api
-Revises: 0002
+Revises: 0003_workspaces
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_api"
-down_revision = "0002"
+down_revision = "0003_workspaces"
 branch_labels = None
 depends_on = None
 
-_OLD_ROLES = ("patient", "volunteer", "doctor", "coordinator", "department", "admin")
+_OLD_ROLES = ("patient", "volunteer", "doctor", "coordinator", "department", "admin", "facility")
 _NEW_ROLES = (*_OLD_ROLES, "integration")
 _NEW_TYPES = ("oxygen", "icu", "ventilator")
 
