@@ -44,7 +44,22 @@ $(PLOTLY_BASIC): $(VENV)/.installed
 	else echo "npm unavailable: charts use the full plotly.js of the plotly package"; fi; \
 	rm -rf $$tmp
 
-assets: $(PLOTLY_BASIC)
+# Swagger UI for /api/v1/docs, from the npm registry (swagger-ui-dist), served by the app. Without
+# npm the page lists every operation of the same description, server-rendered.
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_UI := static/vendor/swagger-ui/swagger-ui-bundle.js
+$(SWAGGER_UI):
+	@mkdir -p static/vendor/swagger-ui
+	@tmp=$$(mktemp -d); \
+	if command -v npm >/dev/null 2>&1 \
+	   && (cd $$tmp && npm pack --silent "swagger-ui-dist@$(SWAGGER_UI_VERSION)" >/dev/null 2>&1) \
+	   && tar -xzf $$tmp/*.tgz -C $$tmp package/swagger-ui-bundle.js package/swagger-ui.css package/LICENSE; then \
+	  mv $$tmp/package/swagger-ui.css $$tmp/package/LICENSE static/vendor/swagger-ui/; \
+	  mv $$tmp/package/swagger-ui-bundle.js $@; echo "Swagger UI $(SWAGGER_UI_VERSION) in static/vendor/swagger-ui"; \
+	else echo "npm unavailable: /api/v1/docs lists the operations without Swagger UI"; fi; \
+	rm -rf $$tmp
+
+assets: $(PLOTLY_BASIC) $(SWAGGER_UI)
 
 instance/config.py:
 	@mkdir -p instance

@@ -45,7 +45,7 @@ def create_app(
     app.config["VERSION"] = __version__  # read by the layers, which never import this package
     config.check_secret_key(app)
 
-    from . import api, cli, jobs
+    from . import api, cli, fhir, jobs
     from .data import session
     from .http import auth, errors, i18n, inputguard, transport
     from .web import auth as auth_pages
@@ -63,7 +63,8 @@ def create_app(
     jobs.init_app(app)
     staff.init_app(app)
     # One blueprint per audience: patients, staff (and their calculator), the department, the
-    # public pages (certificate verification, questions to the hotline) and the JSON API.
+    # public pages (certificate verification, questions to the hotline), the JSON API and the
+    # FHIR R4 feed for national and hospital systems.
     for blueprint in (
         auth_pages.bp,
         patients.bp,
@@ -74,6 +75,7 @@ def create_app(
         department.bp,
         facility.bp,
         api.bp,
+        fhir.bp,
     ):
         app.register_blueprint(blueprint)
     inputguard.init_app(app)  # last, so that it runs first

@@ -26,6 +26,7 @@ from f0monitor.domain.clock import VN_TZ, utcnow
 from f0monitor.services.inputs import RegistrationInput
 from f0monitor.services.patients import hash_password, register_patient
 
+
 def pytest_sessionstart(session) -> None:
     """Compile stale catalogs into the package as the build step does (setup.py, make)."""
     from f0monitor._catalogs import compile_catalogs

@@ -36,7 +36,7 @@ def test_warning_sign_to_admission(app, make_patient, make_user):
     coordinator = make_user("coordinator")
     with app.app_context():
         hospital = Facility(name="BV Đa khoa Trung tâm An Giang", province_code=AN_GIANG,
-                            bed_capacity=120, free_beds=18, updated_at=utcnow())
+                            general_capacity=120, general_free=18, updated_at=utcnow())
         get_session().add(hospital)
         get_session().commit()
         hospital_id = hospital.id

@@ -19,8 +19,8 @@ from .staff_helpers import sign_in
 def hospitals(app):
     with app.app_context():
         session = get_session()
-        a = Facility(name="BV Đa khoa Trung tâm An Giang", province_code=AN_GIANG, bed_capacity=50, free_beds=5, updated_at=utcnow())
-        b = Facility(name="BV Sản Nhi An Giang", province_code=AN_GIANG, bed_capacity=20, free_beds=2, updated_at=utcnow())
+        a = Facility(name="BV Đa khoa Trung tâm An Giang", province_code=AN_GIANG, general_capacity=50, general_free=5, updated_at=utcnow())
+        b = Facility(name="BV Sản Nhi An Giang", province_code=AN_GIANG, general_capacity=20, general_free=2, updated_at=utcnow())
         session.add_all([a, b])
         session.commit()
         return a.id, b.id

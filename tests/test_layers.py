@@ -19,14 +19,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "f0monitor"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-CONTRACTS = ("domain", "services", "data", "jobs", "channels", "web-api", "cli")
+CONTRACTS = ("domain", "services", "data", "jobs", "channels", "web-api", "fhir", "fhir-edge", "cli")
 
-# Only web, api, cli and the job runners (jobs/: a job is a request of the queue, committing
-# once per claim and once per sent batch) end a transaction. reassess re-scores every active patient in batches
-# (one transaction per batch, so a run over 300,000 patients neither holds locks for minutes
-# nor loses its progress): its batch commits are the one exception.
+# Only web, api, fhir, cli and the job runners (jobs/: a job is a request of the queue,
+# committing once per claim and once per sent batch) end a transaction. The FHIR feed is an edge
+# like the API: its views commit their audit events. reassess re-scores every active patient in
+# batches (one transaction per batch, so a run over 300,000 patients neither holds locks for
+# minutes nor loses its progress): its batch commits are the one exception.
 COMMIT_ALLOWED = {"services/reassess.py"}
-COMMITTING_LAYERS = ("web", "api", "cli", "jobs")
+COMMITTING_LAYERS = ("web", "api", "fhir", "cli", "jobs")
 COMMIT = re.compile(r"\.commit\(")
 
 

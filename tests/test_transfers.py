@@ -18,9 +18,9 @@ from .conftest import AN_GIANG, _other_ward, api_token, csrf_token, login
 def facility(app):
     with app.app_context():
         session = get_session()
-        f = Facility(name="BV Đa khoa An Giang", province_code=AN_GIANG, bed_capacity=10,
-                     free_beds=1, updated_at=utcnow())
-        other = Facility(name="BV Chợ Rẫy", province_code=79, bed_capacity=10, free_beds=5,
+        f = Facility(name="BV Đa khoa An Giang", province_code=AN_GIANG, general_capacity=10,
+                     general_free=1, updated_at=utcnow())
+        other = Facility(name="BV Chợ Rẫy", province_code=79, general_capacity=10, general_free=5,
                          updated_at=utcnow())
         session.add_all([f, other])
         session.commit()
@@ -85,7 +85,7 @@ def test_api_full_journey_and_patient_sees_it(client, app, make_patient, coord, 
     with app.app_context():
         session = get_session()
         assert session.get(Patient, patient.id).status == "transferred"
-        assert session.get(Facility, facility["id"]).free_beds == 0
+        assert session.get(Facility, facility["id"]).general_free == 0
         assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action.like("transfer.%"))) >= 4
     # The patient's own page and API show it.
     me = client.__class__(app)  # a fresh client: a fresh cookie jar
@@ -96,7 +96,7 @@ def test_api_full_journey_and_patient_sees_it(client, app, make_patient, coord, 
     assert api["transfer"]["state"] == "admitted"
 
 
-def test_free_beds_never_below_zero(client, app, make_patient, headers, facility):
+def test_general_free_never_below_zero(client, app, make_patient, headers, facility):
     ids = []
     for _ in range(2):
         p = make_patient()
@@ -106,7 +106,7 @@ def test_free_beds_never_below_zero(client, app, make_patient, headers, facility
         client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A1", "override": True}, headers=headers)
         assert client.post(f"/api/v1/transfers/{tid}/events", json={"action": "admit"}, headers=headers).status_code == 200
     with app.app_context():
-        assert get_session().get(Facility, facility["id"]).free_beds == 0
+        assert get_session().get(Facility, facility["id"]).general_free == 0
 
 
 @pytest.mark.parametrize(
@@ -306,31 +306,31 @@ def test_facilities_page_updates_beds_with_a_version_check(client, app, coord, m
     base = {"facility_id": str(fid), "version": str(version)}
     before = _snapshot(app)
     for bad, field, message in (
-        ({"bed_capacity": "abc", "free_beds": "1"}, "bed_capacity", "nhập số nguyên từ 0 trở lên"),
-        ({"bed_capacity": "5", "free_beds": "-1"}, "free_beds", "nhập số nguyên từ 0 trở lên"),
-        ({"bed_capacity": "5", "free_beds": "6"}, "free_beds", "không được lớn hơn tổng số giường"),
+        ({"general_capacity": "abc", "general_free": "1"}, "general_capacity", "nhập số nguyên từ 0 trở lên"),
+        ({"general_capacity": "5", "general_free": "-1"}, "general_free", "nhập số nguyên từ 0 trở lên"),
+        ({"general_capacity": "5", "general_free": "6"}, "general_free", "không được lớn hơn tổng số giường"),
     ):
         r = _post(client, "/staff/facilities", {**base, **bad}, "/staff/facilities")
         html = r.get_data(as_text=True)
-        assert r.status_code == 422 and bad["bed_capacity"] in html
+        assert r.status_code == 422 and bad["general_capacity"] in html
         assert _field_errors(html) == [(f"{field}-{fid}-error", message)], bad
         assert _snapshot(app) == before, bad
-    r = _post(client, "/staff/facilities", {**base, "bed_capacity": "12", "free_beds": "7"}, "/staff/facilities")
+    r = _post(client, "/staff/facilities", {**base, "general_capacity": "12", "general_free": "7"}, "/staff/facilities")
     assert r.status_code == 303
     with app.app_context():
         f = get_session().get(Facility, fid)
-        assert (f.bed_capacity, f.free_beds, f.updated_by_id) == (12, 7, coord.id)
+        assert (f.general_capacity, f.general_free, f.updated_by_id) == (12, 7, coord.id)
     # The same (now stale) form again: refused, told what the beds are now.
-    r = _post(client, "/staff/facilities", {**base, "bed_capacity": "12", "free_beds": "3"}, "/staff/facilities")
+    r = _post(client, "/staff/facilities", {**base, "general_capacity": "12", "general_free": "3"}, "/staff/facilities")
     assert r.status_code == 303
     assert "flash-danger" in client.get("/staff/facilities").get_data(as_text=True)
-    r = _post(client, "/staff/facilities", {"facility_id": str(facility["other_id"]), "bed_capacity": "1", "free_beds": "1"}, "/staff/facilities")
+    r = _post(client, "/staff/facilities", {"facility_id": str(facility["other_id"]), "general_capacity": "1", "general_free": "1"}, "/staff/facilities")
     assert r.status_code == 404
     doctor = make_user("doctor")
     other = app.test_client()
     login(other, doctor.phone)
     assert other.get("/staff/facilities").status_code == 200
-    assert _post(other, "/staff/facilities", {**base, "bed_capacity": "1", "free_beds": "1"}, "/staff/facilities").status_code == 403
+    assert _post(other, "/staff/facilities", {**base, "general_capacity": "1", "general_free": "1"}, "/staff/facilities").status_code == 403
 
 
 def test_panels_render_in_the_staff_patient_page(client, make_patient, coord, facility):

@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.domain.clock import utcnow
 from f0monitor.api.schemas import ReportIn, ReportOut
 from f0monitor.data.models import SymptomReport
 from f0monitor.data.session import get_session
 from f0monitor.domain import covid as risk
 from f0monitor.domain import vitals
+from f0monitor.domain.clock import utcnow
 from f0monitor.domain.vitals import VITALS, VitalSpec, check_vitals
 from f0monitor.services import reassess
 from f0monitor.services.assessments import to_profile, to_risk_report

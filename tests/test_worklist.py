@@ -19,9 +19,6 @@ from .live import browser, chromium_or_skip, live_server
 from .staff_helpers import WARNING, report, sign_in
 
 GREEN = {"spo2": 98, "temperature_c": 36.8, "pulse": 80, "respiratory_rate": 16}
-NOW = utcnow()
-
-
 @pytest.fixture
 def alerts(app, make_patient):
     """Three patients with unacknowledged alerts:
@@ -29,6 +26,7 @@ def alerts(app, make_patient):
     - `one`: red, one warning sign, alerted 40 minutes ago;
     - `two`: red, two warning signs, alerted 5 minutes ago.
     And one green patient without an alert."""
+    NOW = utcnow()  # noqa: N806  (the test's own clock, taken when the data is made)
     fallen = make_patient(full_name="Phạm Văn Cũ", now=NOW - timedelta(days=7))
     report(app, fallen.id, when=NOW - timedelta(days=6), **WARNING)
     report(app, fallen.id, when=NOW - timedelta(hours=2), **GREEN)
@@ -51,7 +49,7 @@ def test_alerts_come_most_severe_first(app, make_user, alerts):
     assert order[:3] == [alerts["two"], alerts["one"], alerts["fallen"]]
     first = page.items[0]
     assert {r["code"] for r in first.alert_reasons} >= {"W1", "W3", "W6"}
-    assert 4 <= first.waited_minutes <= 7
+    assert 4 <= first.waited_minutes <= 9
     fallen = next(i for i in page.items if i.patient.id == alerts["fallen"])
     assert fallen.alert_tier == "red" and fallen.patient.current_tier == "green" and fallen.tier_fell
     assert not first.tier_fell
@@ -192,4 +190,4 @@ def test_api_queue_items_say_the_signs_and_the_wait(client, make_user, alerts):
     first = body["items"][0]
     assert first["id"] == alerts["two"]
     assert set(first["open_alert"]["signs"]) >= {"W1", "W3", "W6"}
-    assert 4 <= first["open_alert"]["waiting_minutes"] <= 7
+    assert 4 <= first["open_alert"]["waiting_minutes"] <= 9

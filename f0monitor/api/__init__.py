@@ -13,6 +13,7 @@ contract) and never cli. Views translate a service's outcome into JSON and commi
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, request
@@ -33,11 +34,46 @@ csrf.exempt(bp)
 MAX_PER_PAGE = 200
 
 
-def documented(body: type[Schema] | None = None, response: type[Schema] | None = None):
-    """Name a view's request and response schemas, for the generated OpenAPI description."""
+@dataclass(frozen=True)
+class ApiDoc:
+    """What a view tells the OpenAPI description (``openapi.build_spec``) beyond its route.
+
+    Who may call it comes from ``@access``, path parameters from the route; the error answers
+    that follow from those (401/403 for a token route, 404 for an id in the path, 400/413/422
+    for a body, 422 for query arguments) are added by the builder. A view names only what the
+    builder cannot know.
+    """
+
+    body: type[Schema] | None = None
+    response: type[Schema] | None = None
+    status: int = 200
+    also: tuple[int, ...] = ()  # other success statuses with the same body (a retry: 200)
+    errors: tuple[int, ...] = ()  # further error statuses the view itself answers (409, 429...)
+    query: type[Schema] | None = None
+    paginated: bool = False
+    # Ids the success body gives, for the operations that take them in their path: {"patient_id":
+    # "/id"} links this answer to GET /patients/{patient_id} and the rest (OpenAPI links).
+    provides: dict[str, str] = field(default_factory=dict)
+    media: str = "application/json"
+    alternatives: tuple[str, ...] = ()  # other media types of the success answer (text/csv)
+    error_schemas: dict[int, type[Schema]] = field(default_factory=dict)
+    token_optional: bool = False  # a public route whose answer depends on a token if sent
+
+
+def documented(
+    body: type[Schema] | None = None,
+    response: type[Schema] | None = None,
+    **details: Any,
+):
+    """Describe a view for the generated OpenAPI description (see ``ApiDoc`` for the names).
+
+    Every /api/v1 view carries it (tests/test_openapi.py fails otherwise), e.g.
+    ``@documented(ReportIn, SubmissionOut, status=201, also=(200,), errors=(409,))``.
+    """
+    doc = ApiDoc(body=body, response=response, **details)
 
     def decorate(view):
-        view.openapi = {"body": body, "response": response}
+        view.openapi = doc
         return view
 
     return decorate
@@ -159,6 +195,8 @@ from . import (  # noqa: E402,F401
     calculator,
     calls,
     department,
+    docs,
+    facilities,
     hooks,
     me,
     openapi,

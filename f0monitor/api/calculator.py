@@ -17,7 +17,7 @@ from .schemas import AssessIn, AssessmentOut
 @bp.route("/assess", methods=("POST",))
 @access(PUBLIC)
 @limiter.limit(lambda: current_app.config["ASSESS_LIMIT"])
-@documented(body=AssessIn, response=AssessmentOut)
+@documented(AssessIn, AssessmentOut, errors=(429,))
 def assess():
     """Assess a profile and a report; nothing is stored."""
     data = load_body(AssessIn())

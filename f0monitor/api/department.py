@@ -15,7 +15,8 @@ from ..http.queryargs import caseload_args
 from ..services.caseload import AGGREGATE_ROLES, CSV_COLUMNS, caseload, csv_text
 from ..services.publication import for_publication, publication_csv
 from ..services.scope import OutOfScope
-from . import bp, page_args
+from . import bp, documented, page_args
+from .schemas import CaseloadArgs, CaseloadItemOut
 
 
 def wants_csv() -> bool:
@@ -25,6 +26,8 @@ def wants_csv() -> bool:
 
 @bp.route("/caseload", methods=("GET",))
 @access(*AGGREGATE_ROLES)
+@documented(response=CaseloadItemOut, paginated=True, query=CaseloadArgs, errors=(404,),
+            alternatives=("text/csv",))
 def caseload_list():
     """Return the caseload by day and ward (paginated JSON, or all of it as CSV)."""
     now = utcnow()

@@ -14,7 +14,7 @@ from ..services import preferences
 from ..services.reports import already_submitted, submit_report
 from ..services.summary import patient_summary
 from . import bp, documented, load_body, page_args
-from .schemas import MeOut, ReportIn, ReportOut, iso_z
+from .schemas import MeOut, ReportIn, ReportOut, ReportWithAssessmentOut, SubmissionOut, iso_z
 from .serialize import assessment_dict, report_dict, transfer_dict
 from .submission import submission_response
 
@@ -30,7 +30,7 @@ def own_patient() -> Patient:
 
 @bp.route("/me", methods=("GET",))
 @access("patient")
-@documented(response=MeOut)
+@documented(response=MeOut, errors=(404,))
 def me():
     """Return the caller's own record, alert state, day of treatment and transfer."""
     patient = own_patient()
@@ -50,7 +50,7 @@ def me():
 
 @bp.route("/me/reports", methods=("POST",))
 @access("patient")
-@documented(body=ReportIn)
+@documented(ReportIn, SubmissionOut, status=201, also=(200,), errors=(404, 409))
 def create_own_report():
     """Send a report; a retry with the same Idempotency-Key returns the first result."""
     patient = own_patient()
@@ -67,6 +67,7 @@ def create_own_report():
 
 @bp.route("/me/reports", methods=("GET",))
 @access("patient")
+@documented(response=ReportWithAssessmentOut, paginated=True, errors=(404,))
 def list_own_reports():
     """Return the caller's reports, newest first, paginated."""
     patient = own_patient()

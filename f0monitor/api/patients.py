@@ -22,7 +22,8 @@ from .schemas import PatientOut, RegistrationIn
 @bp.route("/patients", methods=("POST",))
 @access(PUBLIC)
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT"], exempt_when=lambda: current_user.is_authenticated)
-@documented(body=RegistrationIn, response=PatientOut)
+@documented(RegistrationIn, PatientOut, status=201, errors=(403, 409, 429),
+            provides={"patient_id": "/id"}, token_optional=True)
 def create_patient():
     """Register a patient: without a token, oneself (with a password); with a staff token, a caller."""
     by_staff = current_user.is_authenticated and current_user.role in STAFF_ROLES

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask_babel import gettext as _
+from marshmallow import INCLUDE, Schema, fields
 
 from ..data.session import get_session
 from ..domain.clock import utcnow
@@ -16,13 +17,30 @@ from ..http.access import access
 from ..http.audit import audit_patient, client_ip
 from ..http.errors import api_error
 from ..services.retention import export_personal_data, withdraw_consent
-from . import bp
+from . import bp, documented
 from .me import own_patient
-from .schemas import iso_z
+from .schemas import StrictSchema, iso_z
+
+
+class ConsentWithdrawIn(StrictSchema):
+    confirm = fields.Boolean(required=True, metadata={"description": "must be true"})
+
+
+class ConsentWithdrawnOut(Schema):
+    status = fields.String(required=True)
+    consent_withdrawn_at = fields.String(allow_none=True, required=True)
+
+
+class PersonalDataOut(Schema):
+    """Everything held about the caller: profile, account, reports, assessments, alerts, contacts..."""
+
+    class Meta:
+        unknown = INCLUDE
 
 
 @bp.route("/me/export", methods=("GET",))
 @access("patient")
+@documented(response=PersonalDataOut)
 def export_me():
     """Return everything held about the caller (profile, account, reports, alerts, ...)."""
     patient = own_patient()
@@ -35,6 +53,7 @@ def export_me():
 
 @bp.route("/me/consent/withdraw", methods=("POST",))
 @access("patient")
+@documented(body=ConsentWithdrawIn, response=ConsentWithdrawnOut)
 def withdraw_me():
     """Withdraw the caller's consent; the body must say ``{"confirm": true}``."""
     patient = own_patient()

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from marshmallow import (
     EXCLUDE,
+    INCLUDE,
     RAISE,
     Schema,
     ValidationError,
@@ -17,7 +18,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..data.models import SEXES, TEST_TYPES
+from ..data.models import SEXES, TEST_TYPES, TRANSFER_STATES
 from ..data.types import MAX_ID
 from ..domain import covid as risk
 from ..domain import vitals
@@ -72,7 +73,10 @@ def _raise(errors: dict[str, list[Msg | str]]) -> None:
 # message with the range rather than marshmallow's "Not a valid integer".
 _VitalsIn = Schema.from_dict(
     {
-        spec.name: fields.Float(load_default=None, allow_none=True, allow_nan=False)
+        spec.name: fields.Float(
+            load_default=None, allow_none=True, allow_nan=False,
+            metadata={"minimum": spec.low, "maximum": spec.high, "description": spec.unit},
+        )
         for spec in vitals.VITALS
     },
     name="VitalsIn",
@@ -91,7 +95,7 @@ class ReportIn(StrictSchema, _VitalsIn):  # type: ignore[valid-type, misc]
 
     reported_at = AwareDateTime(load_default=None, allow_none=True)
     no_oximeter = fields.Boolean(load_default=False)
-    symptoms = fields.List(fields.String(), load_default=list)
+    symptoms = fields.List(fields.String(metadata={"enum": list(risk.SYMPTOMS)}), load_default=list)
     note = fields.String(load_default=None, allow_none=True)
     client_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     confirm_unusual = fields.Boolean(load_default=False)
@@ -139,7 +143,7 @@ class ProfileIn(StrictSchema):
 
     date_of_birth = fields.Date(required=True)
     sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(SEXES))
-    comorbidities = fields.List(fields.String(), load_default=list)
+    comorbidities = fields.List(fields.String(metadata={"enum": list(risk.COMORBIDITIES)}), load_default=list)
     comorbidities_stable = fields.Boolean(load_default=False)
     pregnant = fields.Boolean(load_default=False)
     postpartum = fields.Boolean(load_default=False)
@@ -222,7 +226,7 @@ class RegistrationIn(StrictSchema):
     positive_test_date = fields.Date(required=True)
     test_type = fields.String(required=True, validate=validate.OneOf(TEST_TYPES))
     symptom_onset_date = fields.Date(load_default=None, allow_none=True)
-    comorbidities = fields.List(fields.String(), load_default=list)
+    comorbidities = fields.List(fields.String(metadata={"enum": list(risk.COMORBIDITIES)}), load_default=list)
     comorbidities_stable = fields.Boolean(load_default=False)
     pregnant = fields.Boolean(load_default=False)
     pregnancy_weeks = fields.Integer(load_default=None, allow_none=True)
@@ -557,3 +561,269 @@ class SmsHookIn(Schema):
 class SmsHookOut(Schema):
     reply = fields.String()
     report_id = fields.Integer(allow_none=True)
+# --- Output shapes of the other endpoints (for the OpenAPI description) ----------------------
+# The views build their JSON with serialize.py and these name what comes out, field by field;
+# tests/test_openapi.py checks real answers against them and schemathesis does the same for
+# every operation.
+
+
+class ErrorDetailOut(Schema):
+    class Meta:
+        unknown = INCLUDE  # an error may add what helps (state, version, transfer_id, reason)
+
+    code = fields.String(required=True, metadata={"description": "machine-readable, e.g. validation_error"})
+    message = fields.String(required=True, metadata={"description": "in the request's language"})
+    field_messages = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": 'field -> messages, e.g. {"spo2": ["must be between 50 and 100"]}'},
+    )
+
+
+class ErrorOut(Schema):
+    """Every error of the API: {"error": {"code", "message", "fields"?, ...}}."""
+
+    error = fields.Nested(ErrorDetailOut, required=True)
+
+
+class PersonOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(allow_none=True)
+
+
+class SubmissionOut(Schema):
+    """A stored report (201), or the first result again for a retried key (200)."""
+
+    report = fields.Nested(ReportOut, required=True)
+    assessment = fields.Nested(AssessmentOut, allow_none=True)
+
+
+class AlertOut(Schema):
+    id = fields.Integer(required=True)
+    patient_id = fields.Integer()
+    state = fields.String(validate=validate.OneOf(("open", "acknowledged", "resolved")))
+    reason_codes = fields.List(fields.String())
+    opened_at = UTCField()
+    escalated = fields.Boolean()
+    escalated_at = UTCField(allow_none=True)
+    acknowledged_at = UTCField(allow_none=True)
+    acknowledged_by = fields.Nested(PersonOut, allow_none=True)
+    seconds_to_acknowledge = fields.Integer(allow_none=True)
+    resolved_at = UTCField(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class ContactOut(Schema):
+    id = fields.Integer(required=True)
+    at = UTCField()
+    channel = fields.String()
+    outcome = fields.String()
+    text = fields.String(allow_none=True)
+    staff = fields.Nested(PersonOut, allow_none=True)
+
+
+class ReportWithAssessmentOut(ReportOut):
+    pass
+
+
+class PatientRecordOut(PatientOut):
+    """A patient's full record for staff (GET /patients/{id})."""
+
+    flags = fields.List(fields.String())
+    day_of_treatment = fields.Integer()
+    baseline_reasons = fields.List(fields.Nested(ReasonOut))
+    eligibility_reasons = fields.List(fields.Nested(ReasonOut))
+    assigned_to = fields.Nested(PersonOut, allow_none=True)
+    open_alert = fields.Nested(AlertOut, allow_none=True)
+    alerts = fields.List(fields.Nested(AlertOut))
+    reports = fields.List(fields.Nested(ReportWithAssessmentOut))
+    contacts = fields.List(fields.Nested(ContactOut))
+
+
+class QueueAlertOut(Schema):
+    id = fields.Integer(required=True)
+    opened_at = UTCField()
+    acknowledged_at = UTCField(allow_none=True)
+    acknowledged_by = fields.Nested(PersonOut, allow_none=True)
+    escalated = fields.Boolean()
+
+
+class QueueItemOut(Schema):
+    id = fields.Integer(required=True, metadata={"description": "the patient's id"})
+    full_name = fields.String()
+    phone = fields.String()
+    ward_code = fields.String()
+    tier = fields.String(allow_none=True)
+    baseline_tier = fields.String(allow_none=True)
+    flags = fields.List(fields.String(validate=validate.OneOf(("alert", "overdue", "missing"))))
+    open_alert = fields.Nested(QueueAlertOut, allow_none=True)
+    last_report_at = UTCField(allow_none=True)
+    assigned_to = fields.Nested(PersonOut, allow_none=True)
+
+
+class QueueArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    tier = fields.String(validate=validate.OneOf(("green", "yellow", "orange", "red")),
+                         metadata={"description": "only this tier"})
+    ward = fields.Integer(metadata={"description": "only this ward code"})
+    flag = fields.String(validate=validate.OneOf(("alert", "overdue", "missing")))
+    assigned = fields.String(validate=validate.OneOf(("me",)), metadata={"description": "me: only mine"})
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "name or phone"})
+
+
+class CaseloadArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    from_ = fields.Date(data_key="from", metadata={"description": "first day (default: 14 days ago)"})
+    to = fields.Date(metadata={"description": "last day (default: today)"})
+    province = fields.Integer(metadata={"description": "province code (department of the country)"})
+    ward = fields.Integer(metadata={"description": "ward code"})
+
+
+class TierCountsOut(Schema):
+    green = fields.Integer()
+    yellow = fields.Integer()
+    orange = fields.Integer()
+    red = fields.Integer()
+
+
+class CaseloadItemOut(Schema):
+    date = fields.Date(required=True)
+    ward_code = fields.String(required=True)
+    ward_name = fields.String()
+    active = fields.Integer()
+    new = fields.Integer()
+    recovered = fields.Integer()
+    transferred = fields.Integer()
+    deceased = fields.Integer()
+    by_tier = fields.Nested(TierCountsOut)
+    overdue = fields.Integer()
+    alerts_opened = fields.Integer()
+    median_minutes_to_acknowledge = fields.Float(allow_none=True)
+
+
+class AssignmentOut(Schema):
+    patient_id = fields.Integer(required=True)
+    assigned_to = fields.Nested(PersonOut, allow_none=True)
+
+
+class TransferFacilityOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String()
+    free_beds = fields.Integer(metadata={"description": "free general beds"})
+
+
+class TransferEventOut(Schema):
+    action = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    at = UTCField()
+    by = fields.Nested(PersonOut, allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class TransferMinutesOut(Schema):
+    request_to_dispatch = fields.Integer(allow_none=True)
+    dispatch_to_admit = fields.Integer(allow_none=True)
+    request_to_admit = fields.Integer(allow_none=True)
+
+
+class TransferOut(Schema):
+    """A transfer with every step (who, when)."""
+
+    id = fields.Integer(required=True)
+    patient_id = fields.Integer(required=True)
+    state = fields.String(validate=validate.OneOf(TRANSFER_STATES))
+    reason = fields.String()
+    facility = fields.Nested(TransferFacilityOut, allow_none=True)
+    ambulance_ref = fields.String(allow_none=True)
+    events = fields.List(fields.Nested(TransferEventOut))
+    version = fields.Integer(metadata={"description": "send it back to refuse a stale action"})
+
+
+class TransferListItemOut(TransferOut):
+    """A transfer in the list, with its milestones and the minutes between them."""
+
+    requested_at = UTCField()
+    dispatched_at = UTCField(allow_none=True)
+    admitted_at = UTCField(allow_none=True)
+    minutes = fields.Nested(TransferMinutesOut)
+
+
+class TransferListArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    state = fields.String(validate=validate.OneOf(("open", "closed", "all")),
+                          metadata={"description": "open (default), closed or all"})
+
+
+class DischargeOut(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String()
+    discharged_at = fields.String(metadata={"format": "date-time"})
+    negative_test_date = fields.Date(allow_none=True)
+    certificate_code = fields.String(allow_none=True)
+    verify_url = fields.String(allow_none=True)
+
+
+class BedCountIn(StrictSchema):
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100_000))
+    free = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100_000))
+
+
+class BedCountOut(Schema):
+    capacity = fields.Integer(required=True)
+    free = fields.Integer(required=True)
+
+
+class BedsIn(StrictSchema):
+    """New figures by bed type; null removes a type the facility no longer has (not general)."""
+
+    general = fields.Nested(BedCountIn)
+    oxygen = fields.Nested(BedCountIn, allow_none=True)
+    icu = fields.Nested(BedCountIn, allow_none=True)
+    ventilator = fields.Nested(BedCountIn, allow_none=True)
+
+
+class BedsOut(Schema):
+    """Bed types the facility does not have are absent."""
+
+    general = fields.Nested(BedCountOut)
+    oxygen = fields.Nested(BedCountOut)
+    icu = fields.Nested(BedCountOut)
+    ventilator = fields.Nested(BedCountOut)
+
+
+class FacilityOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String()
+    province_code = fields.String()
+    ward_code = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    beds = fields.Nested(BedsOut)
+    updated_at = UTCField(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class FacilityPatchIn(StrictSchema):
+    beds = fields.Nested(BedsIn, required=True)
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID),
+                             metadata={"description": "the version you read; a stale one is a 409"})
+
+
+class FacilityListArgs(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    province = fields.Integer(metadata={"description": "province code (default: your own)"})
+
+
+class FacilityConflictOut(Schema):
+    """409 on a stale version: the error and the facility as it now is."""
+
+    error = fields.Nested(ErrorDetailOut, required=True)
+    facility = fields.Nested(FacilityOut, required=True)

@@ -45,7 +45,7 @@ def transfer_dict(transfer: Transfer) -> dict[str, Any]:
         "state": transfer.state,
         "reason": transfer.reason,
         "facility": (
-            {"id": facility.id, "name": facility.name, "free_beds": facility.free_beds}
+            {"id": facility.id, "name": facility.name, "free_beds": facility.general_free}
             if facility
             else None
         ),

@@ -37,7 +37,19 @@ from ..services.queue import flags_for, triage_queue
 from ..services.reports import Outcome, already_submitted, recent_reports, submit_report
 from ..services.scope import get_patient_in_scope
 from . import bp, documented, load_body, page_args
-from .schemas import Id, PatientOut, ReportIn, StrictSchema
+from .schemas import (
+    AlertOut,
+    AssignmentOut,
+    ContactOut,
+    Id,
+    PatientOut,
+    PatientRecordOut,
+    QueueArgs,
+    QueueItemOut,
+    ReportIn,
+    StrictSchema,
+    SubmissionOut,
+)
 from .serialize import assessment_dict, report_dict
 from .submission import submission_response
 
@@ -86,6 +98,8 @@ def alert_dict(alert: Alert, now: datetime) -> dict[str, Any]:
 
 @bp.route("/queue", methods=("GET",))
 @access(*STAFF)
+@documented(response=QueueItemOut, paginated=True, query=QueueArgs,
+            provides={"patient_id": "/items/0/id", "alert_id": "/items/0/open_alert/id"})
 def queue():
     """Return active patients of the caller's area in triage order, paginated and filtered."""
     page, per_page = page_args()
@@ -134,6 +148,7 @@ def queue():
 
 @bp.route("/patients/<int:patient_id>", methods=("GET",))
 @access(*STAFF)
+@documented(response=PatientRecordOut, provides={"alert_id": "/alerts/0/id"})
 def staff_patient(patient_id: int):
     """Return a patient's full record with recent reports, assessments, alerts, contacts (audited)."""
     session = get_session()
@@ -174,7 +189,7 @@ def _contact_dict(entry) -> dict[str, Any]:
 
 @bp.route("/patients/<int:patient_id>/reports", methods=("POST",))
 @access(*STAFF)
-@documented(body=ReportIn)
+@documented(ReportIn, SubmissionOut, status=201, also=(200,), errors=(409,))
 def staff_report(patient_id: int):
     """Store a report entered by staff for the patient (Idempotency-Key honoured)."""
     session = get_session()
@@ -195,7 +210,7 @@ def staff_report(patient_id: int):
 
 @bp.route("/patients/<int:patient_id>/notes", methods=("POST",))
 @access(*STAFF)
-@documented(body=NoteIn)
+@documented(NoteIn, ContactOut, status=201)
 def staff_note(patient_id: int):
     """Add a contact log entry (channel, outcome, text)."""
     session = get_session()
@@ -212,7 +227,7 @@ def staff_note(patient_id: int):
 
 @bp.route("/patients/<int:patient_id>/assignment", methods=("POST",))
 @access(*STAFF)
-@documented(body=AssignmentIn)
+@documented(AssignmentIn, AssignmentOut, errors=(403, 409))
 def staff_assignment(patient_id: int):
     """Assign the patient to a staff member (`staff_id`), or to oneself when it is absent."""
     session = get_session()
@@ -259,6 +274,7 @@ def _refused(alert_id: int, exc: AlertRefused | None = None):
 
 @bp.route("/alerts/<int:alert_id>/acknowledge", methods=("POST",))
 @access(*STAFF)
+@documented(response=AlertOut, errors=(409,))
 def alert_acknowledge(alert_id: int):
     """Acknowledge an open alert: who and when are stored, with the time it took."""
     session = get_session()
@@ -276,7 +292,7 @@ def alert_acknowledge(alert_id: int):
 
 @bp.route("/alerts/<int:alert_id>/resolve", methods=("POST",))
 @access(*STAFF)
-@documented(body=ResolveIn)
+@documented(ResolveIn, AlertOut, errors=(409,))
 def alert_resolve(alert_id: int):
     """Resolve an alert with its outcome (advised_at_home, transfer, false_alarm, unreachable)."""
     session = get_session()

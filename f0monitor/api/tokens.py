@@ -30,7 +30,7 @@ def _wait(seconds: int):
 
 @bp.route("/tokens", methods=("POST",))
 @access(PUBLIC)
-@documented(body=TokenIn, response=TokenOut)
+@documented(TokenIn, TokenOut, status=201, errors=(401, 403, 429))
 def create_token():
     """Exchange a phone number and password (and, for staff with a second factor, ``otp``) for a
     bearer token."""
@@ -76,7 +76,7 @@ def _page_of(rows: list, dump) -> dict:
 
 @bp.route("/tokens", methods=("GET",))
 @access(*EVERYONE)
-@documented(response=TokenListOut)
+@documented(response=TokenListOut, errors=(422,))
 def list_tokens():
     """The caller's valid API tokens, newest first (never the tokens themselves)."""
     here = current_token()
@@ -90,6 +90,7 @@ def list_tokens():
 
 @bp.route("/tokens/current", methods=("DELETE",))
 @access(*EVERYONE)
+@documented(status=204)
 def revoke_token():
     """Revoke the token this request carries."""
     row = current_token()
@@ -100,6 +101,7 @@ def revoke_token():
 
 @bp.route("/tokens/<int:token_id>", methods=("DELETE",))
 @access(*EVERYONE)
+@documented(status=204)
 def revoke_token_by_id(token_id: int):
     """Revoke one of the caller's own tokens (another's, or an unknown id: 404)."""
     db = get_session()
@@ -112,7 +114,7 @@ def revoke_token_by_id(token_id: int):
 
 @bp.route("/sessions", methods=("GET",))
 @access(*EVERYONE)
-@documented(response=SessionListOut)
+@documented(response=SessionListOut, errors=(422,))
 def list_sessions():
     """The caller's open browser sessions, newest first."""
     rows = credentials.sessions_of(
@@ -125,6 +127,7 @@ def list_sessions():
 
 @bp.route("/sessions/<int:session_id>", methods=("DELETE",))
 @access(*EVERYONE)
+@documented(status=204)
 def revoke_session(session_id: int):
     """End one of the caller's browser sessions (another's, or an unknown id: 404)."""
     db = get_session()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, url_for
+from flask import abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import fields, validate
@@ -35,10 +35,21 @@ from ..services.transfers import (
     TransferInvalid,
     TransferNotAllowed,
     apply_event,
+    milestones,
+    minutes_between,
     open_transfer,
+    transfers_in_scope,
 )
-from . import bp, documented, load_body
-from .schemas import Id, StrictSchema
+from . import bp, documented, load_body, page_args
+from .schemas import (
+    DischargeOut,
+    Id,
+    StrictSchema,
+    TransferListArgs,
+    TransferListItemOut,
+    TransferOut,
+    iso_z,
+)
 from .serialize import transfer_dict
 
 TRANSFER_ROLES = ("volunteer", "doctor", "coordinator", "admin")
@@ -94,7 +105,7 @@ def _invalid(field: str, code: str):
 
 @bp.route("/patients/<int:patient_id>/transfers", methods=("POST",))
 @access(*TRANSFER_ROLES)
-@documented(body=TransferIn)
+@documented(TransferIn, TransferOut, status=201, errors=(409,), provides={"transfer_id": "/id"})
 def create_transfer(patient_id: int):
     """Open an emergency transfer for a patient (one open transfer per patient)."""
     patient = _patient(patient_id)
@@ -124,8 +135,41 @@ def create_transfer(patient_id: int):
     return jsonify(_body(transfer)), 201
 
 
+@bp.route("/transfers", methods=("GET",))
+@access(*TRANSFER_ROLES)
+@documented(response=TransferListItemOut, paginated=True, query=TransferListArgs,
+            provides={"transfer_id": "/items/0/id"})
+def list_transfers():
+    """Return the area's transfers, newest first, with their milestones and minutes between.
+
+    `state`: open (requested, dispatched, arrived; the default), closed (admitted, cancelled,
+    refused) or all. Each transfer read is audited on its patient's record.
+    """
+    data = TransferListArgs().load(request.args)
+    page, per_page = page_args()
+    session = get_session()
+    result = transfers_in_scope(
+        session, current_user, state=data.get("state", "open"), page=page, per_page=per_page
+    )
+    items = []
+    for transfer in result.items:
+        at = milestones(transfer)
+        body = _body(transfer)
+        body.update({name: iso_z(moment) for name, moment in at.items()})
+        body["minutes"] = {
+            "request_to_dispatch": minutes_between(at["requested_at"], at["dispatched_at"]),
+            "dispatch_to_admit": minutes_between(at["dispatched_at"], at["admitted_at"]),
+            "request_to_admit": minutes_between(at["requested_at"], at["admitted_at"]),
+        }
+        items.append(body)
+        audit_patient(session, transfer.patient_id, "transfer.list", f"transfer {transfer.id}")
+    session.commit()
+    return jsonify({"items": items, "page": result.page, "per_page": result.per_page, "total": result.total})
+
+
 @bp.route("/transfers/<int:transfer_id>", methods=("GET",))
 @access(*TRANSFER_ROLES)
+@documented(response=TransferOut)
 def get_transfer(transfer_id: int):
     """Return a transfer with every step (who, when)."""
     transfer = _transfer(transfer_id)
@@ -137,7 +181,7 @@ def get_transfer(transfer_id: int):
 
 @bp.route("/transfers/<int:transfer_id>/events", methods=("POST",))
 @access(*TRANSFER_EVENT_ROLES)
-@documented(body=TransferEventIn)
+@documented(TransferEventIn, TransferOut, errors=(409,))
 def transfer_event(transfer_id: int):
     """Move a transfer one step: dispatch, arrive, admit, cancel or refuse (409 if not allowed)."""
     transfer = _transfer(transfer_id)
@@ -174,7 +218,7 @@ def transfer_event(transfer_id: int):
 
 @bp.route("/patients/<int:patient_id>/discharge", methods=("POST",))
 @access(*DISCHARGE_ROLES)
-@documented(body=DischargeIn)
+@documented(DischargeIn, DischargeOut, errors=(409,))
 def discharge(patient_id: int):
     """End home treatment: recovered (§7 rule enforced), deceased or withdrawn."""
     patient = _patient(patient_id)

@@ -27,6 +27,8 @@ DEMO_ACCOUNTS = (
     ("doctor", "0900000003", "BS. Lê Minh Châu"),
     ("volunteer", "0900000004", "TNV Phạm Thu Dung"),
     ("department", "0900000005", "Sở Y tế Võ Văn Em"),
+    # A FHIR service account of the province (reads /fhir with an API token, nothing else).
+    ("integration", "0900000006", "Hệ thống liên thông Sở Y tế An Giang"),
 )
 # The receiving hospital's duty desk: accepts or refuses the transfers sent to the first facility.
 DEMO_FACILITY_ACCOUNT = ("facility", "0900000006", "Khoa Cấp cứu BV Đa khoa Trung tâm An Giang")
@@ -80,13 +82,16 @@ def seed_demo(session: Session, *, now: datetime, n_patients: int = 300, progres
             )
             created["accounts"] += 1
     if session.scalar(sa.select(sa.func.count()).select_from(Facility)) == 0:
-        for name, beds, free in (
-            ("Bệnh viện Đa khoa Trung tâm An Giang", 120, 18),
-            ("Bệnh viện Đa khoa khu vực Châu Đốc", 80, 9),
-            ("Bệnh viện Đa khoa khu vực Tân Châu", 60, 4),
-            ("Cơ sở thu dung điều trị COVID-19 số 1 Long Xuyên", 200, 57),
+        # (name, {bed type: (capacity, free)}): every facility has general beds, some more.
+        for name, beds in (
+            ("Bệnh viện Đa khoa Trung tâm An Giang",
+             {"general": (120, 18), "oxygen": (40, 6), "icu": (12, 2), "ventilator": (8, 1)}),
+            ("Bệnh viện Đa khoa khu vực Châu Đốc", {"general": (80, 9), "oxygen": (20, 3), "icu": (6, 0)}),
+            ("Bệnh viện Đa khoa khu vực Tân Châu", {"general": (60, 4), "oxygen": (10, 2)}),
+            ("Cơ sở thu dung điều trị COVID-19 số 1 Long Xuyên", {"general": (200, 57), "oxygen": (60, 21)}),
         ):
-            session.add(Facility(name=name, province_code=PROVINCE, bed_capacity=beds, free_beds=free, updated_at=now, version=1))
+            figures = {f"{kind}_{part}": n for kind, pair in beds.items() for part, n in zip(("capacity", "free"), pair, strict=True)}
+            session.add(Facility(name=name, province_code=PROVINCE, updated_at=now, version=1, **figures))
             created["facilities"] += 1
     session.flush()
     role, phone, name = DEMO_FACILITY_ACCOUNT

@@ -12,6 +12,7 @@ from ..domain.states import (
     STAFF_ROLES,  # noqa: F401  (re-exported: scope, access and api.patients read it here)
     AlertOutcome,
     AlertState,
+    BedType,
     CallReason,
     CallState,
     ConsultCategory,
@@ -56,6 +57,7 @@ CALL_REASONS = values(CallReason)
 CALL_STATES = values(CallState)
 FOLLOW_UP_CHANNELS = values(FollowUpChannel)
 SMS_OUTCOMES = values(SmsOutcome)
+BED_TYPES = values(BedType)
 
 
 def _enum(*values: str, name: str) -> sa.Enum:
@@ -378,13 +380,30 @@ class Facility(Base):
     province_code: Mapped[int] = mapped_column(sa.Integer, index=True)
     ward_code: Mapped[int | None] = mapped_column(sa.Integer)
     phone: Mapped[str | None] = mapped_column(sa.String(20))
-    bed_capacity: Mapped[int] = mapped_column(sa.Integer, default=0)
-    free_beds: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # Beds by type (domain.states.BedType): every facility has general beds; the other types
+    # are NULL where the facility has none of them (absent from the API's "beds").
+    general_capacity: Mapped[int] = mapped_column(sa.Integer, default=0)
+    general_free: Mapped[int] = mapped_column(sa.Integer, default=0)
+    oxygen_capacity: Mapped[int | None] = mapped_column(sa.Integer)
+    oxygen_free: Mapped[int | None] = mapped_column(sa.Integer)
+    icu_capacity: Mapped[int | None] = mapped_column(sa.Integer)
+    icu_free: Mapped[int | None] = mapped_column(sa.Integer)
+    ventilator_capacity: Mapped[int | None] = mapped_column(sa.Integer)
+    ventilator_free: Mapped[int | None] = mapped_column(sa.Integer)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    def beds(self) -> dict[str, tuple[int, int]]:
+        """Return {bed type: (capacity, free)} for the types this facility has."""
+        out: dict[str, tuple[int, int]] = {}
+        for kind in BED_TYPES:
+            capacity = getattr(self, f"{kind}_capacity")
+            if capacity is not None:
+                out[kind] = (capacity, getattr(self, f"{kind}_free") or 0)
+        return out
 
 
 class Transfer(Base):

@@ -25,6 +25,9 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     DEPARTMENT = "department"
     ADMIN = "admin"
+    # A service account of a national or hospital system: reads the FHIR feed of its
+    # province, nothing else (no page, no write outside /fhir).
+    INTEGRATION = "integration"
     FACILITY = "facility"  # a receiving hospital's staff, scoped to one facility
 
 

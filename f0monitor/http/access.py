@@ -19,6 +19,8 @@ from ..data.models import STAFF_ROLES
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 ACCESS_ATTR = "f0monitor_access"
+# Blueprints authenticated by bearer tokens: anonymous callers get 401, not the login page.
+TOKEN_BLUEPRINTS = ("api", "fhir")
 
 STAFF = STAFF_ROLES
 
@@ -33,7 +35,7 @@ def access(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if PUBLIC not in roles:
                 if not current_user.is_authenticated:
-                    if request.blueprint == "api":
+                    if request.blueprint in TOKEN_BLUEPRINTS:
                         abort(401)
                     return redirect(url_for("auth.login", next=request.path))
                 if current_user.role not in roles:

@@ -350,10 +350,18 @@ def current_token() -> ApiToken | None:
     return g.api_token
 
 
+def token_path(path: str) -> bool:
+    """Tell whether a path is authenticated by bearer tokens (the JSON API and FHIR)."""
+    return path.startswith(TOKEN_PREFIXES)
+
+
+TOKEN_PREFIXES = ("/api/", "/fhir")
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     # The API never trusts the session cookie: it takes bearer tokens only (no CSRF exposure).
-    if request.path.startswith("/api/"):
+    if token_path(request.path):
         return None
     try:
         ident, version = (int(part) for part in user_id.split(":"))
@@ -376,7 +384,7 @@ def _load_user(user_id: str) -> User | None:
 
 @login_manager.request_loader
 def _load_user_from_token(req) -> User | None:
-    if not req.path.startswith("/api/"):
+    if not token_path(req.path):
         return None
     row = current_token()
     if row is None or not row.user.is_active_account:

@@ -50,6 +50,45 @@ def api_error(status: int, message: str, *, code: str | None = None, fields=None
     return jsonify(body), status
 
 
+FHIR_JSON = "application/fhir+json"
+# HTTP status -> FHIR OperationOutcome issue type (https://hl7.org/fhir/R4/valueset-issue-type.html).
+FHIR_ISSUE_TYPES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    410: "deleted",
+    413: "too-costly",
+    422: "processing",
+    429: "throttled",
+    500: "exception",
+}
+
+
+def fhir_error(status: int, message: str):
+    """Return a FHIR OperationOutcome with a status (the error shape under /fhir)."""
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": FHIR_ISSUE_TYPES.get(status, "processing"),
+                "diagnostics": message,
+            }
+        ],
+    }
+    response = jsonify(body)
+    response.mimetype = FHIR_JSON
+    return response, status
+
+
+def _fhir_path() -> bool:
+    return request.path == "/fhir" or request.path.startswith("/fhir/")
+
+
 def _messages() -> dict[int, str]:
     return {
         400: _("The request could not be understood."),
@@ -70,8 +109,8 @@ def _handle_http(exc: HTTPException):
     message = _messages().get(status, exc.description or "")
     if isinstance(exc, CSRFError):
         message = _("Your form has expired. Please send it again.")
-    if request.path.startswith("/api/"):
-        response, status = api_error(status, message)
+    if request.path.startswith("/api/") or _fhir_path():
+        response, status = (fhir_error if _fhir_path() else api_error)(status, message)
         if status == 429:
             retry = getattr(exc, "retry_after", None)
             response.headers["Retry-After"] = str(int(retry or 60))
@@ -137,6 +176,8 @@ def _handle_500(exc: Exception):
     if _database_error(original) is not None:
         return _unavailable(original)
     _discard_session()
+    if _fhir_path():
+        return fhir_error(500, _messages()[500])
     if request.path.startswith("/api/"):
         return api_error(500, _messages()[500])
     return render_template("errors/error.html", status=500, message=_messages()[500]), 500

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..domain import covid as risk
+from ..domain.states import BedType
 from ..domain.text import Msg
 from .i18n import current_lang
 
@@ -121,9 +122,6 @@ _FIELD_MESSAGES = {
     ("bed_type", "unknown bed type"): _l("choose the kind of bed the patient needs"),
     ("reason", "too long"): _l("at most 1000 characters"),
     ("action", "unknown action"): _l("unknown action"),
-    ("bed_capacity", "negative"): _l("cannot be negative"),
-    ("free_beds", "negative"): _l("cannot be negative"),
-    ("free_beds", "more than capacity"): _l("cannot be more than the number of beds"),
     ("outcome", "unknown outcome"): _l("choose how home treatment ended"),
     ("negative_test_date", "in the future"): _l("the test date cannot be in the future"),
     ("negative_test_date", "before the positive test"): _l("the test date is before the positive test"),
@@ -135,6 +133,14 @@ _FIELD_MESSAGES = {
     ("category", "not a queued category"): _l("choose a topic"),
     ("forwarded_to", "unknown target"): _l("choose where to forward it"),
 }
+
+
+# Beds of every type (general_capacity, icu_free, ...), as the beds service names its fields.
+for _kind in map(str, BedType):
+    _FIELD_MESSAGES[(f"{_kind}_capacity", "negative")] = _l("cannot be negative")
+    _FIELD_MESSAGES[(f"{_kind}_free", "negative")] = _l("cannot be negative")
+    _FIELD_MESSAGES[(f"{_kind}_free", "more than capacity")] = _l("cannot be more than the number of beds")
+    _FIELD_MESSAGES[(f"{_kind}_capacity", "required")] = _l("every facility counts its general beds")
 
 
 def field_message(field: str, code: str) -> str:
@@ -685,6 +691,7 @@ TIMELINE_KIND_LABELS = {
     "call": _l("Call task"),
     "transfer": _l("Transfer"),
     "note": _l("Contact"),
+    "integration": _l("Integration (FHIR service account)"),
 }
 
 

@@ -34,9 +34,9 @@ from ..domain import covid as risk
 from ..domain import vitals
 from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
+from ..domain.text import Msg
 from . import ladder
 from .assessments import earlier_reports, store_assessment, to_profile, to_risk_report
-from ..domain.text import Msg
 from .inputs import ReportInput, check_reported_at
 
 KEY_LENGTH = 64  # SymptomReport.client_key is String(64)

@@ -1,6 +1,7 @@
 """The one place that says which patients a member of staff may see.
 
-Staff see the patients of their province, and only of their wards when ``ward_codes`` is set.
+Staff see the patients of their province, and only of their wards when ``ward_codes`` is set;
+an integration (FHIR) account reads its province the same way.
 An admin without a province sees every province. The health department sees aggregates only,
 never an individual patient; patients see no one here. Anything outside the scope is reported
 as "not found" (a 404), never as "forbidden", so that a record's existence does not leak.
@@ -14,7 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..data.models import STAFF_ROLES, Patient, User
+from ..domain.states import Role
 from . import DomainError
+
+# Who reads individual records of an area: staff, and the FHIR service accounts of a province.
+READER_ROLES: tuple[str, ...] = (*STAFF_ROLES, Role.INTEGRATION)
 
 S = TypeVar("S")
 
@@ -28,7 +33,7 @@ class OutOfScope(DomainError):
 def scope_clause(user: Any, patient: Any = Patient) -> sa.ColumnElement[bool]:
     """Return the WHERE clause restricting `patient` (the entity or an alias) to `user`'s area."""
     role = getattr(user, "role", None)
-    if role not in STAFF_ROLES:
+    if role not in READER_ROLES:
         return sa.false()
     province = getattr(user, "province_code", None)
     if province is None:
@@ -48,7 +53,7 @@ def patients_in_scope(stmt: S, user: Any, patient: Any = Patient) -> S:
 def may_see(user: Any, patient: Patient) -> bool:
     """Say whether `user` may see this (already loaded) patient."""
     role = getattr(user, "role", None)
-    if role not in STAFF_ROLES:
+    if role not in READER_ROLES:
         return False
     province = getattr(user, "province_code", None)
     if province is None:

@@ -27,6 +27,9 @@ from . import DomainError
 
 MAX_REASON = 1000
 BED_TYPES = values(BedType)
+_BED_KINDS = frozenset(BED_TYPES)
+# Transfers in a list: "open" (still moving), "closed" (admitted, cancelled, refused), "all".
+TRANSFER_LIST_STATES = ("open", "closed", "all")
 # Who may dispatch before the receiving facility has accepted (the step records it).
 OVERRIDE_ROLES = (Role.COORDINATOR, Role.ADMIN)
 OVERRIDE_MARK = "dispatch without acceptance"
@@ -93,13 +96,22 @@ class PatientNotActive(DomainError):
 
 @dataclass(frozen=True)
 class BedsInput:
-    bed_capacity: int
-    free_beds: int
+    """New bed figures by type: {"general": (capacity, free), "icu": None, ...}.
+
+    A type absent from ``beds`` keeps its figures; ``None`` removes a type the facility no
+    longer has (general beds cannot be removed).
+    """
+
+    beds: dict[str, tuple[int, int] | None]
+
+    @classmethod
+    def general(cls, capacity: int, free: int) -> BedsInput:
+        return cls({BedType.GENERAL: (capacity, free)})
 
 
 def facilities_for(session: Session, province_code: int | None) -> list[Facility]:
     """Return the facilities of a province (all of them for None), most free beds first."""
-    stmt = sa.select(Facility).order_by(Facility.free_beds.desc(), Facility.name)
+    stmt = sa.select(Facility).order_by(Facility.general_free.desc(), Facility.name)
     if province_code is not None:
         stmt = stmt.where(Facility.province_code == province_code)
     return list(session.scalars(stmt))
@@ -308,7 +320,7 @@ def _admit(session: Session, transfer: Transfer, *, by: User | None, now: dateti
             sa.update(Facility)
             .where(Facility.id == transfer.facility_id)
             .values(
-                free_beds=sa.case((Facility.free_beds > 0, Facility.free_beds - 1), else_=0),
+                general_free=sa.case((Facility.general_free > 0, Facility.general_free - 1), else_=0),
                 version=Facility.version + 1,
                 updated_at=now,
             )
@@ -332,21 +344,32 @@ def update_beds(
     by: User | None,
     now: datetime,
 ) -> Facility:
-    """Set a facility's bed capacity and free beds (a coordinator's update).
+    """Set a facility's beds by type, capacity and free (a coordinator's update).
 
-    :raise TransferInvalid: negative numbers, or more free beds than beds.
+    :raise TransferInvalid: an unknown type, negative numbers, more free beds than beds, or
+        general beds removed (`field` is e.g. "icu_free").
     :raise FacilityChanged: the beds changed since the form was opened.
     """
-    if data.bed_capacity < 0:
-        raise TransferInvalid("bed_capacity", "negative")
-    if data.free_beds < 0:
-        raise TransferInvalid("free_beds", "negative")
-    if data.free_beds > data.bed_capacity:
-        raise TransferInvalid("free_beds", "more than capacity")
+    for kind, figures in data.beds.items():
+        if kind not in _BED_KINDS:
+            raise TransferInvalid("beds", "unknown bed type")
+        if figures is None:
+            if kind == BedType.GENERAL:
+                raise TransferInvalid(f"{kind}_capacity", "required")
+            continue
+        capacity, free = figures
+        if capacity < 0:
+            raise TransferInvalid(f"{kind}_capacity", "negative")
+        if free < 0:
+            raise TransferInvalid(f"{kind}_free", "negative")
+        if free > capacity:
+            raise TransferInvalid(f"{kind}_free", "more than capacity")
     if expected_version is not None and expected_version != facility.version:
         raise FacilityChanged("changed")
-    facility.bed_capacity = data.bed_capacity
-    facility.free_beds = data.free_beds
+    for kind, figures in data.beds.items():
+        capacity, free = figures if figures is not None else (None, None)
+        setattr(facility, f"{kind}_capacity", capacity)
+        setattr(facility, f"{kind}_free", free)
     facility.updated_at = now
     facility.updated_by_id = by.id if by else None
     try:
@@ -356,6 +379,59 @@ def update_beds(
     return facility
 
 
+@dataclass(frozen=True)
+class TransferPage:
+    items: list[Transfer]
+    total: int
+    page: int
+    per_page: int
+
+
+def transfers_in_scope(
+    session: Session, user: Any, *, state: str = "open", page: int = 1, per_page: int = 50
+) -> TransferPage:
+    """Return the transfers of the patients `user` may see, newest first, with their events.
+
+    :param state: "open" (requested, dispatched, arrived), "closed" (the others) or "all".
+    """
+    from .scope import scope_clause
+
+    where = [scope_clause(user)]
+    if state == "open":
+        where.append(Transfer.state.in_(lifecycle.OPEN_STATES))
+    elif state == "closed":
+        where.append(Transfer.state.not_in(lifecycle.OPEN_STATES))
+    base = sa.select(Transfer).join(Patient, Patient.id == Transfer.patient_id).where(*where)
+    total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    rows = session.scalars(
+        base.options(
+            selectinload(Transfer.events).selectinload(TransferEvent.by),
+            selectinload(Transfer.facility),
+        )
+        .order_by(Transfer.requested_at.desc(), Transfer.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return TransferPage(list(rows), total, page, per_page)
+
+
+def milestones(transfer: Transfer) -> dict[str, datetime | None]:
+    """Return when a transfer was requested, dispatched and admitted (None when not yet)."""
+    first: dict[str, datetime] = {}
+    for event in transfer.events:
+        first.setdefault(event.action, event.at)
+    return {
+        "requested_at": transfer.requested_at,
+        "dispatched_at": first.get("dispatch"),
+        "admitted_at": first.get("admit"),
+    }
+
+
+def minutes_between(start: datetime | None, end: datetime | None) -> int | None:
+    """Return whole minutes from start to end, or None when either is missing."""
+    if start is None or end is None:
+        return None
+    return int((end - start).total_seconds() // 60)
 def incoming_transfers(session: Session, facility_id: int) -> list[Transfer]:
     """Return the open transfers addressed to a facility: to answer first, then under way."""
     rank = sa.case({"requested": 0, "accepted": 1, "dispatched": 2, "arrived": 3}, value=Transfer.state, else_=4)

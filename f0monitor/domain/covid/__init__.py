@@ -98,7 +98,6 @@ from .assess import assess, baseline_tier, day_of_treatment, recovery_check, rep
 from .charts import CHART_LINE_CODES, chart_thresholds
 from .model import Assessment, News2, Profile, Reason, Report
 from .news2 import news2
-from .signs import warning_sign_limits
 from .reporttime import counts_as_newest, report_time_problem
 from .rules import (
     MISSING_AFTER,
@@ -110,6 +109,7 @@ from .rules import (
     SPO2_RECHECK_AT,
     VN_TZ,
 )
+from .signs import warning_sign_limits
 from .vocab import COMORBIDITIES, SYMPTOMS, WARNING_SYMPTOMS
 
 __all__ = [

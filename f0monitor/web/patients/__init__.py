@@ -18,7 +18,7 @@ from ...domain.clock import local_date, utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
 from ...http.auth import phone_key, remember_device, start_session
-from ...http.labels import chart_lines, render_all, render_reasons
+from ...http.labels import chart_lines, render_reasons
 from ...services import PhoneTaken, areas, inputs, trend
 from ...services.assessments import to_profile
 from ...services.patients import register_patient
@@ -254,5 +254,4 @@ def home_charts():
 
 
 # The personal-data pages add their routes to bp.
-from . import privacy  # noqa: E402,F401
-from . import reminders  # noqa: E402,F401  (adds its routes to bp)
+from . import privacy, reminders  # noqa: E402,F401  (they add their routes to bp)

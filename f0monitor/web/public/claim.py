@@ -12,8 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from ..common.forms import Form
-
 from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...extensions import limiter
@@ -22,6 +20,7 @@ from ...http.auth import phone_key, remember_device, start_session
 from ...http.labels import render_all
 from ...services.claims import ClaimRefused, claim_account
 from ...services.inputs import check_password, parse_phone
+from ..common.forms import Form
 
 bp = Blueprint("claim", __name__)
 

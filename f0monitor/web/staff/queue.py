@@ -27,8 +27,8 @@ from ...services.assignment import (
     workload,
 )
 from ...services.queue import triage_queue
-from ..common.forms import CsrfForm
 from ...services.retention import recent_withdrawals
+from ..common.forms import CsrfForm
 from . import bp
 
 COORDINATING = ("coordinator", "admin")

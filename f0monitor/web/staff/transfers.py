@@ -311,7 +311,7 @@ def facilities():
         facility = next((f for f in rows if f.id == fid), None)
         if facility is None:
             abort(404)
-        raw = {k: (request.form.get(k) or "").strip()[:12] for k in ("bed_capacity", "free_beds")}
+        raw = {k: (request.form.get(k) or "").strip()[:12] for k in ("general_capacity", "general_free")}
         values[fid] = raw
         numbers: dict[str, int] = {}
         for key, text in raw.items():
@@ -327,7 +327,7 @@ def facilities():
             errors.setdefault(fid, {})["form"] = _("Your form has expired. Please send it again.")
         if not errors:
             try:
-                update_beds(session, facility, BedsInput(numbers["bed_capacity"], numbers["free_beds"]),
+                update_beds(session, facility, BedsInput.general(numbers["general_capacity"], numbers["general_free"]),
                             expected_version=expected, by=current_user, now=utcnow())
                 session.commit()
             except TransferInvalid as exc:
@@ -338,8 +338,8 @@ def facilities():
                 fresh = session.get(Facility, fid, populate_existing=True)
                 flash(
                     _("Someone else changed the beds of %(name)s: now %(free)s free of %(beds)s. "
-                      "Check and send again.", name=fresh.name, free=fresh.free_beds,
-                      beds=fresh.bed_capacity),
+                      "Check and send again.", name=fresh.name, free=fresh.general_free,
+                      beds=fresh.general_capacity),
                     "danger",
                 )
                 return redirect(url_for("staff.facilities") + f"#facility-{fid}", 303)
