@@ -10,12 +10,12 @@ from ..data.session import get_session
 from ..domain.clock import utcnow
 from ..http.access import access
 from ..http.i18n import current_lang
-from ..services.reports import already_submitted, submit_report
+from ..services.reports import submit_report
 from ..services.summary import patient_summary
-from . import bp, documented, load_body, page_args
+from . import bp, documented, page_args
 from .schemas import MeOut, ReportIn, ReportOut, iso_z
 from .serialize import assessment_dict, report_dict, transfer_dict
-from .submission import submission_response
+from .submission import report_body_or_retry, submission_response
 
 
 def own_patient() -> Patient:
@@ -53,9 +53,9 @@ def create_own_report():
     patient = own_patient()
     session = get_session()
     key = request.headers.get("Idempotency-Key")
-    answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
+    data, answered = report_body_or_retry(session, patient, key)
     if answered is None:
-        answered = submit_report(session, patient, load_body(ReportIn()), now=utcnow(), channel="api", key=key)
+        answered = submit_report(session, patient, data, now=utcnow(), channel="api", key=key)
         session.commit()
     return submission_response(answered)
 

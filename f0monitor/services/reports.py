@@ -8,10 +8,15 @@ rounds, offline sync) will too. It decides, in this order, and in this one place
 2. a key already stored answers ``duplicate`` with the first report (a double tap, the back
    button, a retry) — even after home treatment ended, since that report was received;
 3. a patient whose home treatment ended (status not ``active``) is answered ``ended``;
-4. the new report is flushed inside a SAVEPOINT: when two requests with one key race, the
-   loser's INSERT breaks the unique key, only the savepoint is rolled back and the winner's
-   report is answered ``duplicate``;
+4. the new report is inserted with ``ON CONFLICT DO NOTHING`` (`insert_once`): when two
+   requests with one key race, the loser inserts nothing and the winner's report is answered
+   ``duplicate``;
 5. the report is scored (assessment, tier, alert) in the same transaction: ``stored``.
+
+A stored report costs at most five statements (tests/test_statements.py counts them): the
+INSERT of the report, the bounded history read (only when a rule reads history: a feverish
+child), the INSERTs of its assessment and of an alert (when one opens) and the UPDATE of
+the patient, whose row holds the current state (tier, last report, open alert).
 
 Callers only translate the `Submitted` outcome into a page or JSON; they commit.
 """
@@ -23,15 +28,17 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..data.models import Alert, Patient, RiskAssessment, SymptomReport, User
+from ..data.models import Patient, RiskAssessment, SymptomReport, User
 from ..domain import covid as risk
 from ..domain import vitals
 from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
-from .assessments import earlier_reports, store_assessment, to_profile, to_risk_report
+from .assessments import history_for, store_assessment, to_profile, to_risk_report
 from .inputs import ReportInput
 
 KEY_LENGTH = 64  # SymptomReport.client_key is String(64)
@@ -125,12 +132,11 @@ def submit_report(
     Flushes, never commits. See the module docstring for the order of the answers.
     """
     key = submission_key(key or data.client_key)
-    answered = check_submission(session, patient, key)
-    if answered is not None:
-        return answered
+    if not accepts_reports(patient):  # rare: only then is the key looked up first
+        return check_submission(session, patient, key) or Submitted(Outcome.ENDED)
     data = replace(data, client_key=key)
     reported_at = data.reported_at or now
-    report = SymptomReport(
+    values = dict(
         patient_id=patient.id,
         reported_at=reported_at,
         report_date=local_date(reported_at),
@@ -144,23 +150,39 @@ def submit_report(
         client_key=data.client_key or None,
         created_at=now,
     )
-    session.flush()  # what is pending before must not be taken for the race below
-    try:
-        with session.begin_nested():  # SAVEPOINT: a lost race rolls back this INSERT only
-            session.add(report)
-    except IntegrityError:
+    report = insert_once(session, values)
+    if report is None:  # the key was stored meanwhile (a race with a retry): the first counts
         winner = find_by_key(session, patient.id, key)
-        if winner is None:
-            raise  # not the submission key: a real error
-        return Submitted(Outcome.DUPLICATE, winner, winner.assessment)
-    history = earlier_reports(session, patient.id, reported_at, exclude_id=report.id)
-    result = risk.assess(to_profile(patient), to_risk_report(report), history)
-    row = store_assessment(session, patient, report, result, now=now)
+        return Submitted(Outcome.DUPLICATE, winner, winner.assessment if winner else None)
+    scored = to_risk_report(report)
+    history = history_for(session, patient, scored, exclude_id=report.id)
+    result = risk.assess(to_profile(patient), scored, history)
+    row, alert = store_assessment(session, patient, report, result, now=now, new_report=True)
     session.flush()
-    opened = result.alert and session.scalar(
-        sa.select(Alert.id).where(Alert.report_id == report.id).limit(1)
-    ) is not None
-    return Submitted(Outcome.STORED, report, row, result, alert_opened=opened)
+    return Submitted(Outcome.STORED, report, row, result, alert_opened=alert is not None)
+
+
+def insert_once(session: Session, values: dict) -> SymptomReport | None:
+    """Insert a report unless its submission key is stored: one statement, no savepoint.
+
+    ``INSERT ... ON CONFLICT (patient_id, client_key) DO NOTHING RETURNING`` is both the
+    idempotency check and the insert. When two requests with one key race, PostgreSQL makes
+    the loser wait for the winner's commit and then inserts nothing (SQLite has one writer at
+    a time): None means "already stored". A report without a key never conflicts (NULLs are
+    distinct in the unique key). Pending changes are flushed first (ORM autoflush).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+    stmt = (
+        insert(SymptomReport)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["patient_id", "client_key"])
+        .returning(SymptomReport)
+    )
+    report = session.scalars(stmt).one_or_none()
+    if report is not None:
+        set_committed_value(report, "assessment", None)  # new: no assessment to look up
+    return report
 
 
 def recent_reports(session: Session, patient_id: int, limit: int = 60) -> list[SymptomReport]:
