@@ -250,7 +250,7 @@ def main() -> None:
         run = secrets.token_hex(3)
         plan = [s for s in scenarios(prep, connections, run) if args.only in s[0]]
         results: dict[str, list[dict]] = {name: [] for name, _c, _s in plan}
-        for name, c, script in plan:  # warm-up: one short pass, caches and pools filled
+        for _name, c, script in plan:  # warm-up: one short pass, caches and pools filled
             run_wrk(port, script.replace(f"{run}c", f"{run}w"), c, 1, args.threads)
         for r in range(args.rounds):
             order = plan if r % 2 == 0 else list(reversed(plan))

@@ -15,6 +15,9 @@ from .schemas import ReportIn
 from .serialize import assessment_dict, report_dict
 
 
+_REPORT_IN = ReportIn()  # built once per process: schemas hold no request state
+
+
 def report_body_or_retry(session: Any, patient: Any, key: str | None) -> tuple[Any, Submitted | None]:
     """Read a report body; one that does not pass is first checked as a retry of its key.
 
@@ -23,7 +26,7 @@ def report_body_or_retry(session: Any, patient: Any, key: str | None) -> tuple[A
     look-up of the key before it).
     """
     try:
-        return load_body(ReportIn()), None
+        return load_body(_REPORT_IN), None
     except (ValidationError, BadBody):
         answered = already_submitted(session, patient, key)
         if answered is None:

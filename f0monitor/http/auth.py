@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from flask import (
     Flask,
     current_app,
@@ -107,7 +108,11 @@ def current_token() -> ApiToken | None:
     token = _bearer()
     if not token:
         return None
-    row = get_session().scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    row = get_session().scalar(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.user))  # the caller's user comes in the same statement
+        .where(ApiToken.token_hash == token_hash(token))
+    )
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     return row

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -171,18 +172,22 @@ def insert_once(session: Session, values: dict) -> SymptomReport | None:
     a time): None means "already stored". A report without a key never conflicts (NULLs are
     distinct in the unique key). Pending changes are flushed first (ORM autoflush).
     """
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
-    stmt = (
-        insert(SymptomReport)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["patient_id", "client_key"])
-        .returning(SymptomReport)
-    )
-    report = session.scalars(stmt).one_or_none()
+    stmt = _insert_once_statement(session.get_bind().dialect.name)
+    report = session.scalars(stmt, [values]).one_or_none()
     if report is not None:
         set_committed_value(report, "assessment", None)  # new: no assessment to look up
     return report
+
+
+@cache
+def _insert_once_statement(dialect: str):
+    """The INSERT of `insert_once`, built once per dialect (values are passed as parameters)."""
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+    return (
+        insert(SymptomReport)
+        .on_conflict_do_nothing(index_elements=["patient_id", "client_key"])
+        .returning(SymptomReport)
+    )
 
 
 def recent_reports(session: Session, patient_id: int, limit: int = 60) -> list[SymptomReport]:
