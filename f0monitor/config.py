@@ -45,11 +45,14 @@ class Defaults:
         "text/javascript",
         "application/javascript",
         "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
         "text/csv",
     ]
     COMPRESS_LEVEL = 6
-    # Flask-Compress leaves static files open when it compresses streamed responses, so it
-    # compresses the pages and JSON only; static assets are small and long-cached.
+    # Flask-Compress leaves static files open when it compresses streamed responses, so
+    # streams are not compressed; static text files are read into memory first
+    # (web/common/plumbing._static_in_memory) and compressed like pages.
     COMPRESS_STREAMS = False
     COMPRESS_MIN_SIZE = 500
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)

@@ -8,7 +8,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, jsonify, redirect, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -144,10 +144,39 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+MAX_COMPRESSED_STATIC = 2 * 1024 * 1024
+
+
+def _static_in_memory(response):
+    """Hand a text static file (CSS, JS, SVG, JSON) to Flask-Compress as bytes, not a stream.
+
+    Flask-Compress skips streamed responses (``COMPRESS_STREAMS`` is off: it would leave the
+    file open), and send_file streams. Our static text files are small, so they are read
+    here and the file is closed with the response; Flask-Compress then gzips or brotlis them.
+    """
+    if (
+        request.endpoint == "static"
+        and response.status_code == 200
+        and response.mimetype in current_app.config["COMPRESS_MIMETYPES"]
+        and (response.content_length or 0) <= MAX_COMPRESSED_STATIC
+    ):
+        stream = response.response
+        try:
+            data = b"".join(stream)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        response.direct_passthrough = False
+        response.set_data(data)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register compression, headers and the plumbing routes."""
     app.url_map.converters["int"] = IdConverter  # before any route is added
     compress.init_app(app)
+    app.after_request(_static_in_memory)  # runs before Flask-Compress's hook (reverse order)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)
     app.register_blueprint(bp)
