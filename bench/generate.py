@@ -278,7 +278,7 @@ class Province:
                     "note": None, "client_key": f"gen-{rid}", "created_at": naive(at),
                 })
                 new_tier = max(baseline, clinical, key=TIER_RANK.get)
-                signs = [{"code": "W3", "params": {"spo2": spo2, "limit": 94}}] if clinical == "red" else []
+                signs = [{"code": "W3", "params": {"value": spo2, "op": "<", "limit": 94}}] if clinical == "red" else []
                 out["risk_assessments"].append({
                     "id": self.next_id("risk_assessments"), "report_id": rid, "patient_id": pid,
                     "assessed_at": naive(at), "tier": new_tier, "baseline_tier": baseline,
