@@ -14,7 +14,6 @@ from . import BadBody, load_body
 from .schemas import ReportIn
 from .serialize import assessment_dict, report_dict
 
-
 _REPORT_IN = ReportIn()  # built once per process: schemas hold no request state
 
 

@@ -8,12 +8,12 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from flask import (
     Flask,
     current_app,
     request,
 )
+from sqlalchemy.orm import joinedload
 
 from ..data.models import ApiToken, User
 from ..data.session import get_session
