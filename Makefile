@@ -7,7 +7,7 @@ TRANSLATIONS := f0monitor/translations
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install translations messages assets run test test-sqlite test-postgres lint bench clean
+.PHONY: install translations messages assets demo-mfa run test test-sqlite test-postgres lint bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("f0monitor needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -46,7 +46,12 @@ instance/config.py:
 	@mkdir -p instance
 	@$(PY) -c 'import secrets; print("# Made by make run: a local secret key and plain-http cookies.\nSECRET_KEY = %r\nSESSION_COOKIE_SECURE = False\nREMEMBER_COOKIE_SECURE = False" % secrets.token_hex(32))' > $@
 
-run: install translations assets instance/config.py
+# The demo's staff log in with a password alone (production requires their second factor; see
+# the README's "Security"). Added to a config.py made before the setting existed, too.
+demo-mfa: instance/config.py
+	@grep -q '^STAFF_MFA' instance/config.py || printf '# Demo logins: staff may set up a second factor but need not.\nSTAFF_MFA = "optional"\n' >> instance/config.py
+
+run: install translations assets instance/config.py demo-mfa
 	$(FLASK) init-db
 	@if [ ! -f instance/.demo-seeded ]; then $(FLASK) seed-demo && touch instance/.demo-seeded; else $(FLASK) demo-logins; fi
 	@echo "f0monitor: http://$(HOST):$(PORT)"

@@ -49,7 +49,7 @@ def create_app(
     from .data import session
     from .http import auth, errors, i18n
     from .web import auth as auth_pages
-    from .web import calculator, department, patients, staff
+    from .web import calculator, department, facility, patients, staff
     from .web.common import plumbing
     from .web.public import claim, verify
 
@@ -70,6 +70,7 @@ def create_app(
         staff.bp,
         calculator.bp,
         department.bp,
+        facility.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)

@@ -32,8 +32,23 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
-    LOGIN_LIMIT_PER_PHONE = "5 per 15 minutes"
+    # Failed logins (README "Security"): refused per (phone, address) and per address; per
+    # phone, wherever from, only slowed to one try every LOGIN_PHONE_DELAY seconds; a browser
+    # that logged in to the account before counts on its own (the signed device cookie).
+    LOGIN_LIMIT_PER_PHONE_ADDRESS = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    LOGIN_LIMIT_PER_PHONE = "20 per hour"
+    LOGIN_PHONE_DELAY = 30
+    LOGIN_LIMIT_PER_DEVICE = "10 per 15 minutes"
+    DEVICE_COOKIE_LIFETIME = timedelta(days=180)
+    # Proxies in front that set X-Forwarded-For (0: none; 1: one nginx or TLS terminator).
+    PROXY_HOPS = 0
+    # The second factor of staff: "required" (doctor, coordinator, department, admin; volunteers
+    # may), "optional" (every staff account may), "off".
+    STAFF_MFA = "required"
+    MFA_PENDING_SECONDS = 300  # time between the password and the code on the login page
+    # Service accounts that use API tokens only and are refused at the login page.
+    TOKEN_ONLY_ROLES = ("integration",)
     REGISTER_LIMIT = "20 per hour"
     ASSESS_LIMIT = "120 per minute"
     API_TOKEN_TTL = timedelta(days=30)
@@ -58,6 +73,11 @@ class Defaults:
     COMPRESS_STREAMS = False
     COMPRESS_MIN_SIZE = 500
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)
+    # The department's reproduction number (domain/epi.py): the serial interval's mean and sd
+    # in days (COVID-19, Nishiura et al. 2020) and the sliding window of the estimate.
+    EPI_SERIAL_INTERVAL_MEAN = 4.7
+    EPI_SERIAL_INTERVAL_SD = 2.9
+    EPI_RT_WINDOW = 7
 
 
 def database_url(app: Flask) -> str:

@@ -17,10 +17,21 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def sign_in(client: FlaskClient, user) -> str:
-    """Log a user in through the session (no password hashing) and return a CSRF token."""
+    """Log a user in through the session (no password hashing) and return a CSRF token.
+
+    The browser session gets its stored row as a real login makes it (services.credentials).
+    """
+    from f0monitor.data.models import User
+    from f0monitor.services import credentials
+
+    with client.application.app_context():
+        db = get_session()
+        sid, _row = credentials.open_session(db, db.get(User, user.id), label="test", now=utcnow())
+        db.commit()
     with client.session_transaction() as sess:
         sess["_user_id"] = f"{user.id}:{user.session_version}"
         sess["_fresh"] = True
+        sess["sid"] = sid
     html = client.get("/account/password").get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, "no csrf token"

@@ -35,9 +35,12 @@ def test_warning_sign_to_admission(app, make_patient, make_user):
     doctor = make_user("doctor")
     coordinator = make_user("coordinator")
     with app.app_context():
-        get_session().add(Facility(name="BV Đa khoa Trung tâm An Giang", province_code=AN_GIANG,
-                                   bed_capacity=120, free_beds=18, updated_at=utcnow()))
+        hospital = Facility(name="BV Đa khoa Trung tâm An Giang", province_code=AN_GIANG,
+                            bed_capacity=120, free_beds=18, updated_at=utcnow())
+        get_session().add(hospital)
         get_session().commit()
+        hospital_id = hospital.id
+    duty = make_user("facility", facility_id=hospital_id, full_name="BS. trực cấp cứu")
     with live_server(app) as base, browser() as b:
         queue = b.new_page(viewport={"width": 1280, "height": 800})
         _login(queue, base, doctor.phone)
@@ -72,6 +75,17 @@ def test_warning_sign_to_admission(app, make_patient, make_user):
         staff.fill("#transfer-reason", "SpO2 90%, khó thở")
         staff.get_by_text("BV Đa khoa Trung tâm An Giang").click()
         staff.locator("form.open-transfer button[type=submit]").click()
+        staff.wait_for_selector("input[name=ambulance_ref]")
+        # The receiving facility's duty doctor accepts it from their own page.
+        hospital = b.new_page(viewport={"width": 390, "height": 844})
+        _login(hospital, base, duty.phone)
+        hospital.wait_for_selector("section.incoming")
+        assert "Lê Thị Khó Thở" in hospital.locator("section.incoming").first.inner_text()
+        hospital.locator("section.incoming form:has(input[value=accept]) button").click()
+        hospital.wait_for_selector(".flash-success")
+        phone.goto(base + "/home")
+        assert "BV Đa khoa Trung tâm An Giang đã có giường" in phone.locator(".transfer-box").inner_text()
+        staff.reload()
         staff.wait_for_selector("input[name=ambulance_ref]")
         staff.fill("input[name=ambulance_ref]", "115-0812")
         staff.locator("form.action-form:has(input[value=dispatch]) button").click()

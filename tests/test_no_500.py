@@ -73,6 +73,8 @@ def world(app, make_patient, make_user):
             "transfer_id": session.scalar(sa.select(Transfer.id)),
             "consult_id": session.scalar(sa.select(ConsultRequest.id)),
             "user_id": users["volunteer"].id,
+            "session_id": 1,
+            "token_id": 1,
             "code": "vi",
             "province_code": 91,
             "filename": "css/app.css",

@@ -13,7 +13,7 @@ import re
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from f0monitor.data.models import ROLES, User
+from f0monitor.data.models import ROLES, Facility, User
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import utcnow
 from f0monitor.http.access import ACCESS_ATTR, PUBLIC, STAFF
@@ -84,6 +84,7 @@ STATUS_OVERRIDES = {
     # Registration by token is for staff (a caller) or nobody (oneself): not for other logins.
     ("api.create_patient", "patient"): 403,
     ("api.create_patient", "department"): 403,
+    ("api.create_patient", "facility"): 403,
 }
 
 
@@ -126,6 +127,15 @@ def test_matrix(app, make_user, make_patient, role):
         patient = make_patient(login=True)
         with app.app_context():
             user = get_session().get(User, patient.user_id)
+    elif role == "facility":  # a hospital's staff: scoped to their facility
+        with app.app_context():
+            session = get_session()
+            facility = Facility(name="BV Đa khoa An Giang", province_code=91, bed_capacity=10,
+                                free_beds=5, updated_at=utcnow())
+            session.add(facility)
+            session.commit()
+            facility_id = facility.id
+        user = make_user(role, facility_id=facility_id)
     elif role != ANONYMOUS:
         user = make_user(role)
     failures = []

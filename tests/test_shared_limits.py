@@ -61,14 +61,15 @@ def test_failed_logins_count_across_workers(db_url, tmp_path, make_patient):
         "DATABASE_URL": db_url,
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": prefix,
-        "LOGIN_LIMIT_PER_PHONE": "3 per 15 minutes",
+        "LOGIN_LIMIT_PER_PHONE_ADDRESS": "3 per 15 minutes",
     }
     worker_a = create_app(config, instance_path=str(tmp_path / "a"))
     try:
         a = worker_a.test_client()
         for _ in range(3):
             assert login(a, "0912000901", "wrong").status_code == 200
-        # The fourth try, on another worker process, is refused: the count is shared.
+        # The fourth try from the same address, on another worker process, is refused: the
+        # (phone, address) count is shared.
         assert _other_worker(config, str(tmp_path / "b")) == 429
         # With per-process memory the other worker would not know (the control case).
         local = {**config, "RATELIMIT_STORAGE_URI": "memory://"}

@@ -11,9 +11,12 @@ from f0monitor.domain import transfers as lc
 DETAILS = {"ambulance_ref": "115-0812", "has_facility": True, "note": "no bed"}
 
 ALLOWED = {
-    ("requested", "dispatch"): "dispatched",
+    ("requested", "accept"): "accepted",
     ("requested", "cancel"): "cancelled",
     ("requested", "refuse"): "refused",
+    ("accepted", "dispatch"): "dispatched",
+    ("accepted", "cancel"): "cancelled",
+    ("accepted", "refuse"): "refused",
     ("dispatched", "arrive"): "arrived",
     ("dispatched", "admit"): "admitted",
     ("dispatched", "cancel"): "cancelled",
@@ -22,6 +25,7 @@ ALLOWED = {
     ("arrived", "cancel"): "cancelled",
     ("arrived", "refuse"): "refused",
 }
+# Dispatch straight from "requested" needs a coordinator's override (tested below).
 REFUSED = sorted(set(itertools.product(lc.STATES, lc.ACTIONS)) - set(ALLOWED))
 
 
@@ -43,8 +47,9 @@ def test_refused_transition_names_the_current_state(state, action):
 @pytest.mark.parametrize(
     ("state", "action", "missing", "field"),
     [
-        ("requested", "dispatch", {"ambulance_ref": "  "}, "ambulance_ref"),
-        ("requested", "dispatch", {"ambulance_ref": None}, "ambulance_ref"),
+        ("accepted", "dispatch", {"ambulance_ref": "  "}, "ambulance_ref"),
+        ("accepted", "dispatch", {"ambulance_ref": None}, "ambulance_ref"),
+        ("requested", "accept", {"has_facility": False}, "facility_id"),
         ("arrived", "admit", {"has_facility": False}, "facility_id"),
         ("dispatched", "admit", {"has_facility": False}, "facility_id"),
         ("requested", "cancel", {"note": ""}, "note"),
@@ -55,6 +60,16 @@ def test_an_action_needs_its_detail(state, action, missing, field):
     with pytest.raises(lc.MissingDetail) as info:
         lc.apply(state, action, **{**DETAILS, **missing})
     assert info.value.field == field
+
+
+def test_dispatch_waits_for_acceptance_unless_overridden():
+    with pytest.raises(lc.NeedsAcceptance) as info:
+        lc.apply("requested", "dispatch", **DETAILS)
+    assert info.value.state == "requested"
+    assert "dispatch" not in lc.allowed_actions("requested")
+    step = lc.apply("requested", "dispatch", override=True, **DETAILS)
+    assert step.to_state == "dispatched"
+    assert "dispatch" in lc.allowed_actions("requested", override=True)
 
 
 def test_final_states_allow_nothing():

@@ -64,6 +64,10 @@ def test_api_full_journey_and_patient_sees_it(client, app, make_patient, coord, 
     second = client.post(f"/api/v1/patients/{patient.id}/transfers", json={"reason": "again"}, headers=headers)
     assert second.status_code == 409 and second.get_json()["error"]["code"] == "transfer_open"
 
+    early = client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "115-0812"}, headers=headers)
+    assert early.status_code == 409 and early.get_json()["error"]["code"] == "needs_acceptance"
+    r = client.post(f"/api/v1/transfers/{tid}/events", json={"action": "accept"}, headers=headers)
+    assert r.status_code == 200 and r.get_json()["state"] == "accepted"
     r = client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "115-0812"}, headers=headers)
     assert r.status_code == 200 and r.get_json()["state"] == "dispatched"
     refused = client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "x"}, headers=headers)
@@ -73,7 +77,7 @@ def test_api_full_journey_and_patient_sees_it(client, app, make_patient, coord, 
     r = client.post(f"/api/v1/transfers/{tid}/events", json={"action": "admit"}, headers=headers)
     body = r.get_json()
     assert r.status_code == 200 and body["state"] == "admitted"
-    assert [e["action"] for e in body["events"]] == ["request", "dispatch", "admit"]
+    assert [e["action"] for e in body["events"]] == ["request", "accept", "dispatch", "admit"]
     assert all(e["by"]["id"] == coord.id and e["at"].endswith("Z") for e in body["events"])
     got = client.get(f"/api/v1/transfers/{tid}", headers=headers).get_json()
     assert got["state"] == "admitted"
@@ -99,7 +103,7 @@ def test_free_beds_never_below_zero(client, app, make_patient, headers, facility
         r = client.post(f"/api/v1/patients/{p.id}/transfers", json={"reason": "r", "facility_id": facility["id"]}, headers=headers)
         ids.append(r.get_json()["id"])
     for tid in ids:
-        client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A1"}, headers=headers)
+        client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A1", "override": True}, headers=headers)
         assert client.post(f"/api/v1/transfers/{tid}/events", json={"action": "admit"}, headers=headers).status_code == 200
     with app.app_context():
         assert get_session().get(Facility, facility["id"]).free_beds == 0
@@ -108,10 +112,10 @@ def test_free_beds_never_below_zero(client, app, make_patient, headers, facility
 @pytest.mark.parametrize(
     ("payload", "field", "message"),
     [
-        ({"action": "dispatch"}, "ambulance_ref", "nhập mã xe cấp cứu (mã cuộc gọi 115 hoặc biển số xe)"),
-        ({"action": "dispatch", "ambulance_ref": "x" * 65}, "ambulance_ref", None),
+        ({"action": "dispatch", "override": True}, "ambulance_ref", "nhập mã xe cấp cứu (mã cuộc gọi 115 hoặc biển số xe)"),
+        ({"action": "dispatch", "ambulance_ref": "x" * 65, "override": True}, "ambulance_ref", None),
         ({"action": "cancel"}, "note", "nêu lý do"),
-        ({"action": "fly"}, "action", "phải là một trong: dispatch, arrive, admit, cancel, refuse"),
+        ({"action": "fly"}, "action", "phải là một trong: accept, dispatch, arrive, admit, cancel, refuse"),
         ({"action": "admit", "facility_id": 999999}, "facility_id", "chọn một cơ sở của tỉnh này trong danh sách"),
         ({"action": "cancel", "note": "n", "extra": 1}, "extra", None),
     ],
@@ -120,7 +124,7 @@ def test_api_bad_event_names_the_field(client, app, make_patient, headers, paylo
     p = make_patient()
     tid = client.post(f"/api/v1/patients/{p.id}/transfers", json={"reason": "r"}, headers=headers).get_json()["id"]
     if payload["action"] == "admit":
-        client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A"}, headers=headers)
+        client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A", "override": True}, headers=headers)
     before = _snapshot(app)
     r = client.post(f"/api/v1/transfers/{tid}/events", json=payload, headers=headers)
     assert r.status_code == 422, r.get_json()
@@ -134,7 +138,7 @@ def test_api_bad_event_names_the_field(client, app, make_patient, headers, paylo
 def test_api_admit_without_any_facility_is_refused_at_the_field(client, app, make_patient, headers):
     p = make_patient()
     tid = client.post(f"/api/v1/patients/{p.id}/transfers", json={"reason": "r"}, headers=headers).get_json()["id"]
-    client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A"}, headers=headers)
+    client.post(f"/api/v1/transfers/{tid}/events", json={"action": "dispatch", "ambulance_ref": "A", "override": True}, headers=headers)
     before = _snapshot(app)
     r = client.post(f"/api/v1/transfers/{tid}/events", json={"action": "admit"}, headers=headers)
     assert r.status_code == 422
@@ -166,7 +170,7 @@ def test_api_facility_of_another_province_is_refused(client, app, make_patient, 
 def test_api_stale_version_is_a_conflict_naming_the_state(client, make_patient, headers):
     p = make_patient()
     body = client.post(f"/api/v1/patients/{p.id}/transfers", json={"reason": "r"}, headers=headers).get_json()
-    client.post(f"/api/v1/transfers/{body['id']}/events", json={"action": "dispatch", "ambulance_ref": "A"}, headers=headers)
+    client.post(f"/api/v1/transfers/{body['id']}/events", json={"action": "dispatch", "ambulance_ref": "A", "override": True}, headers=headers)
     r = client.post(f"/api/v1/transfers/{body['id']}/events", json={"action": "cancel", "note": "n", "version": body["version"]}, headers=headers)
     assert r.status_code == 409
     assert r.get_json()["error"]["state"] == "dispatched"
@@ -238,14 +242,18 @@ def test_pages_open_dispatch_refused_action_and_admit(client, app, make_patient,
     assert r.status_code == 303 and r.headers["Location"].endswith(detail)
     events = f"/staff/transfers/{tid}/events"
     before = _snapshot(app)
-    r = _post(client, events, {"action": "dispatch", "ambulance_ref": ""}, detail)
+    r = _post(client, events, {"action": "dispatch", "ambulance_ref": "XE-51B"}, detail)
+    assert r.status_code == 303  # not accepted yet and no override: refused with a message
+    assert "flash-danger" in client.get(detail).get_data(as_text=True)
+    assert _snapshot(app) == before
+    r = _post(client, events, {"action": "dispatch", "ambulance_ref": "", "override": "1"}, detail)
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and 'aria-invalid="true"' in html
     assert _field_errors(html) == [
         (f"ambulance_ref-{tid}-error", "nhập mã xe cấp cứu (mã cuộc gọi 115 hoặc biển số xe)")
     ]
     assert _snapshot(app) == before  # still requested
-    r = _post(client, events, {"action": "dispatch", "ambulance_ref": "XE-51B"}, detail)
+    r = _post(client, events, {"action": "dispatch", "ambulance_ref": "XE-51B", "override": "1"}, detail)
     assert r.status_code == 303
     # An action not allowed now: a clear message naming the current state.
     r = _post(client, events, {"action": "dispatch", "ambulance_ref": "XE-2"}, detail)

@@ -251,14 +251,57 @@ class RegistrationIn(StrictSchema):
 
 
 class TokenIn(StrictSchema):
+    """POST /api/v1/tokens: phone and password, and for staff with a second factor ``otp``."""
+
     phone = fields.String(required=True, validate=validate.Length(max=32))
     password = fields.String(required=True, validate=validate.Length(max=128), load_only=True)
+    otp = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=32), load_only=True,
+        metadata={"description": "The 6-digit code of the authenticator app, or a recovery "
+                  "code; required for staff whose second factor is on (STAFF_MFA)."},
+    )
+    label = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=120),
+        metadata={"description": "A name for the token in the owner's list (default: the User-Agent)."},
+    )
 
 
 class TokenOut(Schema):
     token = fields.String()
     expires_at = UTCField()
     role = fields.String()
+
+
+class TokenItemOut(Schema):
+    """One of the caller's valid API tokens (GET /api/v1/tokens); the token itself is never shown."""
+
+    id = fields.Integer()
+    label = fields.String(allow_none=True)
+    created_at = UTCField()
+    expires_at = UTCField()
+    current = fields.Boolean(metadata={"description": "true for the token of this request"})
+
+
+class TokenListOut(Schema):
+    items = fields.List(fields.Nested(TokenItemOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class SessionItemOut(Schema):
+    """One of the caller's open browser sessions (GET /api/v1/sessions)."""
+
+    id = fields.Integer()
+    label = fields.String(allow_none=True)
+    created_at = UTCField()
+
+
+class SessionListOut(Schema):
+    items = fields.List(fields.Nested(SessionItemOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
 
 
 class ReasonOut(Schema):

@@ -53,6 +53,7 @@ def transfer_dict(transfer: Transfer) -> dict[str, Any]:
             else None
         ),
         "ambulance_ref": transfer.ambulance_ref,
+        "bed_type": transfer.bed_type,
         "events": [
             {
                 "action": e.action,

@@ -116,6 +116,8 @@ def queue():
                             if alert.acknowledged_by_id
                             else None
                         ),
+                        "signs": [r.get("code") for r in item.alert_reasons],
+                        "waiting_minutes": item.waited_minutes,
                         "escalated": item.escalated,
                     }
                     if alert

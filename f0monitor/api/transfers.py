@@ -28,6 +28,7 @@ from ..services.discharge import OUTCOMES, DischargeInput, DischargeInvalid, Dis
 from ..services.discharge import discharge as discharge_patient
 from ..services.scope import get_patient_in_scope, may_see
 from ..services.transfers import (
+    BED_TYPES,
     PatientNotActive,
     TransferAlreadyOpen,
     TransferChanged,
@@ -48,6 +49,7 @@ DISCHARGE_ROLES = ("doctor", "coordinator", "admin")
 class TransferIn(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     facility_id = Id(load_default=None, allow_none=True)
+    bed_type = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(BED_TYPES))
 
 
 class TransferEventIn(StrictSchema):
@@ -59,6 +61,8 @@ class TransferEventIn(StrictSchema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_NOTE))
     # Optional optimistic check: the version of the transfer the caller last saw.
     version = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, MAX_ID))
+    # A coordinator dispatching before the receiving facility accepted (recorded on the step).
+    override = fields.Boolean(load_default=False)
 
 
 class DischargeIn(StrictSchema):
@@ -100,7 +104,7 @@ def create_transfer(patient_id: int):
     try:
         transfer = open_transfer(
             session, patient, reason=data["reason"], facility_id=data["facility_id"],
-            by=current_user, now=now,
+            bed_type=data["bed_type"], by=current_user, now=now,
         )
         audit_patient(session, patient.id, "transfer.open", f"transfer {transfer.id}")
         session.commit()
@@ -144,7 +148,7 @@ def transfer_event(transfer_id: int):
         apply_event(
             session, transfer, data["action"], by=current_user, now=now,
             ambulance_ref=data["ambulance_ref"], facility_id=data["facility_id"],
-            note=data["note"], expected_version=data["version"],
+            note=data["note"], expected_version=data["version"], override=data["override"],
         )
         audit_patient(session, transfer.patient_id, f"transfer.{data['action']}", f"transfer {transfer.id}")
         session.commit()
@@ -154,7 +158,7 @@ def transfer_event(transfer_id: int):
     except TransferNotAllowed as exc:
         session.rollback()
         return api_error(
-            409, transfer_refused_message(exc.action, exc.state), code="invalid_transition",
+            409, transfer_refused_message(exc.action, exc.state), code=exc.code,
             state=exc.state, state_label=state_label(exc.state),
         )
     except TransferChanged:

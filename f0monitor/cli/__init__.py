@@ -1,6 +1,7 @@
 """Commands: flask --app f0monitor <command>, or the f0monitor console script.
 
-``seed-demo``, ``demo-logins``, ``create-user`` and ``reassess`` (``init-db`` is in
+``seed-demo``, ``demo-logins``, ``create-user``, ``reset-password``, ``reset-mfa`` and
+``reassess`` (``init-db`` is in
 ``data.session``); ``demo`` builds the demo caseload through the real services.
 
 May import: any layer (commands are an edge, like the pages, and commit). Nothing imports
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
@@ -102,6 +104,64 @@ def create_user_command(role, phone, name, province_code, ward_codes, password) 
     click.echo(f"Created {role} #{user.id} for {areas.province_name(province_code)}.")
 
 
+def _account(phone: str):
+    from ..data.models import User
+
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidPhone:
+        raise click.BadParameter("not a valid phone number", param_hint="--phone") from None
+    session = get_session()
+    user = session.scalar(sa.select(User).where(User.phone == e164))
+    if user is None:
+        raise click.ClickException("no account has this phone number")
+    return session, user
+
+
+def _audit_account(session, user, action: str, detail: str) -> None:
+    from ..services import audit
+
+    audit.record(session, user_id=None, patient_id=None, action=action, now=utcnow(),
+                 detail=f"account={user.id} {detail} by=command"[:255])
+
+
+@click.command("reset-password")
+@click.option("--phone", required=True, help="Phone number of the account.")
+@click.option("--password", default=None, help="Prompted for when not given.")
+@with_appcontext
+def reset_password_command(phone, password) -> None:
+    """Give an account a new password; every session and API token of it ends."""
+    from ..http.labels import render_all
+    from ..services import credentials
+    from ..services.inputs import check_password
+
+    session, user = _account(phone)
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    problems = check_password(password, staff=user.role != "patient", user_inputs=(user.phone, user.full_name))
+    if problems:
+        with current_app.test_request_context():
+            raise click.BadParameter("; ".join(render_all(problems)), param_hint="--password")
+    ended = credentials.set_password(session, user, password, now=utcnow())
+    _audit_account(session, user, "password_reset", f"revoked={ended}")
+    session.commit()
+    click.echo(f"New password set for account #{user.id}; {ended} sessions and tokens ended.")
+
+
+@click.command("reset-mfa")
+@click.option("--phone", required=True, help="Phone number of the account.")
+@with_appcontext
+def reset_mfa_command(phone) -> None:
+    """Remove an account's lost second factor (the owner enrols again at the next login)."""
+    from ..services import mfa
+
+    session, user = _account(phone)
+    mfa.reset(session, user, now=utcnow())
+    _audit_account(session, user, "mfa_reset", "")
+    session.commit()
+    click.echo(f"Second factor of account #{user.id} removed; its sessions and tokens ended.")
+
+
 @click.command("reassess")
 @click.option("--batch-size", default=2000, show_default=True)
 @click.option(
@@ -131,7 +191,10 @@ def reassess_command(batch_size: int, workers: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (seed_demo_command, demo_logins_command, create_user_command, reassess_command):
+    for command in (
+        seed_demo_command, demo_logins_command, create_user_command, reset_password_command,
+        reset_mfa_command, reassess_command,
+    ):
         app.cli.add_command(command)
 
 

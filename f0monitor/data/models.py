@@ -71,8 +71,17 @@ class User(Base):
     is_available: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped on password change and deactivation: old sessions stop working.
+    # Bumped on deactivation: old sessions stop working.
     session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    # The second factor (TOTP, RFC 6238): the base32 secret once enrolled, when, and the last
+    # time step accepted (a code is never accepted twice).
+    mfa_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mfa_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Role "facility": the one receiving facility whose incoming transfers the user answers.
+    facility_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("facilities.id", ondelete="SET NULL", use_alter=True)
+    )
 
     patient: Mapped[Patient | None] = relationship(
         back_populates="user", foreign_keys="Patient.user_id", uselist=False
@@ -105,8 +114,41 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the caller said it is (the User-Agent, cut), shown on the account's security page.
+    label: Mapped[str | None] = mapped_column(sa.String(120))
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(Base):
+    """A browser session of an account: listed, and revocable one by one, by its owner.
+
+    The session cookie carries a random id; only its SHA-256 is stored. A session whose row is
+    missing or revoked is logged out on its next request.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    label: Mapped[str | None] = mapped_column(sa.String(120))
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Patient(Base):
@@ -329,8 +371,8 @@ class Transfer(Base):
             "uq_transfers_one_open",
             "patient_id",
             unique=True,
-            sqlite_where=sa.text("state IN ('requested', 'dispatched', 'arrived')"),
-            postgresql_where=sa.text("state IN ('requested', 'dispatched', 'arrived')"),
+            sqlite_where=sa.text("state IN ('requested', 'accepted', 'dispatched', 'arrived')"),
+            postgresql_where=sa.text("state IN ('requested', 'accepted', 'dispatched', 'arrived')"),
         ),
     )
 
@@ -344,6 +386,7 @@ class Transfer(Base):
         sa.ForeignKey("facilities.id", ondelete="SET NULL")
     )
     ambulance_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    bed_type: Mapped[str | None] = mapped_column(sa.String(16))  # domain.states.BedType
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     requested_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")

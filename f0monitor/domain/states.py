@@ -25,6 +25,7 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     DEPARTMENT = "department"
     ADMIN = "admin"
+    FACILITY = "facility"  # a receiving hospital's staff, scoped to one facility
 
 
 STAFF_ROLES: tuple[str, ...] = (Role.VOLUNTEER, Role.DOCTOR, Role.COORDINATOR, Role.ADMIN)
@@ -61,11 +62,21 @@ class TransferState(StrEnum):
     """The emergency transfer lifecycle (``domain.transfers``)."""
 
     REQUESTED = "requested"
+    ACCEPTED = "accepted"
     DISPATCHED = "dispatched"
     ARRIVED = "arrived"
     ADMITTED = "admitted"
     CANCELLED = "cancelled"
     REFUSED = "refused"
+
+
+class BedType(StrEnum):
+    """The kinds of hospital bed a transfer may need (CARE tracks the same four)."""
+
+    GENERAL = "general"
+    OXYGEN = "oxygen"
+    ICU = "icu"
+    VENTILATOR = "ventilator"
 
 
 class Sex(StrEnum):

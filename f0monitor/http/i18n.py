@@ -11,7 +11,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request, session
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from ..domain.clock import VN_TZ
@@ -103,6 +103,29 @@ def compiled_translations(source: Path, target: Path) -> Path:
     return target
 
 
+def fmt_when(value: datetime | None, now: datetime | None = None) -> str:
+    """Format an instant as HH:MM when it is today in Vietnam, else with its date.
+
+    Staff read "open since 16:45" as today; an alert from five days ago must say so.
+    """
+    if value is None:
+        return ""
+    local = value.astimezone(VN_TZ)
+    today = (now or datetime.now(VN_TZ)).astimezone(VN_TZ).date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return local.strftime("%d/%m %H:%M")
+    return local.strftime("%d/%m/%Y %H:%M")
+
+
+def fmt_number(value: float | int | None) -> str:
+    """Return a number in the page's language: 37,5 in Vietnamese, 37.5 in English."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.##")
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel and the template filters."""
     if "BABEL_TRANSLATION_DIRECTORIES" not in app.config:
@@ -115,5 +138,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["hm"] = fmt_time
     app.jinja_env.filters["dm_hm"] = fmt_day_time
+    app.jinja_env.filters["num"] = fmt_number
+    app.jinja_env.filters["when"] = fmt_when
     app.jinja_env.globals["current_lang"] = current_lang
     app.jinja_env.globals["format_datetime"] = format_datetime

@@ -28,6 +28,7 @@ from .i18n import current_lang
 
 STATE_LABELS = {
     "requested": _l("requested"),
+    "accepted": _l("accepted by the facility"),
     "dispatched": _l("ambulance dispatched"),
     "arrived": _l("ambulance arrived"),
     "admitted": _l("admitted"),
@@ -36,6 +37,7 @@ STATE_LABELS = {
 }
 ACTION_LABELS = {
     "request": _l("Transfer requested"),
+    "accept": _l("Facility accepts"),
     "dispatch": _l("Dispatch ambulance"),
     "arrive": _l("Ambulance arrived"),
     "admit": _l("Admitted"),
@@ -44,6 +46,7 @@ ACTION_LABELS = {
 }
 EVENT_LABELS = {
     "request": _l("Requested"),
+    "accept": _l("Accepted by the facility"),
     "dispatch": _l("Ambulance dispatched"),
     "arrive": _l("Ambulance arrived"),
     "admit": _l("Admitted"),
@@ -87,6 +90,9 @@ def state_label(state: str | None) -> str:
 
 def transfer_refused_message(action: str, state: str) -> str:
     """Say that an action is not allowed and what state the transfer is in."""
+    if action == "dispatch" and state == "requested":
+        return _("The receiving facility has not accepted the transfer yet. A coordinator may "
+                 "dispatch without waiting (tick the box; it is recorded).")
     return _(
         "“%(action)s” is not possible: the transfer is now %(state)s.",
         action=ACTION_LABELS.get(action, action),
@@ -112,6 +118,7 @@ _FIELD_MESSAGES = {
     ("note", "required"): _l("give the reason"),
     ("note", "too long"): _l("at most 1000 characters"),
     ("reason", "required"): _l("say why the patient needs a transfer"),
+    ("bed_type", "unknown bed type"): _l("choose the kind of bed the patient needs"),
     ("reason", "too long"): _l("at most 1000 characters"),
     ("action", "unknown action"): _l("unknown action"),
     ("bed_capacity", "negative"): _l("cannot be negative"),
@@ -570,3 +577,49 @@ ROLE_LABELS = {
     "admin": _l("Administrator"),
 }
 FLAG_LABELS = {"alert": _l("Alert"), "overdue": _l("Overdue (12 h)"), "missing": _l("Missing (24 h)")}
+
+
+# Short labels of the warning signs, for the rows of the triage queue ("why did it fire").
+WARNING_SHORT_LABELS = {
+    "W1": _l("breathing difficulty"),
+    "W2": _l("breathing rate"),
+    "W3": _l("low SpO2"),
+    "W4": _l("abnormal pulse"),
+    "W5": _l("low blood pressure"),
+    "W6": _l("chest pain"),
+    "W7": _l("altered consciousness"),
+    "W8": _l("cyanosis"),
+    "W9": _l("cannot drink or feed"),
+    "W10": _l("another acute illness"),
+    "W11": _l("asks for help"),
+    "W12": _l("NEWS2 emergency score"),
+    "C2": _l("high or lasting fever"),
+}
+
+
+def warning_short(reason: Mapping[str, Any]) -> str:
+    """Return a warning sign in a few words with its measured value: "low SpO2 92%"."""
+    code = str(reason.get("code", ""))
+    params = reason.get("params") or {}
+    label = str(WARNING_SHORT_LABELS.get(code, code))
+    value = params.get("value")
+    if code == "W3" and value is not None:
+        return f"{label} {_num(value)}%"
+    if code in ("W2", "W4") and value is not None:
+        return _("%(label)s %(value)s/min", label=label, value=_num(value))
+    if code == "W5":
+        parts = [str(params[k]) for k in ("systolic_bp", "diastolic_bp") if params.get(k) is not None]
+        return f"{label} {'/'.join(parts)} mmHg" if parts else label
+    if code == "W12" and params.get("score") is not None:
+        return f"{label} {params['score']}"
+    if code == "C2" and params.get("temperature_c") is not None:
+        return f"{label} {_num(float(params['temperature_c']))} °C"
+    return label
+
+
+BED_TYPE_LABELS = {
+    "general": _l("General bed"),
+    "oxygen": _l("Bed with oxygen"),
+    "icu": _l("Intensive care (ICU)"),
+    "ventilator": _l("Ventilator"),
+}

@@ -239,3 +239,79 @@ def _staff_in_area(viewer: Any, staff: User) -> bool:
         return False
     wards = set(getattr(viewer, "ward_codes", None) or [])
     return not wards or not staff.ward_codes or bool(wards & set(staff.ward_codes))
+
+
+@dataclass
+class BulkResult:
+    """What a bulk assignment did: who got how many, and who was left and why."""
+
+    assigned: dict[int, int]  # staff id -> patients given
+    names: dict[int, str]
+    left_at_cap: int = 0  # the chosen person (or everyone in the ward) was full
+    left_no_staff: int = 0  # automatic: nobody available covers the ward
+    skipped: int = 0  # not found in the area, not active, or already assigned
+
+    @property
+    def total(self) -> int:
+        return sum(self.assigned.values())
+
+
+def unassigned_patients(session: Session, viewer: Any, *, limit: int = 200) -> list[Patient]:
+    """Return the area's active patients nobody follows: the most severe first, then the oldest."""
+    severity = sa.case({"red": 0, "orange": 1, "yellow": 2, "green": 3}, value=Patient.current_tier, else_=4)
+    return list(session.scalars(
+        sa.select(Patient)
+        .where(Patient.status == PatientStatus.ACTIVE, Patient.assigned_to_id.is_(None), scope_clause(viewer))
+        .order_by(Patient.has_open_alert.desc(), severity, Patient.registered_at, Patient.id)
+        .limit(limit)
+    ))
+
+
+def bulk_assign(session: Session, patient_ids: list[int], *, to: User | None, by: User,
+                now: datetime) -> BulkResult:
+    """Assign many unassigned patients at once, to one person or automatically by ward.
+
+    Caps are respected patient by patient: once the chosen person is full the rest stay
+    unassigned (counted in ``left_at_cap``). Automatic assignment gives each patient to the
+    least-loaded available follower of their ward, as a new registration would be.
+
+    :raise NotAllowed: when `by` is not a coordinator or admin.
+    :raise BadAssignee: when `to` is not an active staff member who follows patients.
+    """
+    if by.role not in ASSIGNER_ROLES:
+        raise NotAllowed("only coordinators assign patients to others")
+    if to is not None and (to.role not in ASSIGNABLE_ROLES or not to.is_active_account):
+        raise BadAssignee("not a staff member who follows patients", staff_id=to.id)
+    wanted = sorted(set(patient_ids))
+    patients = list(session.scalars(
+        sa.select(Patient).where(Patient.id.in_(wanted), scope_clause(by)).order_by(Patient.id)
+    )) if wanted else []
+    result = BulkResult(assigned={}, names={}, skipped=len(wanted) - len(patients))
+    load = load_of(session, [to.id])[to.id] if to is not None else 0
+    for patient in patients:
+        if patient.status != PatientStatus.ACTIVE or patient.assigned_to_id is not None:
+            result.skipped += 1
+            continue
+        if to is not None:
+            if not covers(to, patient):
+                result.skipped += 1
+                continue
+            if to.max_patients is not None and load >= to.max_patients:
+                result.left_at_cap += 1
+                continue
+            patient.assigned_to_id = to.id
+            patient.assigned_to = to
+            load += 1
+            chosen: User | None = to
+        else:
+            chosen = auto_assign(session, patient, now=now)
+            if chosen is None:
+                if candidates(session, patient):
+                    result.left_at_cap += 1
+                else:
+                    result.left_no_staff += 1
+                continue
+        result.assigned[chosen.id] = result.assigned.get(chosen.id, 0) + 1
+        result.names[chosen.id] = chosen.full_name
+    session.flush()
+    return result

@@ -422,9 +422,12 @@ def daily_series(items: list[DayWard]) -> list[dict[str, Any]]:
     """Sum the wards of each day: the province's series for the charts."""
     by_day: dict[date, dict[str, Any]] = {}
     for item in items:
-        row = by_day.setdefault(item.date, {"date": item.date, "active": 0, "new": 0, **{t: 0 for t in TIERS}})
+        row = by_day.setdefault(item.date, {"date": item.date, "active": 0, "new": 0, "overdue": 0,
+                                            "alerts_opened": 0, **{t: 0 for t in TIERS}})
         row["active"] += item.active
         row["new"] += item.new
+        row["overdue"] += item.overdue
+        row["alerts_opened"] += item.alerts_opened
         for tier in TIERS:
             row[tier] += item.by_tier[tier]
     return [by_day[d] for d in sorted(by_day)]

@@ -8,7 +8,7 @@ forms and marshmallow schemas both call these functions, so the two channels can
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from ..domain import covid as risk
 from ..domain import vitals
 from ..domain.text import Msg
-from . import areas
+from . import areas, passwords
 from .phones import InvalidPhone, normalize_phone
 
 VITAL_FIELDS = vitals.NAMES
@@ -214,13 +214,11 @@ def page_number(text: Any) -> int:
         return 1
 
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = passwords.MIN_PASSWORD
 
 
-def check_password(password: str | None) -> list[Msg]:
-    """Return the problems with a new password."""
-    if not password or len(password) < MIN_PASSWORD:
-        return [Msg("at least %(n)s characters", n=MIN_PASSWORD)]
-    if len(password) > 128:
-        return [Msg("at most %(n)s characters", n=128)]
-    return []
+def check_password(
+    password: str | None, *, staff: bool = False, user_inputs: Iterable[str] = ()
+) -> list[Msg]:
+    """Return the problems with a new password (length, and how easy it is to guess)."""
+    return passwords.password_problems(password, staff=staff, user_inputs=user_inputs)

@@ -1,8 +1,9 @@
 """The triage queue: who needs a member of staff first.
 
-Active patients of the user's area in this order: open alerts nobody has acknowledged yet
-(oldest first, so escalated ones lead), then tier (red, orange, yellow, green, unassessed), then
-the longest without a report. Flags are computed at query time from ``last_report_at`` (or
+Active patients of the user's area in this order: open alerts nobody has acknowledged yet,
+the most severe first (the patient's tier now, then the number of warning signs the alert
+raised, then the longest waiting), then tier (red, orange, yellow, green, unassessed), then the
+longest without a report. ``ORDER_RULE`` words it for the page. Flags are computed at query time from ``last_report_at`` (or
 registration, for someone who never reported) with the risk module's thresholds.
 
 A page costs five statements whatever the caseload (tests/test_statements.py): the
@@ -22,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from ..data.models import TIERS, Alert, Patient, User
+from ..data.models import TIERS, Alert, Patient, RiskAssessment, User
 from ..domain import alerts as lc
 from ..domain import covid as risk
 from ..domain.states import PatientStatus
@@ -59,6 +60,17 @@ class QueueItem:
     acknowledged_name: str | None
     flags: list[str]
     escalated: bool
+    # Why the alert fired (the warning signs of the report that raised it), and the tier then.
+    alert_reasons: list[dict[str, Any]] = field(default_factory=list)
+    alert_tier: str | None = None
+    waited_minutes: int | None = None  # an unacknowledged alert: minutes since it opened
+
+    @property
+    def tier_fell(self) -> bool:
+        """Tell whether the patient's tier is lower now than when the alert fired."""
+        if self.open_alert is None or self.alert_tier is None:
+            return False
+        return TIER_RANK.get(self.patient.current_tier, len(TIER_RANK)) > TIER_RANK[self.alert_tier]
 
 
 @dataclass
@@ -156,19 +168,19 @@ def triage_queue(session: Session, user: Any, filters: QueueFilters, *, now: dat
     conds = _conditions(user, filters, now)
 
     first = session.execute(
-        sa.select(Patient.id, Patient.current_tier)
+        sa.select(Patient.id, Patient.current_tier, Alert.reason_codes, Alert.opened_at)
         .join(Alert, sa.and_(Alert.patient_id == Patient.id, Alert.state == lc.OPEN))
         .where(*conds)
-        .order_by(Alert.opened_at, Patient.id)
     ).all()
-    alerted_ids = list(dict.fromkeys(pid for pid, _tier in first))
+    first = sorted(first, key=alert_order)
+    alerted_ids = list(dict.fromkeys(row[0] for row in first))
     by_tier = dict(
         session.execute(
             sa.select(Patient.current_tier, sa.func.count(Patient.id)).where(*conds).group_by(Patient.current_tier)
         ).all()
     )
     total = sum(by_tier.values())
-    for _pid, tier in dict(first).items():
+    for _pid, tier in {row[0]: row[1] for row in first}.items():
         by_tier[tier] = by_tier.get(tier, 0) - 1
 
     offset, wanted = (page - 1) * per_page, per_page
@@ -200,6 +212,12 @@ def triage_queue(session: Session, user: Any, filters: QueueFilters, *, now: dat
         per_page=per_page,
         unacknowledged_alert_ids=unacknowledged_alert_ids(session, user),
     )
+
+
+def alert_order(row: Any) -> tuple[Any, ...]:
+    """Sort key of an unacknowledged alert: tier now, then more warning signs, then oldest."""
+    pid, tier, codes, opened_at = row[0], row[1], row[2], row[3]
+    return (TIER_RANK.get(tier, len(TIER_RANK)), -len(codes or ()), opened_at, pid)
 
 
 def _tier_ids(
@@ -257,6 +275,9 @@ def _load_items(session: Session, ids: list[int], now: datetime) -> list[QueueIt
         if patient.id in rows and rows[patient.id].open_alert is not None:
             continue
         escalated = alert is not None and lc.is_escalated(alert.state, alert.opened_at, now)
+        waited = None
+        if alert is not None and alert.state == lc.OPEN:
+            waited = max(0, int((now - alert.opened_at).total_seconds() // 60))
         rows[patient.id] = QueueItem(
             patient=patient,
             open_alert=alert,
@@ -264,7 +285,21 @@ def _load_items(session: Session, ids: list[int], now: datetime) -> list[QueueIt
             acknowledged_name=acknowledged_name,
             flags=flags_for(patient, now),
             escalated=escalated,
+            waited_minutes=waited,
         )
+    # Why each alert fired: the warning signs and tier of the report that raised it (one query).
+    by_report = {item.open_alert.report_id: item for item in rows.values()
+                 if item.open_alert is not None and item.open_alert.report_id is not None}
+    if by_report:
+        for report_id, tier, signs in session.execute(
+            sa.select(RiskAssessment.report_id, RiskAssessment.tier, RiskAssessment.warning_signs)
+            .where(RiskAssessment.report_id.in_(list(by_report)))
+        ):
+            by_report[report_id].alert_tier = tier
+            by_report[report_id].alert_reasons = list(signs or [])
+    for item in rows.values():
+        if item.open_alert is not None and not item.alert_reasons:
+            item.alert_reasons = [{"code": code, "params": {}} for code in item.open_alert.reason_codes or ()]
     return [rows[pid] for pid in ids if pid in rows]
 
 

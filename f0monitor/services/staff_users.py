@@ -8,9 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..data.models import ROLES, ApiToken, User
+from ..data.models import ROLES, User
 from ..domain.text import Msg
-from . import DomainError, PhoneTaken, areas
+from . import DomainError, PhoneTaken, areas, credentials
 from .inputs import check_password
 from .patients import hash_password
 
@@ -51,7 +51,7 @@ def check_staff(data: StaffInput) -> dict[str, list[Msg]]:
         if bad:
             errors["ward_codes"] = [Msg("these wards are not in the province: %(codes)s",
                                         codes=", ".join(map(str, bad)))]
-    problems = check_password(data.password)
+    problems = check_password(data.password, staff=True, user_inputs=(data.phone, data.full_name))
     if problems:
         errors["password"] = problems
     if data.max_patients is not None and not 1 <= data.max_patients <= 10000:
@@ -101,12 +101,7 @@ def deactivate(session: Session, user: User, *, by: User, now: datetime) -> User
     user.is_active_account = False
     user.is_available = False
     user.session_version = (user.session_version or 1) + 1
-    session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    session.flush()
+    credentials.revoke_all(session, user, now=now)
     return user
 
 

@@ -19,13 +19,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..data.models import Facility, Patient, Transfer, TransferEvent, User
+from ..data.models import Facility, Patient, SymptomReport, Transfer, TransferEvent, User
 from ..data.types import as_id
 from ..domain import transfers as lifecycle
-from ..domain.states import PatientStatus
+from ..domain.states import BedType, PatientStatus, Role, values
 from . import DomainError
 
 MAX_REASON = 1000
+BED_TYPES = values(BedType)
+# Who may dispatch before the receiving facility has accepted (the step records it).
+OVERRIDE_ROLES = (Role.COORDINATOR, Role.ADMIN)
+OVERRIDE_MARK = "dispatch without acceptance"
 
 
 class TransferInvalid(DomainError):
@@ -73,6 +77,12 @@ class FacilityChanged(DomainError):
     """Someone else changed the facility's beds since they were read."""
 
     code = "conflict"
+
+
+class TransferNeedsAcceptance(TransferNotAllowed):
+    """Dispatch before the receiving facility accepted, without a coordinator's override."""
+
+    code = "needs_acceptance"
 
 
 class PatientNotActive(DomainError):
@@ -136,10 +146,14 @@ def open_transfer(
     *,
     reason: str,
     facility_id: Any = None,
+    bed_type: str | None = None,
     by: User | None,
     now: datetime,
 ) -> Transfer:
     """Open an emergency transfer for a patient (one open transfer per patient).
+
+    `bed_type` is the kind of bed needed (general, oxygen, icu, ventilator); the receiving
+    facility accepts or refuses the request before an ambulance is dispatched.
 
     :raise TransferInvalid: no reason, or an unknown facility.
     :raise TransferAlreadyOpen: the patient already has an open transfer.
@@ -150,6 +164,9 @@ def open_transfer(
         raise TransferInvalid("reason", "required")
     if len(reason) > MAX_REASON:
         raise TransferInvalid("reason", "too long")
+    bed_type = (bed_type or "").strip() or None
+    if bed_type is not None and bed_type not in BED_TYPES:
+        raise TransferInvalid("bed_type", "unknown bed type")
     facility = None
     if facility_id not in (None, ""):
         facility = facility_for(session, facility_id, patient.province_code)
@@ -163,6 +180,7 @@ def open_transfer(
         state=lifecycle.INITIAL_STATE,
         reason=reason,
         facility=facility,
+        bed_type=bed_type,
         requested_at=now,
         requested_by_id=by.id if by else None,
         updated_at=now,
@@ -198,8 +216,14 @@ def apply_event(
     facility_id: Any = None,
     note: str | None = None,
     expected_version: int | None = None,
+    override: bool = False,
 ) -> Transfer:
     """Move a transfer one step, recording who, when, from and to.
+
+    Acceptance is the receiving facility's: a ``facility`` user may accept or refuse only
+    transfers to their own facility, and nothing else. Dispatch waits for acceptance unless a
+    coordinator (or admin) overrides, which is recorded on the step ("dispatch without
+    acceptance") for the audit trail.
 
     On admission the patient's status becomes "transferred", one free bed of the destination
     is taken (never below 0) and the patient's open alerts are resolved with outcome
@@ -220,8 +244,14 @@ def apply_event(
         raise TransferInvalid("ambulance_ref", "too long")
     if note and len(note) > lifecycle.MAX_NOTE:
         raise TransferInvalid("note", "too long")
+    role = getattr(by, "role", None)
+    if role == Role.FACILITY:
+        if action not in ("accept", "refuse") or by.facility_id is None or transfer.facility_id != by.facility_id:
+            raise TransferNotAllowed(action, transfer.state)
+    if override and role not in OVERRIDE_ROLES:
+        override = False
     facility = transfer.facility
-    if action == "admit" and facility_id not in (None, ""):
+    if action in ("admit", "accept") and facility_id not in (None, ""):
         facility = facility_for(session, facility_id, transfer.patient.province_code)
     try:
         step = lifecycle.apply(
@@ -230,7 +260,10 @@ def apply_event(
             ambulance_ref=ambulance_ref,
             has_facility=facility is not None,
             note=note,
+            override=override,
         )
+    except lifecycle.NeedsAcceptance:
+        raise TransferNeedsAcceptance(action, transfer.state) from None
     except lifecycle.TransitionRefused as exc:
         raise TransferNotAllowed(exc.action, exc.state) from None
     except lifecycle.MissingDetail as exc:
@@ -241,6 +274,8 @@ def apply_event(
         transfer.ambulance_ref = ambulance_ref
     if facility is not None and facility is not transfer.facility:
         transfer.facility = facility
+    if action == "dispatch" and step.from_state == lifecycle.INITIAL_STATE:
+        note = f"[{OVERRIDE_MARK}] {note}" if note else f"[{OVERRIDE_MARK}]"
     session.add(
         TransferEvent(
             transfer=transfer,
@@ -319,3 +354,90 @@ def update_beds(
     except StaleDataError:
         raise FacilityChanged("changed") from None
     return facility
+
+
+def incoming_transfers(session: Session, facility_id: int) -> list[Transfer]:
+    """Return the open transfers addressed to a facility: to answer first, then under way."""
+    rank = sa.case({"requested": 0, "accepted": 1, "dispatched": 2, "arrived": 3}, value=Transfer.state, else_=4)
+    return list(session.scalars(
+        sa.select(Transfer)
+        .where(Transfer.facility_id == facility_id, Transfer.state.in_(list(lifecycle.OPEN_STATES)))
+        .options(selectinload(Transfer.patient), selectinload(Transfer.events))
+        .order_by(rank, Transfer.requested_at)
+    ))
+
+
+def latest_reports(session: Session, patient_ids: list[int]) -> dict[int, SymptomReport]:
+    """Return each patient's newest report (one query)."""
+    if not patient_ids:
+        return {}
+    newest = (
+        sa.select(SymptomReport.patient_id, sa.func.max(SymptomReport.reported_at).label("at"))
+        .where(SymptomReport.patient_id.in_(patient_ids))
+        .group_by(SymptomReport.patient_id)
+        .subquery()
+    )
+    rows = session.scalars(
+        sa.select(SymptomReport).join(
+            newest, sa.and_(SymptomReport.patient_id == newest.c.patient_id, SymptomReport.reported_at == newest.c.at)
+        )
+    )
+    return {r.patient_id: r for r in rows}
+
+
+@dataclass
+class TransferTimes:
+    """When each step of a transfer happened, and the minutes between them."""
+
+    requested: datetime
+    accepted: datetime | None
+    dispatched: datetime | None
+    admitted: datetime | None
+    ended: datetime | None
+
+    @staticmethod
+    def _minutes(a: datetime | None, b: datetime | None) -> int | None:
+        return None if a is None or b is None else int((b - a).total_seconds() // 60)
+
+    @property
+    def to_accept(self) -> int | None:
+        return self._minutes(self.requested, self.accepted)
+
+    @property
+    def to_dispatch(self) -> int | None:
+        return self._minutes(self.accepted or self.requested, self.dispatched)
+
+    @property
+    def to_admit(self) -> int | None:
+        return self._minutes(self.dispatched, self.admitted)
+
+    @property
+    def total(self) -> int | None:
+        return self._minutes(self.requested, self.admitted)
+
+
+def step_times(transfer: Transfer) -> TransferTimes:
+    """Return the times of a transfer's steps, from its events."""
+    at = {e.action: e.at for e in transfer.events}
+    ended = at.get("admit") or at.get("cancel") or at.get("refuse")
+    return TransferTimes(requested=transfer.requested_at, accepted=at.get("accept"),
+                         dispatched=at.get("dispatch"), admitted=at.get("admit"), ended=ended)
+
+
+def transfer_history(session: Session, province_code: int | None, *, state: str = "all",
+                     facility_id: int | None = None, limit: int = 200) -> list[Transfer]:
+    """Return the area's transfers, newest first: open, closed or all, optionally to one facility."""
+    conds = []
+    if province_code is not None:
+        conds.append(Patient.province_code == province_code)
+    if state == "open":
+        conds.append(Transfer.state.in_(list(lifecycle.OPEN_STATES)))
+    elif state == "closed":
+        conds.append(Transfer.state.not_in(list(lifecycle.OPEN_STATES)))
+    if facility_id is not None:
+        conds.append(Transfer.facility_id == facility_id)
+    return list(session.scalars(
+        sa.select(Transfer).join(Patient, Patient.id == Transfer.patient_id).where(*conds)
+        .options(selectinload(Transfer.patient), selectinload(Transfer.events), selectinload(Transfer.facility))
+        .order_by(Transfer.requested_at.desc(), Transfer.id.desc()).limit(limit)
+    ))

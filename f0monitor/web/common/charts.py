@@ -149,3 +149,63 @@ def new_cases_figure(series: Sequence[Mapping[str, object]], title: str, name: s
     )
     _layout(fig, title, legend=False)
     return fig.to_json()
+
+
+def epidemic_curve_figure(rows: Sequence[Mapping[str, object]], title: str, *, bars: str,
+                          average: str) -> str:
+    """Return the JSON of the epidemic curve: new cases per day and the trailing 7-day mean."""
+    days = _day_axis([row["date"] for row in rows])
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=days, y=[row["new_cases"] for row in rows], name=bars,
+                         marker={"color": "#8fb3d9"}, hovertemplate="%{y}<extra>" + bars + "</extra>"))
+    fig.add_trace(go.Scatter(x=days, y=[row["average7"] for row in rows], name=average,
+                             mode="lines", line={"color": "#0b5394", "width": 3},
+                             hovertemplate="%{y}<extra>" + average + "</extra>"))
+    _layout(fig, title, legend=True)
+    return fig.to_json()
+
+
+def rt_figure(rows: Sequence[Mapping[str, object]], title: str, *, estimate: str, interval: str,
+              threshold: str) -> str:
+    """Return the JSON of R_t per day with its credible band and the epidemic threshold R = 1."""
+    kept = [row for row in rows if row["rt"] is not None]
+    days = _day_axis([row["date"] for row in kept])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=days + days[::-1],
+                             y=[row["rt_upper"] for row in kept] + [row["rt_lower"] for row in kept][::-1],
+                             fill="toself", fillcolor="rgba(11,83,148,0.18)", line={"width": 0}, mode="lines",
+                             name=interval, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=days, y=[row["rt"] for row in kept], name=estimate, mode="lines+markers",
+                             line={"color": "#0b5394", "width": 2},
+                             customdata=[[row["rt_lower"], row["rt_upper"]] for row in kept],
+                             hovertemplate="%{y} (%{customdata[0]}–%{customdata[1]})<extra>" + estimate + "</extra>"))
+    _layout(fig, title, legend=True)
+    fig.add_hline(y=1, line={"color": "#a50e0e", "dash": "dash"}, annotation_text=threshold,
+                  annotation_position="top left")
+    return fig.to_json()
+
+
+def rate_figure(rows: Sequence[Mapping[str, object]], key: str, title: str, name: str) -> str:
+    """Return the JSON of a per-day percentage line (e.g. the overdue rate)."""
+    days = _day_axis([row["date"] for row in rows])
+    fig = go.Figure(go.Scatter(x=days, y=[row[key] for row in rows], name=name, mode="lines+markers",
+                               line={"color": "#c25e00", "width": 2},
+                               hovertemplate="%{y} %<extra>" + name + "</extra>"))
+    _layout(fig, title, legend=False)
+    fig.update_yaxes(ticksuffix=" %")
+    return fig.to_json()
+
+
+def response_time_figure(rows: Sequence[Mapping[str, object]], title: str, *, median: str,
+                         p90: str) -> str:
+    """Return the JSON of the median and 90th percentile minutes to acknowledge per day."""
+    days = _day_axis([row["date"] for row in rows])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=days, y=[row["median_minutes"] for row in rows], name=median,
+                             mode="lines+markers", line={"color": "#0b5394", "width": 2},
+                             hovertemplate="%{y}<extra>" + median + "</extra>"))
+    fig.add_trace(go.Scatter(x=days, y=[row["p90_minutes"] for row in rows], name=p90,
+                             mode="lines+markers", line={"color": "#a50e0e", "width": 2, "dash": "dot"},
+                             hovertemplate="%{y}<extra>" + p90 + "</extra>"))
+    _layout(fig, title, legend=True)
+    return fig.to_json()

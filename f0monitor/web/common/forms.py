@@ -93,9 +93,18 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField(_l("New password again"), validators=[InputRequired()])
     submit = SubmitField(_l("Change password"))
 
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
-        problems = render_all(inputs.check_password(self.new_password.data))
+        user = self.user
+        problems = render_all(inputs.check_password(
+            self.new_password.data,
+            staff=user is not None and user.role != "patient",
+            user_inputs=(user.phone, user.full_name) if user is not None else (),
+        ))
         if problems:
             self.new_password.errors = [*self.new_password.errors, *problems]
             ok = False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -27,6 +27,7 @@ from ...services.caseload import (
     today_totals,
     ward_table,
 )
+from ...services.dailyreport import EpiSettings, daily_report, ward_totals
 from ...services.scope import OutOfScope
 from ..common import charts
 
@@ -93,6 +94,8 @@ def index():
     descending = request.args.get("dir", "asc" if sort == "ward" else "desc") != "asc"
     table = _sorted_table(ward_table(items), sort, descending)
     names = _tier_names()
+    report = daily_report(session, area, first, last, _epi_settings())
+    days = _report_rows(report, series)
     figures = []
     if series:
         figures = [
@@ -101,6 +104,7 @@ def index():
             {"name": "new", "label": _("New registrations per day"),
              "json": charts.new_cases_figure(series, _("New registrations per day"), _("New"))},
         ]
+    report_figures = _report_figures(days) if days else []
     form_args = {"from": first.isoformat(), "to": last.isoformat()}
     if len(area.ward_codes) == 1:
         form_args["ward"] = str(area.ward_codes[0])
@@ -117,7 +121,11 @@ def index():
         today=today,
         series=series,
         table=table,
+        totals=ward_totals(table, report),
         figures=figures,
+        report=report,
+        days=days,
+        report_figures=report_figures,
         errors=errors,
         first=first,
         last=last,
@@ -131,6 +139,74 @@ def index():
         descending=descending,
         sort_url=sort_url,
         default_days=DEFAULT_DAYS,
+        now=now,
+    )
+
+
+def _epi_settings() -> EpiSettings:
+    cfg = current_app.config
+    return EpiSettings(si_mean=float(cfg["EPI_SERIAL_INTERVAL_MEAN"]),
+                       si_sd=float(cfg["EPI_SERIAL_INTERVAL_SD"]), window=int(cfg["EPI_RT_WINDOW"]))
+
+
+def _report_rows(report: Any, series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join the daily report's rows with the caseload's overdue rate of the same days."""
+    by_day = {row["date"]: row for row in series}
+    rows = report.rows()
+    for row in rows:
+        day = by_day.get(row["date"], {})
+        active = day.get("active", 0)
+        row["active"] = active
+        row["overdue"] = day.get("overdue", 0)
+        row["overdue_rate"] = round(100.0 * row["overdue"] / active, 1) if active else None
+    return rows
+
+
+def _report_figures(days: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {"name": "epicurve", "label": _("New cases per day by date of positive test, with the 7-day average"),
+         "json": charts.epidemic_curve_figure(days, _("Epidemic curve: new cases per day"),
+                                              bars=_("New cases"), average=_("7-day average"))},
+        {"name": "rt", "label": _("Instantaneous reproduction number with its 95% credible interval"),
+         "json": charts.rt_figure(days, _("Reproduction number R(t)"), estimate=_("R(t)"),
+                                  interval=_("95% credible interval"), threshold=_("R = 1"))},
+        {"name": "overdue", "label": _("Share of active patients overdue at the end of each day"),
+         "json": charts.rate_figure(days, "overdue_rate", _("Overdue rate"), _("Overdue"))},
+        {"name": "ack", "label": _("Minutes from alert to acknowledgement: median and 90th percentile"),
+         "json": charts.response_time_figure(days, _("Time to acknowledge an alert (minutes)"),
+                                             median=_("Median"), p90=_("90th percentile"))},
+    ]
+
+
+@bp.route("/daily")
+@access(*AGGREGATE_ROLES)
+def daily():
+    """Show the one-page printable daily summary for the ministry (the last day of the range)."""
+    session = get_session()
+    now = utcnow()
+    area, first, last, errors = _area_and_range(request.args)
+    if errors:
+        abort(400)
+    # The summary speaks of `last`, with the 14 days before it for the trend and R(t).
+    first = min(first, last)
+    items = caseload(session, area, first, last, now=now)
+    series = daily_series(items)
+    report = daily_report(session, area, first, last, _epi_settings())
+    days = _report_rows(report, series)
+    table = _sorted_table(ward_table(items), "ward", False)
+    return render_template(
+        "department/daily.html",
+        day=days[-1] if days else None,
+        previous=days[-2] if len(days) > 1 else None,
+        days=days,
+        report=report,
+        table=table,
+        totals=ward_totals(table, report),
+        tiers=TIERS,
+        tier_names=_tier_names(),
+        province_name=areas.province_name(area.province_code) if area.province_code else _("All provinces"),
+        first=first,
+        last=last,
         now=now,
     )
 

@@ -7,7 +7,7 @@ import uuid
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from ...data.models import Patient
@@ -16,6 +16,7 @@ from ...domain import covid as risk
 from ...domain.clock import local_date, utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
+from ...http.auth import phone_key, remember_device, start_session
 from ...http.labels import chart_lines, render_reasons
 from ...services import PhoneTaken, areas, inputs
 from ...services.assessments import to_profile
@@ -52,16 +53,19 @@ def register():
             session = get_session()
             try:
                 patient = register_patient(session, form.to_input(), now=now)
+                if patient.user is not None:
+                    start_session(patient.user)  # logged in, with a session row they can revoke
                 session.commit()
             except (PhoneTaken, IntegrityError):
                 session.rollback()
+                logout_user()
                 form.phone.errors = [
                     _("This phone number is already registered. Log in, or call your health station.")
                 ]
             else:
-                login_user(patient.user)
                 flash(_("Welcome. Please send your first health report now."), "success")
-                return redirect(url_for("patients.new_report"))
+                response = redirect(url_for("patients.new_report"))
+                return remember_device(response, phone_key(patient.phone)) if patient.user else response
     return render_template("patients/register.html", form=form), 200 if request.method == "GET" or not form.errors else 422
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
+from flask_login import logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, StringField, SubmitField
@@ -17,6 +17,7 @@ from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...extensions import limiter
 from ...http.access import PUBLIC, access
+from ...http.auth import phone_key, remember_device, start_session
 from ...http.labels import render_all
 from ...services.claims import ClaimRefused, claim_account
 from ...services.inputs import check_password, parse_phone
@@ -60,13 +61,14 @@ def claim():
             session = get_session()
             try:
                 user = claim_account(session, form._phone, form._code, form.password.data, now=utcnow())
+                start_session(user)  # logged in, with a session row they can revoke
                 session.commit()
             except (ClaimRefused, IntegrityError):
                 session.rollback()
+                logout_user()
                 form.code.errors = [_("This phone number and code do not match, or the code has expired. Ask your health station for a new code.")]
             else:
-                login_user(user)
                 flash(_("Your account is ready. Please send your health report now."), "success")
-                return redirect(url_for("patients.new_report"))
+                return remember_device(redirect(url_for("patients.new_report")), phone_key(user.phone))
         return render_template("claim.html", form=form), 422
     return render_template("claim.html", form=form)

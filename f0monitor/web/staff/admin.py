@@ -12,8 +12,9 @@ from ...data.models import AuditEvent, User
 from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...http.access import access
+from ...http.auth import record_security
 from ...http.labels import ROLE_LABELS, render_fields
-from ...services import NotAllowed, PhoneTaken, areas
+from ...services import NotAllowed, PhoneTaken, areas, mfa
 from ...services.staff_users import (
     BadStaff,
     StaffInput,
@@ -114,6 +115,25 @@ def admin_reactivate(user_id: int):
     reactivate(session, user, now=utcnow())
     session.commit()
     flash(_("Account of %(name)s reactivated.", name=user.full_name), "success")
+    return redirect(url_for("staff.admin_users"), 303)
+
+
+@bp.route("/admin/users/<int:user_id>/mfa-reset", methods=("POST",))
+@access("admin")
+def admin_mfa_reset(user_id: int):
+    """Remove a staff member's lost second factor: their sessions and tokens end, and they set
+    up a new authenticator at their next login. Audited."""
+    user = _managed_user(user_id)
+    session = get_session()
+    if user.id == current_user.id:
+        flash(_("Use your own security page to change your authenticator."), "danger")
+        return redirect(url_for("staff.admin_users"), 303)
+    if mfa.is_enrolled(user):
+        mfa.reset(session, user, now=utcnow())
+        record_security(user, "mfa_reset", by=current_user)
+        session.commit()
+        flash(_("The second factor of %(name)s was reset: they set up a new one at their next login.",
+                name=user.full_name), "success")
     return redirect(url_for("staff.admin_users"), 303)
 
 

@@ -62,7 +62,7 @@ class StaffUserForm(FlaskForm):
     province_code = SelectField(_l("Province / city"), validate_choice=False)
     ward_codes = MultiCheckboxField(_l("Wards (none = the whole province)"), validate_choice=False)
     max_patients = StringField(_l("Most patients at once (empty = no cap)"))
-    password = PasswordField(_l("First password (at least 8 characters)"))
+    password = PasswordField(_l("First password (at least 10 characters, hard to guess)"))
     submit = SubmitField(_l("Create account"))
 
     def __init__(self, *args: Any, province_code: int | None = None, **kwargs: Any) -> None:
@@ -99,7 +99,9 @@ class StaffUserForm(FlaskForm):
                 self._max = int(raw)
             except ValueError:
                 self.max_patients.errors = [_("must be a whole number")]
-        problems = render_all(check_password(self.password.data))
+        problems = render_all(check_password(
+            self.password.data, staff=True, user_inputs=(self.phone.data or "", self.full_name.data or "")
+        ))
         if problems:
             self.password.errors = [*self.password.errors, *problems]
         return not any(f.errors for f in self)

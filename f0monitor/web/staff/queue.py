@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask import session as session_store
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from ...data.models import TIERS
+from ...data.models import TIERS, User
 from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...http.access import STAFF, access
-from ...http.labels import FLAG_LABELS
+from ...http.labels import FLAG_LABELS, warning_short
 from ...http.queryargs import filters_from
-from ...services import areas
+from ...services import NotAllowed, areas
 from ...services.alerts import escalated_alerts, mark_escalated
-from ...services.assignment import unassigned_count, workload
+from ...services.assignment import (
+    ASSIGNABLE_ROLES,
+    BadAssignee,
+    bulk_assign,
+    unassigned_count,
+    unassigned_patients,
+    workload,
+)
 from ...services.queue import triage_queue
+from ..common.forms import CsrfForm
 from . import bp
 
 COORDINATING = ("coordinator", "admin")
@@ -56,7 +66,20 @@ def _live_context() -> dict[str, Any]:
         "now": now,
         "args": args,
         "ward_name": areas.ward_name,
+        "warning_short": warning_short,
+        "waited": waited_text,
     }
+
+
+def waited_text(minutes: int | None) -> str:
+    """Say how long an alert has waited: "waiting 12 min", "waiting 2 h 05", "waiting 6 days"."""
+    if minutes is None:
+        return ""
+    if minutes < 60:
+        return _("waiting %(m)s min", m=minutes)
+    if minutes < 24 * 60:
+        return _("waiting %(h)s h %(m)s", h=minutes // 60, m=f"{minutes % 60:02d}")
+    return ngettext("waiting %(num)s day", "waiting %(num)s days", minutes // (24 * 60))
 
 
 @bp.route("/", methods=("GET", "POST"))
@@ -101,8 +124,66 @@ def workload_view():
     rows = workload(session, current_user, now=now)
     escalated = escalated_alerts(session, current_user, now=now)
     unassigned = unassigned_count(session, current_user)
+    waiting = unassigned_patients(session, current_user)
     session.commit()
     return render_template(
         "staff/workload.html", rows=rows, escalated=escalated, unassigned=unassigned, now=now,
-        ward_name=areas.ward_name,
+        ward_name=areas.ward_name, waiting=waiting, form=CsrfForm(),
+        assignees=[w for w in rows if w.user.role in ASSIGNABLE_ROLES],
+        chosen=set(), target="auto", error=None,
     )
+
+
+@bp.route("/workload/assign", methods=("POST",))
+@access("coordinator", "admin")
+def bulk_assign_view():
+    """Assign the selected unassigned patients to one person, or automatically by ward."""
+    session = get_session()
+    now = utcnow()
+    form = CsrfForm()
+    chosen = [int(v) for v in request.form.getlist("patient") if v.isdigit()]
+    if request.form.get("all") == "1":  # "select every patient listed", also without JavaScript
+        chosen = [p.id for p in unassigned_patients(session, current_user)]
+    target = request.form.get("to", "auto")
+    error = None
+    to = None
+    if not form.validate():
+        error = _("The form has expired. Please try again.")
+    elif not chosen:
+        error = _("Select at least one patient.")
+    elif target != "auto":
+        to = session.get(User, int(target)) if target.isdigit() else None
+        if to is None:
+            error = _("Choose a staff member, or automatic assignment by ward.")
+    if error is None:
+        try:
+            result = bulk_assign(session, chosen, to=to, by=current_user, now=now)
+        except (NotAllowed, BadAssignee):
+            session.rollback()
+            error = _("Choose a staff member, or automatic assignment by ward.")
+        else:
+            session.commit()
+            parts = [ngettext("%(num)s patient assigned", "%(num)s patients assigned", result.total)]
+            parts += [_("%(name)s: %(n)s", name=result.names[uid], n=n) for uid, n in result.assigned.items()]
+            if result.left_at_cap:
+                parts.append(ngettext("%(num)s left unassigned: the staff are at their cap",
+                                      "%(num)s left unassigned: the staff are at their cap", result.left_at_cap))
+            if result.left_no_staff:
+                parts.append(ngettext("%(num)s left unassigned: nobody available covers their ward",
+                                      "%(num)s left unassigned: nobody available covers their ward",
+                                      result.left_no_staff))
+            if result.skipped:
+                parts.append(ngettext("%(num)s skipped (already assigned or no longer active)",
+                                      "%(num)s skipped (already assigned or no longer active)", result.skipped))
+            flash("; ".join(parts) + ".", "success" if result.total else "warning")
+            return redirect(url_for("staff.workload_view"))
+    rows = workload(session, current_user, now=now)
+    page = render_template(
+        "staff/workload.html", rows=rows, escalated=escalated_alerts(session, current_user, now=now),
+        unassigned=unassigned_count(session, current_user), now=now, ward_name=areas.ward_name,
+        waiting=unassigned_patients(session, current_user), form=form,
+        assignees=[w for w in rows if w.user.role in ASSIGNABLE_ROLES],
+        chosen=set(chosen), target=target, error=error,
+    )
+    session.commit()
+    return page, 422

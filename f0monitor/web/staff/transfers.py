@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,12 +15,14 @@ from werkzeug.routing import BuildError
 
 from ...data.models import Facility, Patient, Transfer, TransferEvent
 from ...data.session import get_session
+from ...data.types import as_id
 from ...domain import transfers as lifecycle
 from ...domain.clock import utcnow
 from ...domain.states import PatientStatus
 from ...http.access import STAFF, access
 from ...http.labels import (
     ACTION_LABELS,
+    BED_TYPE_LABELS,
     EVENT_LABELS,
     field_message,
     state_label,
@@ -28,6 +31,7 @@ from ...http.labels import (
 )
 from ...services.scope import OutOfScope, get_patient_in_scope, may_see, patients_in_scope
 from ...services.transfers import (
+    OVERRIDE_ROLES,
     BedsInput,
     FacilityChanged,
     PatientNotActive,
@@ -39,6 +43,7 @@ from ...services.transfers import (
     facilities_for,
     open_transfer,
     open_transfer_of,
+    step_times,
     transfers_of,
     update_beds,
 )
@@ -92,12 +97,17 @@ def panel_data(patient: Patient) -> dict[str, Any]:
     session = get_session()
     transfers = transfers_of(session, patient.id)[:5]
     current = next((t for t in transfers if lifecycle.is_open(t.state)), None)
+    # An admitted patient's admission is their current state, not an "earlier transfer".
+    admission = None
+    if current is None and patient.status == PatientStatus.TRANSFERRED:
+        admission = next((t for t in transfers if t.state == "admitted"), None)
     role = getattr(current_user, "role", None)
     return {
         "transfers": transfers,
         "current": current,
+        "admission": admission,
         "facilities": facilities_for(session, patient.province_code),
-        "actions": lifecycle.allowed_actions(current.state) if current else (),
+        "actions": lifecycle.allowed_actions(current.state, override=role in OVERRIDE_ROLES) if current else (),
         "can_open": role in OPEN_ROLES and patient.status == PatientStatus.ACTIVE and current is None,
         "can_act": role in ACT_ROLES,
         "form": CsrfForm(),
@@ -120,19 +130,20 @@ def new_transfer(patient_id: int):
     patient = _patient_or_404(patient_id)
     session = get_session()
     form = CsrfForm()
-    values = {"reason": "", "facility_id": ""}
+    values = {"reason": "", "facility_id": "", "bed_type": ""}
     errors: dict[str, str] = {}
     existing = open_transfer_of(session, patient.id)
     if request.method == "POST" and form.validate():
         values = {
             "reason": (request.form.get("reason") or "")[:2000],
             "facility_id": request.form.get("facility_id") or "",
+            "bed_type": (request.form.get("bed_type") or "")[:16],
         }
         now = utcnow()
         try:
             transfer = open_transfer(
                 session, patient, reason=values["reason"], facility_id=values["facility_id"] or None,
-                by=current_user, now=now,
+                bed_type=values["bed_type"] or None, by=current_user, now=now,
             )
             audit_patient(session, patient.id, "transfer.open", f"transfer {transfer.id}")
             session.commit()
@@ -151,7 +162,7 @@ def new_transfer(patient_id: int):
                 return redirect(url_for("staff.transfer", transfer_id=current.id), 303)
             return redirect(url_for("staff.new_transfer", patient_id=patient.id), 303)
         else:
-            flash(_("Transfer requested. Next: dispatch the ambulance."), "success")
+            flash(_("Transfer requested. The receiving facility is asked to accept it; then dispatch the ambulance."), "success")
             return redirect(_safe_next(url_for("staff.transfer", transfer_id=transfer.id)), 303)
     elif request.method == "POST":
         errors["form"] = _("Your form has expired. Please send it again.")
@@ -182,7 +193,7 @@ def _render_detail(t: Transfer, values: dict[str, str], errors: dict[str, str], 
     return (
         render_template(
             "staff/transfers/detail.html", transfer=t, patient=t.patient, form=CsrfForm(),
-            actions=lifecycle.allowed_actions(t.state),
+            actions=lifecycle.allowed_actions(t.state, override=getattr(current_user, "role", None) in OVERRIDE_ROLES),
             can_act=current_user.role in ACT_ROLES,
             facilities=facilities_for(session, t.patient.province_code),
             values=values, errors=errors, **_labels(),
@@ -218,6 +229,7 @@ def transfer_event(transfer_id: int):
         apply_event(
             session, t, action, by=current_user, now=now, ambulance_ref=values["ambulance_ref"],
             facility_id=values["facility_id"] or None, note=values["note"], expected_version=expected,
+            override=request.form.get("override") == "1",
         )
         audit_patient(session, t.patient_id, f"transfer.{action}", f"transfer {t.id}")
         session.commit()
@@ -241,17 +253,42 @@ def transfer_event(transfer_id: int):
 @bp.route("/transfers")
 @access(*STAFF)
 def transfers():
-    """List the open transfers of the area, oldest request first."""
+    """List the area's transfers (open by default, or closed, or all; by facility) with the
+    minutes between request, acceptance, dispatch and admission."""
     session = get_session()
+    state = request.args.get("state") if request.args.get("state") in ("open", "closed", "all") else "open"
+    facility_id = as_id(request.args.get("facility"))
+    conds = []
+    if state == "open":
+        conds.append(Transfer.state.in_(lifecycle.OPEN_STATES))
+    elif state == "closed":
+        conds.append(Transfer.state.not_in(lifecycle.OPEN_STATES))
+    if facility_id is not None:
+        conds.append(Transfer.facility_id == facility_id)
     stmt = (
         sa.select(Transfer)
         .join(Patient, Transfer.patient_id == Patient.id)
-        .where(Transfer.state.in_(lifecycle.OPEN_STATES))
-        .order_by(Transfer.requested_at)
+        .where(*conds)
+        .options(selectinload(Transfer.events), selectinload(Transfer.patient), selectinload(Transfer.facility))
+        .order_by(Transfer.requested_at if state == "open" else Transfer.requested_at.desc())
         .limit(200)
     )
     rows = list(session.scalars(patients_in_scope(stmt, current_user)))
-    return render_template("staff/transfers/list.html", transfers=rows, **_labels())
+    times = {t.id: step_times(t) for t in rows}
+    done = [times[t.id] for t in rows]
+    medians = {
+        key: _median([getattr(x, key) for x in done if getattr(x, key) is not None])
+        for key in ("to_accept", "to_dispatch", "to_admit", "total")
+    }
+    return render_template(
+        "staff/transfers/list.html", transfers=rows, times=times, medians=medians, state=state,
+        facility_id=facility_id, facilities=facilities_for(session, current_user.province_code),
+        **_labels(),
+    )
+
+
+def _median(values: list[int]) -> float | None:
+    return statistics.median(values) if values else None
 
 
 @bp.route("/facilities", methods=("GET", "POST"))
@@ -325,3 +362,4 @@ bp.add_app_template_global(staff_patient_url, "staff_patient_url")
 bp.add_app_template_global(state_label, "transfer_state_label")
 bp.add_app_template_global(EVENT_LABELS, "transfer_event_labels")  # type: ignore[arg-type]
 bp.add_app_template_global(ACTION_LABELS, "transfer_action_labels")  # type: ignore[arg-type]
+bp.add_app_template_global(BED_TYPE_LABELS, "bed_type_labels")  # type: ignore[arg-type]

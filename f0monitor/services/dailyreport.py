@@ -1,0 +1,196 @@
+"""The department's daily report: epidemic curve, reproduction number, response times.
+
+Aggregates only. Figures, per Vietnamese day of the range:
+
+- ``new_cases``: patients whose positive test fell on that day (the epidemic curve is drawn by
+  date of diagnosis, as the ministry's daily report counts "ca mắc mới"), with the trailing
+  7-day average, for the area and for each ward;
+- ``rt``: the instantaneous reproduction number over a 7-day window ending that day, with its
+  95 % credible interval (domain.epi: Cori et al. 2013), from the province's (or area's) curve;
+  the serial interval and window come from the settings (EPI_SERIAL_INTERVAL_MEAN / _SD,
+  EPI_RT_WINDOW). Incidence before the first day (as far back as the serial interval reaches)
+  feeds the estimate, so the first days of the range are not starved;
+- ``acknowledged``, ``median_minutes`` and ``p90_minutes``: the alerts acknowledged during the
+  day and the median and 90th percentile of their minutes from opening to acknowledgement.
+
+Wards "where it grows" are those whose last-7-day new cases exceed the 7 days before.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..data.models import Alert, Patient
+from ..domain import epi
+from . import areas
+from .caseload import Area, day_start, days_between
+
+LOOKBACK_DAYS = 30
+
+
+@dataclass(frozen=True)
+class EpiSettings:
+    """The serial interval (days) and the R_t window, as configured by the department."""
+
+    si_mean: float = epi.DEFAULT_SI_MEAN
+    si_sd: float = epi.DEFAULT_SI_SD
+    window: int = epi.DEFAULT_WINDOW
+
+
+@dataclass
+class WardCurve:
+    """One ward's new cases over the range, and whether they are growing."""
+
+    ward_code: int
+    name: str
+    new_cases: list[int]
+    total: int
+    last7: int
+    previous7: int
+
+    @property
+    def growing(self) -> bool:
+        return self.last7 > self.previous7
+
+
+@dataclass
+class DailyReport:
+    """Everything the daily report draws, one list entry per day of ``days``."""
+
+    days: list[date]
+    new_cases: list[int]
+    average7: list[float | None]
+    rt: list[epi.RtEstimate | None]
+    acknowledged: list[int]
+    median_minutes: list[float | None]
+    p90_minutes: list[float | None]
+    wards: list[WardCurve] = field(default_factory=list)
+    settings: EpiSettings = field(default_factory=EpiSettings)
+    overall_median: float | None = None
+    overall_p90: float | None = None
+
+    @property
+    def growing_wards(self) -> list[WardCurve]:
+        return sorted((w for w in self.wards if w.growing),
+                      key=lambda w: (w.last7 - w.previous7, w.last7), reverse=True)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return the days as rows (for tables, charts and exports)."""
+        out = []
+        for i, day in enumerate(self.days):
+            r = self.rt[i]
+            out.append({
+                "date": day, "new_cases": self.new_cases[i], "average7": self.average7[i],
+                "rt": round(r.mean, 2) if r else None, "rt_lower": round(r.lower, 2) if r else None,
+                "rt_upper": round(r.upper, 2) if r else None,
+                "acknowledged": self.acknowledged[i], "median_minutes": self.median_minutes[i],
+                "p90_minutes": self.p90_minutes[i],
+            })
+        return out
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Return the q-quantile (0..1) by linear interpolation between order statistics."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo = math.floor(pos)
+    hi = math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _round_minutes(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def daily_report(session: Session, area: Area, first: date, last: date,
+                 settings: EpiSettings | None = None) -> DailyReport:
+    """Return the epidemic curve, R_t and response times of the area from `first` to `last`."""
+    settings = settings or EpiSettings()
+    days = days_between(first, last)
+    w = epi.discretised_serial_interval(settings.si_mean, settings.si_sd)
+    lookback = min(LOOKBACK_DAYS, len(w) + settings.window)
+    start = first - timedelta(days=lookback)
+
+    counts = session.execute(
+        sa.select(Patient.ward_code, Patient.positive_test_date, sa.func.count())
+        .where(area.clause(), Patient.positive_test_date >= start, Patient.positive_test_date <= last)
+        .group_by(Patient.ward_code, Patient.positive_test_date)
+    ).all()
+    span = days_between(start, last)
+    index = {d: i for i, d in enumerate(span)}
+    total = [0] * len(span)
+    by_ward: dict[int, list[int]] = defaultdict(lambda: [0] * len(span))
+    for ward, day, n in counts:
+        total[index[day]] += n
+        by_ward[ward][index[day]] += n
+
+    rt = epi.cori_rt(total, w, window=settings.window)
+    avg = epi.moving_average(total)
+    cut = lookback  # index of `first` in span
+
+    acked = session.execute(
+        sa.select(Alert.acknowledged_at, Alert.seconds_to_acknowledge)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(area.clause(), Alert.acknowledged_at >= day_start(first),
+               Alert.acknowledged_at < day_start(last + timedelta(days=1)),
+               Alert.seconds_to_acknowledge.is_not(None))
+    ).all()
+    minutes: dict[date, list[float]] = defaultdict(list)
+    starts = [day_start(d) for d in days] + [day_start(last + timedelta(days=1))]
+    for at, seconds in acked:
+        for i, day in enumerate(days):
+            if starts[i] <= at < starts[i + 1]:
+                minutes[day].append(seconds / 60.0)
+                break
+
+    everything = [m for d in days for m in minutes[d]]
+    wards = []
+    ward_list = area.ward_codes or tuple(by_ward)
+    for ward in ward_list:
+        series = by_ward.get(ward, [0] * len(span))
+        shown = series[cut:]
+        wards.append(WardCurve(ward_code=ward, name=areas.ward_name(ward) or str(ward),
+                               new_cases=shown, total=sum(shown), last7=sum(series[-7:]),
+                               previous7=sum(series[-14:-7])))
+    wards.sort(key=lambda wc: areas._sort_key(wc.name))
+
+    return DailyReport(
+        days=days,
+        new_cases=total[cut:],
+        average7=[None if a is None else round(a, 1) for a in avg[cut:]],
+        rt=rt[cut:],
+        acknowledged=[len(minutes[d]) for d in days],
+        median_minutes=[_round_minutes(statistics.median(minutes[d])) if minutes[d] else None for d in days],
+        p90_minutes=[_round_minutes(percentile(minutes[d], 0.9)) for d in days],
+        wards=wards,
+        settings=settings,
+        overall_median=_round_minutes(statistics.median(everything)) if everything else None,
+        overall_p90=_round_minutes(percentile(everything, 0.9)),
+    )
+
+
+SUMMED = ("active", "green", "yellow", "orange", "red", "overdue", "new", "recovered",
+          "transferred", "deceased", "alerts_opened")
+
+
+def ward_totals(table: list[dict[str, Any]], report: DailyReport | None = None) -> dict[str, Any] | None:
+    """Return the totals row of a ward table (None for an empty table).
+
+    Counts add up. The area's median minutes to acknowledge is the median over every alert
+    acknowledged in the range (from the daily report), not a median of the wards' medians.
+    """
+    if not table:
+        return None
+    totals: dict[str, Any] = {key: sum(row.get(key, 0) or 0 for row in table) for key in SUMMED}
+    totals["median_minutes_to_acknowledge"] = report.overall_median if report else None
+    return totals

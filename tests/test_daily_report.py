@@ -1,0 +1,115 @@
+"""The department's daily report checked against hand counts on a known data set."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from f0monitor.data.models import Alert
+from f0monitor.data.session import get_session
+from f0monitor.domain.clock import local_date, utcnow
+from f0monitor.services.caseload import Area, day_start
+from f0monitor.services.dailyreport import daily_report, percentile, ward_totals
+
+from .conftest import AN_GIANG, LONG_XUYEN, _other_ward
+from .staff_helpers import sign_in
+
+
+@pytest.fixture
+def known(app, make_patient):
+    """Three patients tested 3 days ago in Long Xuyên, one yesterday in another ward; four
+    alerts acknowledged yesterday after 10, 20, 30 and 100 minutes."""
+    now = utcnow()
+    today = local_date(now)
+    ids = []
+    for _ in range(3):
+        ids.append(make_patient(now=now - timedelta(days=3), positive_test_date=today - timedelta(days=3)).id)
+    other = _other_ward()
+    ids.append(make_patient(now=now - timedelta(days=1), positive_test_date=today - timedelta(days=1),
+                            ward_code=other).id)
+    with app.app_context():
+        session = get_session()
+        noon = day_start(today - timedelta(days=1)) + timedelta(hours=12)
+        for pid, minutes in zip(ids, (10, 20, 30, 100), strict=True):
+            session.add(Alert(patient_id=pid, state="acknowledged", reason_codes=["W1"],
+                              opened_at=noon - timedelta(minutes=minutes), acknowledged_at=noon,
+                              seconds_to_acknowledge=minutes * 60))
+        session.commit()
+    return {"today": today, "other": other, "ids": ids}
+
+
+def test_figures_match_a_hand_count(app, known):
+    today = known["today"]
+    with app.app_context():
+        report = daily_report(get_session(), Area(province_code=AN_GIANG), today - timedelta(days=6), today)
+    rows = {row["date"]: row for row in report.rows()}
+    assert rows[today - timedelta(days=3)]["new_cases"] == 3
+    assert rows[today - timedelta(days=1)]["new_cases"] == 1
+    assert sum(report.new_cases) == 4
+    assert rows[today]["average7"] == pytest.approx(4 / 7, abs=0.05)
+    yesterday = rows[today - timedelta(days=1)]
+    assert yesterday["acknowledged"] == 4
+    assert yesterday["median_minutes"] == 25.0  # (20 + 30) / 2
+    assert yesterday["p90_minutes"] == pytest.approx(30 + 0.7 * 70, abs=0.05)  # 79.0
+    assert report.overall_median == 25.0
+    assert all(r is None for r in report.rt)  # 4 cases: fewer than the 12 a window needs
+    by_ward = {w.ward_code: w for w in report.wards}
+    assert by_ward[LONG_XUYEN].total == 3 and by_ward[known["other"]].total == 1
+    assert {w.ward_code for w in report.growing_wards} == {LONG_XUYEN, known["other"]}
+
+
+def test_percentile():
+    assert percentile([], 0.9) is None
+    assert percentile([5.0], 0.9) == 5.0
+    assert percentile([10, 20, 30, 100], 0.5) == 25
+    assert percentile(list(range(1, 11)), 0.9) == pytest.approx(9.1)
+
+
+def test_totals_row_adds_up():
+    rows = [{"active": 2, "green": 1, "yellow": 1, "orange": 0, "red": 0, "overdue": 1, "new": 2,
+             "recovered": 0, "transferred": 0, "deceased": 0, "alerts_opened": 3,
+             "median_minutes_to_acknowledge": 5.0},
+            {"active": 3, "green": 0, "yellow": 0, "orange": 1, "red": 2, "overdue": 0, "new": 1,
+             "recovered": 1, "transferred": 1, "deceased": 0, "alerts_opened": 1,
+             "median_minutes_to_acknowledge": None}]
+    totals = ward_totals(rows)
+    assert totals["active"] == 5 and totals["red"] == 2 and totals["alerts_opened"] == 4
+    assert ward_totals([]) is None
+
+
+def test_rt_appears_with_enough_cases(app, make_patient):
+    now = utcnow()
+    today = local_date(now)
+    for back in range(14):
+        for _ in range(3):
+            make_patient(now=now - timedelta(days=back), positive_test_date=today - timedelta(days=back))
+    with app.app_context():
+        report = daily_report(get_session(), Area(province_code=AN_GIANG), today - timedelta(days=4), today)
+    last = report.rt[-1]
+    assert last is not None and last.lower < last.mean < last.upper
+    assert last.cases == 21  # 3 a day over the 7-day window
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_dashboard_shows_totals_and_the_daily_report(client, make_user, known, lang):
+    dept = make_user("department", full_name="Sở Y tế", locale=lang)
+    sign_in(client, dept)
+    page = client.get("/department/").get_data(as_text=True)
+    assert 'class="totals"' in page
+    assert ("Tổng" if lang == "vi" else "Total") in page
+    assert ("Số ca mắc mới mỗi ngày theo ngày xét nghiệm dương tính" if lang == "vi" else "New cases per day by date of positive test") in page
+    assert ("Nơi số ca tăng" if lang == "vi" else "Where it grows") in page
+    daily = client.get("/department/daily")
+    assert daily.status_code == 200
+    text = daily.get_data(as_text=True)
+    assert ("Báo cáo nhanh tình hình F0 điều trị tại nhà" if lang == "vi"
+            else "Daily report on COVID-19 patients treated at home") in text
+    assert 'class="totals"' in text
+    assert text.count("<tr") >= 10
+
+
+def test_daily_summary_is_for_aggregate_roles_only(client, make_user):
+    doctor = make_user("doctor", ward_codes=[LONG_XUYEN])
+    sign_in(client, doctor)
+    assert client.get("/department/daily").status_code == 403
