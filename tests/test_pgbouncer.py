@@ -96,7 +96,8 @@ def test_the_app_works_through_pgbouncer_in_transaction_mode(bouncer_url, tmp_pa
     make_user("coordinator", phone="+84908000555")
     make_user("department", phone="+84908000556")
     config = {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": bouncer_url,
-              "DATABASE_PREPARED_STATEMENTS": False, "RATELIMIT_ENABLED": False}
+              "DATABASE_PREPARED_STATEMENTS": False, "RATELIMIT_ENABLED": False,
+              "STAFF_MFA": "optional"}  # as conftest: staff get tokens with a password here
     apps = [create_app(config, instance_path=str(tmp_path / f"i{n}")) for n in range(2)]
     try:
         clients = [a.test_client() for a in apps]
