@@ -16,6 +16,8 @@ class Defaults:
     SECRET_KEY = DEV_SECRET_KEY
     MAX_CONTENT_LENGTH = 512 * 1024  # no form or report comes near this
     DATABASE_URL: str | None = None
+    # False behind PgBouncer in transaction mode (README "Deployment"): no server-side PREPARE.
+    DATABASE_PREPARED_STATEMENTS = True
     # Session cookies: not readable by scripts, not sent cross-site; Secure unless debugging
     # over plain http (the factory switches it off in debug and testing).
     SESSION_COOKIE_HTTPONLY = True

@@ -234,3 +234,29 @@ def test_news2_bounded_when_complete(profile: Profile, report: Report) -> None:
         assert n.score is None and n.band is None and n.missing
         assert not set(n.missing) & set(points)
     assert all(0 <= p <= 3 for p in points.values())
+
+
+# --- what history the rules read (services.assessments loads only that) -----------------
+
+
+@RISK_SETTINGS
+@given(profiles(), reports(), histories())
+def test_history_is_not_needed_when_history_needed_says_so(
+    profile: Profile, report: Report, history: tuple[Report, ...]
+) -> None:
+    """A report for which `history_needed` is False gets the same verdict with no history."""
+    if not risk.history_needed(profile, report):
+        assert assess(profile, report, history) == assess(profile, report, ())
+
+
+@RISK_SETTINGS
+@given(profiles(), reports(), histories())
+def test_the_bounded_history_gives_the_same_verdict(
+    profile: Profile, report: Report, history: tuple[Report, ...]
+) -> None:
+    """The reports with a temperature since the latest one 48 h old are all C2 needs."""
+    cutoff = report.reported_at - risk.HISTORY_SPAN
+    measured = [r for r in history if r.temperature_c is not None and r.reported_at < report.reported_at]
+    anchors = [r.reported_at for r in measured if r.reported_at <= cutoff]
+    bounded = [r for r in measured if anchors and r.reported_at >= max(anchors)]
+    assert assess(profile, report, bounded) == assess(profile, report, history)

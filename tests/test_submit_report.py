@@ -2,7 +2,7 @@
 
 The service decides, in one order for every channel: the key (cut to 64), a stored key is
 "duplicate" (even after treatment ended), a patient no longer active is "ended", a race on
-the key is lost inside a SAVEPOINT and answered "duplicate", else the report is "stored".
+the key is lost by the INSERT ... ON CONFLICT DO NOTHING and answered "duplicate", else the report is "stored".
 """
 
 from __future__ import annotations
@@ -140,32 +140,36 @@ def test_duplicate_is_answered_before_ended(session, make_patient, status):
     assert reports.check_submission(session, patient, None).status == Outcome.ENDED
 
 
-def test_lost_race_is_rolled_back_to_the_savepoint_and_answers_the_winner(app, session, make_patient, monkeypatch):
-    """Another connection stores the same key between our lookup and our INSERT."""
+def test_lost_race_answers_the_winner(app, session, make_patient):
+    """Another connection stores the same key just before our INSERT: ours inserts nothing.
+
+    The INSERT ... ON CONFLICT DO NOTHING is the idempotency check itself, so the race is
+    staged right before it goes out: the other request commits the same key first.
+    """
     patient = _patient(session, make_patient)
-    factory = sessionmaker(app.extensions["f0monitor.engine"], expire_on_commit=False)
-    real_lookup = reports.find_by_key
-    seen: list[str] = []
+    engine = app.extensions["f0monitor.engine"]
+    factory = sessionmaker(engine, expire_on_commit=False)
     winner: dict[str, int] = {}
 
-    def lookup_then_lose_the_race(s, patient_id, key):
-        if not seen:
-            seen.append("raced")
-            with factory() as other:  # the other request, committed first
-                won = submit_report(other, other.get(Patient, patient_id), SIGNS, now=utcnow(),
-                                    channel="api", key=key)
-                other.commit()
-                winner["id"] = won.report.id
-            return None  # what our lookup saw a moment earlier
-        return real_lookup(s, patient_id, key)
+    def race(conn, _cursor, statement, _params, _context, _many):
+        if winner or not statement.startswith("INSERT INTO symptom_reports"):
+            return
+        winner["id"] = 0  # the other request's own INSERT must not race again
+        with factory() as other:  # the other request, committed first
+            won = submit_report(other, other.get(Patient, patient.id), SIGNS, now=utcnow(),
+                                channel="api", key="same")
+            other.commit()
+            winner["id"] = won.report.id
 
-    monkeypatch.setattr(reports, "find_by_key", lookup_then_lose_the_race)
-    outcome = submit_report(session, patient, CALM, now=utcnow(), channel="self", key="same")
+    sa.event.listen(engine, "before_cursor_execute", race)
+    try:
+        outcome = submit_report(session, patient, CALM, now=utcnow(), channel="self", key="same")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", race)
     assert outcome.status == Outcome.DUPLICATE
     assert outcome.report.id == winner["id"] and outcome.assessment is not None
     assert outcome.result is None and not outcome.alert_opened
-    # Only the INSERT was undone: the session goes on and commits what follows.
-    monkeypatch.setattr(reports, "find_by_key", real_lookup)
+    # Nothing was broken: the session goes on and commits what follows.
     later = submit_report(session, patient, CALM, now=utcnow(), channel="self", key="next")
     session.commit()
     assert later.status == Outcome.STORED
@@ -180,8 +184,8 @@ def test_other_integrity_errors_are_not_taken_for_a_race(session):
     assert _count(session, SymptomReport) == 0
 
 
-def test_the_savepoint_does_not_commit_early(session, make_patient):
-    """pysqlite would COMMIT at the RELEASE of a first SAVEPOINT; data.session prevents it."""
+def test_a_stored_report_is_undone_by_a_rollback(session, make_patient):
+    """Nothing is committed early: a later failure in the request undoes the report too."""
     patient = _patient(session, make_patient)
     stored = submit_report(session, patient, CALM, now=utcnow(), channel="self", key="undo")
     assert stored.status == Outcome.STORED
@@ -190,23 +194,20 @@ def test_the_savepoint_does_not_commit_early(session, make_patient):
 
 
 @pytest.mark.postgres
-def test_two_requests_with_one_key_store_one_report(app, make_patient, monkeypatch):
+def test_two_requests_with_one_key_store_one_report(app, make_patient):
     with app.app_context():
         if get_engine().dialect.name != "postgresql":
             pytest.skip("needs PostgreSQL (set F0MONITOR_TEST_DATABASE_URL): SQLite has one writer at a time")
         patient_id = make_patient().id
         factory = sessionmaker(get_engine(), expire_on_commit=False)
-        real_lookup = reports.find_by_key
-        both_looked = threading.Barrier(2, timeout=10)
+        both_ready = threading.Barrier(2, timeout=10)
         local = threading.local()
         results: dict[str, tuple[str, int]] = {}
 
-        def lookup(s, pid, key):
-            found = real_lookup(s, pid, key)
-            if not getattr(local, "waited", False):
+        def ready(_conn, _cursor, statement, _params, _context, _many):
+            if statement.startswith("INSERT INTO symptom_reports") and not getattr(local, "waited", False):
                 local.waited = True
-                both_looked.wait()  # both found nothing before either inserts
-            return found
+                both_ready.wait()  # both INSERTs go out together: neither has committed
 
         def send(name: str) -> None:
             with factory() as s:
@@ -214,12 +215,13 @@ def test_two_requests_with_one_key_store_one_report(app, make_patient, monkeypat
                 s.commit()
                 results[name] = (outcome.status, outcome.report.id)
 
-        monkeypatch.setattr(reports, "find_by_key", lookup)
+        sa.event.listen(get_engine(), "before_cursor_execute", ready)
         threads = [threading.Thread(target=send, args=(n,)) for n in ("a", "b")]
         for th in threads:
             th.start()
         for th in threads:
             th.join(20)
+        sa.event.remove(get_engine(), "before_cursor_execute", ready)
         assert sorted(status for status, _id in results.values()) == ["duplicate", "stored"]
         assert len({report_id for _s, report_id in results.values()}) == 1  # the loser got the winner's
         session = get_session()

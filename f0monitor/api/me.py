@@ -11,12 +11,12 @@ from ..domain.clock import utcnow
 from ..http.access import access
 from ..http.i18n import current_lang
 from ..services import preferences
-from ..services.reports import already_submitted, submit_report
+from ..services.reports import submit_report
 from ..services.summary import patient_summary
-from . import bp, documented, load_body, page_args
+from . import bp, documented, page_args
 from .schemas import MeOut, ReportIn, ReportOut, ReportWithAssessmentOut, SubmissionOut, iso_z
 from .serialize import assessment_dict, report_dict, transfer_dict
-from .submission import submission_response
+from .submission import report_body_or_retry, submission_response
 
 
 def own_patient() -> Patient:
@@ -56,11 +56,11 @@ def create_own_report():
     patient = own_patient()
     session = get_session()
     key = request.headers.get("Idempotency-Key")
-    answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
+    now = utcnow()
+    schema = ReportIn(date_of_birth=patient.date_of_birth, now=now)  # §1's window for this patient
+    data, answered = report_body_or_retry(session, patient, key, schema)
     if answered is None:
-        now = utcnow()
-        body = load_body(ReportIn(date_of_birth=patient.date_of_birth, now=now))
-        answered = submit_report(session, patient, body, now=now, channel="api", key=key)
+        answered = submit_report(session, patient, data, now=now, channel="api", key=key)
         session.commit()
     return submission_response(answered)
 

@@ -29,9 +29,12 @@ def assessment_dict(row: RiskAssessment | None, lang: str | None = None) -> dict
     }
 
 
+_REPORT_OUT = ReportOut(exclude=("assessment",))  # built once: a schema's set-up costs more than a dump
+
+
 def report_dict(report: SymptomReport) -> dict[str, Any]:
     """Return a report in the API's shape (without its assessment)."""
-    body = ReportOut(exclude=("assessment",)).dump(report)
+    body = _REPORT_OUT.dump(report)
     body["tier"] = report.assessment.tier if report.assessment else None
     return body
 

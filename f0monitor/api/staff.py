@@ -34,7 +34,7 @@ from ..services.alerts import (
 from ..services.assignment import BadAssignee, CapReached, assign, claim
 from ..services.contacts import add_contact, contact_log
 from ..services.queue import flags_for, triage_queue
-from ..services.reports import Outcome, already_submitted, recent_reports, submit_report
+from ..services.reports import Outcome, recent_reports, submit_report
 from ..services.scope import get_patient_in_scope
 from . import bp, documented, load_body, page_args
 from .schemas import (
@@ -51,7 +51,7 @@ from .schemas import (
     SubmissionOut,
 )
 from .serialize import assessment_dict, report_dict
-from .submission import submission_response
+from .submission import report_body_or_retry, submission_response
 
 
 class NoteIn(StrictSchema):
@@ -195,12 +195,12 @@ def staff_report(patient_id: int):
     session = get_session()
     patient = get_patient_in_scope(session, current_user, patient_id)  # outside the area: 404 (api errorhandler)
     key = request.headers.get("Idempotency-Key")
-    answered = already_submitted(session, patient, key)  # a retry is answered before its body is read
+    now = utcnow()
+    schema = ReportIn(date_of_birth=patient.date_of_birth, now=now)  # §1's window for this patient
+    data, answered = report_body_or_retry(session, patient, key, schema)
     if answered is None:
-        now = utcnow()
-        body = load_body(ReportIn(date_of_birth=patient.date_of_birth, now=now))
         answered = submit_report(
-            session, patient, body, now=now, channel="staff", entered_by=current_user, key=key
+            session, patient, data, now=now, channel="staff", entered_by=current_user, key=key
         )
         if answered.status == Outcome.STORED:
             audit_patient(session, patient, "report", f"report {answered.report.id} (api)")

@@ -46,11 +46,19 @@ def _sqlite_begin_before_savepoint(conn: Any, _name: Any) -> None:
         dbapi_connection.execute("BEGIN")
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for a URL, with SQLite set up for concurrent web use."""
+def make_engine(url: str, *, prepared_statements: bool = True) -> Engine:
+    """Create an engine for a URL, with SQLite set up for concurrent web use.
+
+    ``prepared_statements=False`` (setting DATABASE_PREPARED_STATEMENTS) stops psycopg from
+    preparing repeated statements on the server: needed behind PgBouncer in transaction mode
+    before 1.21, where the next transaction may run on another server connection that never
+    saw the PREPARE.
+    """
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 15}}
+    elif not prepared_statements and url.startswith("postgresql+psycopg"):
+        kwargs["connect_args"] = {"prepare_threshold": None}
     # Database errors name the statement but never its values (names, phones): an error that
     # reaches a log (a 500's traceback) carries no personal data.
     engine = sa.create_engine(url, hide_parameters=True, **kwargs)
@@ -62,7 +70,10 @@ def make_engine(url: str) -> Engine:
 
 def init_app(app: Flask) -> None:
     """Bind an engine and a sessionmaker to the app, and register teardown and commands."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        prepared_statements=app.config.get("DATABASE_PREPARED_STATEMENTS", True),
+    )
     app.extensions["f0monitor.engine"] = engine
     app.extensions["f0monitor.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)

@@ -13,7 +13,8 @@ from ..data.models import Alert, Patient, RiskAssessment, SymptomReport
 from ..domain import covid as risk
 from ..domain import vitals
 
-# C2 needs the reports of the last 48 hours and the latest one before that.
+# C2 needs the reports of the last 48 hours and the latest one before that; batch
+# re-assessment (services.reassess) reads this window. One report reads `earlier_reports`.
 HISTORY_WINDOW = timedelta(hours=72)
 
 
@@ -55,15 +56,34 @@ def reason_rows(reasons: Sequence[risk.Reason]) -> list[dict[str, Any]]:
 def earlier_reports(
     session: Session, patient_id: int, before: datetime, exclude_id: int | None = None
 ) -> list[risk.Report]:
-    """Return the patient's reports in the window before an instant, for time-based rules."""
-    stmt = sa.select(SymptomReport).where(
-        SymptomReport.patient_id == patient_id,
-        SymptomReport.reported_at < before,
-        SymptomReport.reported_at >= before - HISTORY_WINDOW,
-    )
+    """Return the earlier reports the time-based rules read, and no more.
+
+    C2 reads the reports with a temperature from the latest one made at least
+    ``risk.HISTORY_SPAN`` (48 h) before `before` up to `before`: one indexed range scan of
+    two columns, whatever the length of the patient's history.
+    """
+    cutoff = before - risk.HISTORY_SPAN
+    measured = [SymptomReport.patient_id == patient_id, SymptomReport.temperature_c.is_not(None)]
     if exclude_id is not None:
-        stmt = stmt.where(SymptomReport.id != exclude_id)
-    return [to_risk_report(r) for r in session.scalars(stmt)]
+        measured.append(SymptomReport.id != exclude_id)
+    anchor = (
+        sa.select(sa.func.max(SymptomReport.reported_at))
+        .where(*measured, SymptomReport.reported_at <= cutoff)
+        .scalar_subquery()
+    )
+    stmt = sa.select(SymptomReport.reported_at, SymptomReport.temperature_c).where(
+        *measured, SymptomReport.reported_at < before, SymptomReport.reported_at >= anchor
+    )
+    return [risk.Report(reported_at=at, temperature_c=temp) for at, temp in session.execute(stmt)]
+
+
+def history_for(
+    session: Session, patient: Patient, report: risk.Report, exclude_id: int | None = None
+) -> list[risk.Report]:
+    """Return the history the rules need for this report: none unless they read it."""
+    if not risk.history_needed(to_profile(patient), report):
+        return []
+    return earlier_reports(session, patient.id, report.reported_at, exclude_id=exclude_id)
 
 
 def store_assessment(
@@ -73,9 +93,21 @@ def store_assessment(
     result: risk.Assessment,
     *,
     now: datetime,
-) -> RiskAssessment:
-    """Store a verdict on a report and bring the patient's tier and alert state up to date."""
-    row = fill_assessment_row(report, patient, result, now=now)
+    new_report: bool = False,
+) -> tuple[RiskAssessment, Alert | None]:
+    """Store a verdict on a report and bring the patient's tier and alert state up to date.
+
+    Returns the assessment row and the alert it opened (None when none, or one was open).
+    ``new_report`` says the report was just inserted, so it has no assessment to look up.
+    Nothing is read: the patient's current state (tier, last report, open alert) is on the
+    patient, and the writes go out with the caller's next flush.
+    """
+    if new_report:
+        row = RiskAssessment(report=report, patient_id=patient.id)
+        for name, value in assessment_values(result, now=now).items():
+            setattr(row, name, value)
+    else:
+        row = fill_assessment_row(report, patient, result, now=now)
     session.add(row)
     # The newest in-window report sets the tier: a stored time in the future (a wrong clock,
     # before VN-2022.2 refused them) must not freeze it.
@@ -84,9 +116,8 @@ def store_assessment(
     if is_latest:
         set_patient_tier(patient, result, now=now)
         patient.last_report_at = report.reported_at
-    if result.alert:
-        open_alert_once(session, patient, report, result, now=now)
-    return row
+    alert = open_alert_once(session, patient, report, result, now=now) if result.alert else None
+    return row, alert
 
 
 def set_patient_tier(patient: Patient, result: risk.Assessment, *, now: datetime) -> None:
@@ -105,11 +136,12 @@ def open_alert_once(
     *,
     now: datetime,
 ) -> Alert | None:
-    """Open an alert for warning signs unless one is already open for the patient."""
-    existing = session.scalar(
-        sa.select(Alert).where(Alert.patient_id == patient.id, Alert.state != "resolved").limit(1)
-    )
-    if existing is not None:
+    """Open an alert for warning signs unless one is already open for the patient.
+
+    ``patient.has_open_alert`` is the patient's current alert state (set here, cleared when
+    the alert is resolved or the patient discharged): no query is needed to know it.
+    """
+    if patient.has_open_alert:
         return None
     alert = Alert(
         patient_id=patient.id,
@@ -140,8 +172,8 @@ def rescore_profile(session: Session, patient: Patient, *, now: datetime) -> ris
         result = risk.assess(profile, risk.Report(reported_at=now))
         set_patient_tier(patient, result, now=now)
         return result
-    history = earlier_reports(session, patient.id, latest.reported_at, exclude_id=latest.id)
-    result = risk.assess(profile, to_risk_report(latest), history)
+    report = to_risk_report(latest)
+    result = risk.assess(profile, report, history_for(session, patient, report, exclude_id=latest.id))
     fill_assessment_row(latest, patient, result, now=now)
     set_patient_tier(patient, result, now=now)
     return result

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..data.models import ApiToken, LoginSession, User
 from .passwords import hash_password
@@ -104,7 +104,11 @@ def live_token(session: Session, token: str | None, *, now: datetime) -> ApiToke
     """Return the valid token row for a bearer token, or None."""
     if not token:
         return None
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    row = session.scalar(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.user))  # the caller's user comes in the same statement
+        .where(ApiToken.token_hash == digest(token))
+    )
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     return row

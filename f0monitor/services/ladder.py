@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -259,8 +259,22 @@ def _escalations(session: Session, now: datetime) -> int:
     return made
 
 
-def stop_for(session: Session, patient: Patient, *, now: datetime) -> None:
-    """A report arrived: the ladder stops for this patient at once."""
+# A patient who had reported this recently can have nothing of the ladder waiting: its call task
+# opens only after OVERDUE_AFTER (12 h) of silence, and a queued reminder is checked against
+# ``last_report_at`` again by the sender before it goes (services.delivery). Skipping the two
+# UPDATEs then keeps a routine report at three statements (tests/test_statements.py).
+QUIET_SINCE = timedelta(hours=6)
+
+
+def stop_for(session: Session, patient: Patient, *, now: datetime, previous_report_at: datetime | None = None,
+             known: bool = False) -> None:
+    """A report arrived: the ladder stops for this patient at once.
+
+    With ``known=True`` the caller passes the patient's report time from before this report;
+    when that is less than ``QUIET_SINCE`` ago there is nothing to stop and no statement runs.
+    """
+    if known and previous_report_at is not None and now - previous_report_at < QUIET_SINCE:
+        return
     session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.patient_id == patient.id, OutboxMessage.status == MessageStatus.QUEUED,

@@ -6,9 +6,10 @@ raised, then the longest waiting), then tier (red, orange, yellow, green, unasse
 longest without a report. ``ORDER_RULE`` words it for the page. Flags are computed at query time from ``last_report_at`` (or
 registration, for someone who never reported) with the risk module's thresholds.
 
-A page costs a fixed handful of indexed queries (the unacknowledged alerts, one grouped count,
-LIMITed scans of the tiers the page touches, and one query loading the page's patients with
-their alert and staff names joined): never a query per row, never a sort of the whole caseload.
+A page costs five statements whatever the caseload (tests/test_statements.py): the
+unacknowledged alerts, one grouped count, one UNION ALL of the LIMITed scans of the tiers the
+page touches, one query loading the page's patients with their alert and staff names joined,
+and the ids of the new alerts: never a query per row, never a sort of the whole caseload.
 Filters and scope are plain conditions on indexed columns (status, province, ward, tier, last
 report, assignee, phone).
 """
@@ -197,6 +198,7 @@ def triage_queue(session: Session, user: Any, filters: QueueFilters, *, now: dat
     segments: list[tuple[str | None, int]] = [("alerts", len(alerted_ids))]
     segments += [(tier, by_tier.get(tier, 0)) for tier in sorted(TIER_RANK, key=TIER_RANK.get)]
     segments.append((None, by_tier.get(None, 0)))
+    wanted_segments: list[tuple[str | None, int, int]] = []  # (tier, offset, take), in order
     for name, size in segments:
         if wanted <= 0:
             break
@@ -207,9 +209,10 @@ def triage_queue(session: Session, user: Any, filters: QueueFilters, *, now: dat
         if name == "alerts":
             ids += alerted_ids[offset : offset + take]
         else:
-            ids += _tier_ids(session, conds, name, offset, take)
+            wanted_segments.append((name, offset, take))
         wanted -= take
         offset = 0
+    ids += _tier_ids(session, conds, wanted_segments)
 
     items = _load_items(session, ids, now)
     return QueuePage(
@@ -228,27 +231,39 @@ def alert_order(row: Any) -> tuple[Any, ...]:
 
 
 def _tier_ids(
-    session: Session, conds: list[sa.ColumnElement[bool]], tier: str | None, offset: int, limit: int
+    session: Session, conds: list[sa.ColumnElement[bool]], wanted: list[tuple[str | None, int, int]]
 ) -> list[int]:
-    """Return ids of one tier (without unacknowledged alerts), longest without a report first."""
+    """Return the ids of the tier segments a page needs, in queue order: one statement.
+
+    Each segment (a tier, without unacknowledged alerts, longest without a report first) is
+    two LIMITed index scans, the reported in ``last_report_at`` order and the never-reported
+    in registration order; all of them go out as one UNION ALL, and the merge is done here.
+    """
+    if not wanted:
+        return []
     unacknowledged = sa.exists().where(Alert.patient_id == Patient.id, Alert.state == lc.OPEN)
-    tier_cond = Patient.current_tier.is_(None) if tier is None else Patient.current_tier == tier
-    base = [*conds, tier_cond, ~unacknowledged]
-    upto = offset + limit
-    reported = session.execute(
-        sa.select(Patient.last_report_at, Patient.id)
-        .where(*base, Patient.last_report_at.is_not(None))
-        .order_by(Patient.last_report_at, Patient.id)
-        .limit(upto)
-    ).all()
-    silent = session.execute(
-        sa.select(Patient.registered_at, Patient.id)
-        .where(*base, Patient.last_report_at.is_(None))
-        .order_by(Patient.registered_at, Patient.id)
-        .limit(upto)
-    ).all()
-    merged = sorted([*reported, *silent], key=lambda row: (row[0], row[1]))
-    return [pid for _since, pid in merged[offset:upto]]
+    parts = []
+    for i, (tier, offset, take) in enumerate(wanted):
+        tier_cond = Patient.current_tier.is_(None) if tier is None else Patient.current_tier == tier
+        base = [*conds, tier_cond, ~unacknowledged]
+        for since, reported in ((Patient.last_report_at, True), (Patient.registered_at, False)):
+            has_reported = Patient.last_report_at.is_not(None) if reported else Patient.last_report_at.is_(None)
+            parts.append(
+                sa.select(sa.literal(i).label("segment"), since.label("since"), Patient.id.label("id"))
+                .where(*base, has_reported)
+                .order_by(since, Patient.id)
+                .limit(offset + take)
+                .subquery()
+            )
+    rows = session.execute(sa.union_all(*(sa.select(part) for part in parts))).all()
+    by_segment: dict[int, list[tuple[Any, int]]] = {}
+    for segment, since, pid in rows:
+        by_segment.setdefault(segment, []).append((since, pid))
+    ids: list[int] = []
+    for i, (_tier, offset, take) in enumerate(wanted):
+        merged = sorted(by_segment.get(i, []))
+        ids += [pid for _since, pid in merged[offset : offset + take]]
+    return ids
 
 
 def _load_items(session: Session, ids: list[int], now: datetime) -> list[QueueItem]:

@@ -11,10 +11,15 @@ rounds, offline sync) will too. It decides, in this order, and in this one place
 3b. a report time outside the window of §1 (``inputs.check_reported_at``: before birth, in
    the future, too old) is answered ``refused`` with the field error, and nothing is stored
    (the forms and schemas refuse it at the field first; this keeps every channel honest);
-4. the new report is flushed inside a SAVEPOINT: when two requests with one key race, the
-   loser's INSERT breaks the unique key, only the savepoint is rolled back and the winner's
-   report is answered ``duplicate``;
+4. the new report is inserted with ``ON CONFLICT DO NOTHING`` (`insert_once`): when two
+   requests with one key race, the loser inserts nothing and the winner's report is answered
+   ``duplicate``;
 5. the report is scored (assessment, tier, alert) in the same transaction: ``stored``.
+
+A stored report costs at most five statements (tests/test_statements.py counts them): the
+INSERT of the report, the bounded history read (only when a rule reads history: a feverish
+child), the INSERTs of its assessment and of an alert (when one opens) and the UPDATE of
+the patient, whose row holds the current state (tier, last report, open alert).
 
 Callers only translate the `Submitted` outcome into a page or JSON; they commit.
 """
@@ -24,19 +29,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..data.models import Alert, Patient, RiskAssessment, SymptomReport, User
+from ..data.models import Patient, RiskAssessment, SymptomReport, User
 from ..domain import covid as risk
 from ..domain import vitals
 from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
 from ..domain.text import Msg
 from . import ladder
-from .assessments import earlier_reports, store_assessment, to_profile, to_risk_report
+from .assessments import history_for, store_assessment, to_profile, to_risk_report
 from .inputs import ReportInput, check_reported_at
 
 KEY_LENGTH = 64  # SymptomReport.client_key is String(64)
@@ -132,16 +140,15 @@ def submit_report(
     Flushes, never commits. See the module docstring for the order of the answers.
     """
     key = submission_key(key or data.client_key)
-    answered = check_submission(session, patient, key)
-    if answered is not None:
-        return answered
+    if not accepts_reports(patient):  # rare: only then is the key looked up first
+        return check_submission(session, patient, key) or Submitted(Outcome.ENDED)
     if data.reported_at is not None:  # no time: the server's, always in the window
         refused = check_reported_at(data.reported_at, patient.date_of_birth, now)
         if refused:
             return Submitted(Outcome.REFUSED, errors=refused)
     data = replace(data, client_key=key)
     reported_at = data.reported_at or now
-    report = SymptomReport(
+    values = dict(
         patient_id=patient.id,
         reported_at=reported_at,
         report_date=local_date(reported_at),
@@ -155,24 +162,46 @@ def submit_report(
         client_key=data.client_key or None,
         created_at=now,
     )
-    session.flush()  # what is pending before must not be taken for the race below
-    try:
-        with session.begin_nested():  # SAVEPOINT: a lost race rolls back this INSERT only
-            session.add(report)
-    except IntegrityError:
+    report = insert_once(session, values)
+    if report is None:  # the key was stored meanwhile (a race with a retry): the first counts
         winner = find_by_key(session, patient.id, key)
-        if winner is None:
-            raise  # not the submission key: a real error
-        return Submitted(Outcome.DUPLICATE, winner, winner.assessment)
-    history = earlier_reports(session, patient.id, reported_at, exclude_id=report.id)
-    result = risk.assess(to_profile(patient), to_risk_report(report), history)
-    row = store_assessment(session, patient, report, result, now=now)
-    ladder.stop_for(session, patient, now=now)  # reminders and the missed-report call stop now
+        return Submitted(Outcome.DUPLICATE, winner, winner.assessment if winner else None)
+    previous_report_at = patient.last_report_at  # before this report (for the ladder below)
+    scored = to_risk_report(report)
+    history = history_for(session, patient, scored, exclude_id=report.id)
+    result = risk.assess(to_profile(patient), scored, history)
+    row, alert = store_assessment(session, patient, report, result, now=now, new_report=True)
+    # Reminders and the missed-report call stop now (nothing to stop after a recent report).
+    ladder.stop_for(session, patient, now=now, previous_report_at=previous_report_at, known=True)
     session.flush()
-    opened = result.alert and session.scalar(
-        sa.select(Alert.id).where(Alert.report_id == report.id).limit(1)
-    ) is not None
-    return Submitted(Outcome.STORED, report, row, result, alert_opened=opened)
+    return Submitted(Outcome.STORED, report, row, result, alert_opened=alert is not None)
+
+
+def insert_once(session: Session, values: dict) -> SymptomReport | None:
+    """Insert a report unless its submission key is stored: one statement, no savepoint.
+
+    ``INSERT ... ON CONFLICT (patient_id, client_key) DO NOTHING RETURNING`` is both the
+    idempotency check and the insert. When two requests with one key race, PostgreSQL makes
+    the loser wait for the winner's commit and then inserts nothing (SQLite has one writer at
+    a time): None means "already stored". A report without a key never conflicts (NULLs are
+    distinct in the unique key). Pending changes are flushed first (ORM autoflush).
+    """
+    stmt = _insert_once_statement(session.get_bind().dialect.name)
+    report = session.scalars(stmt, [values]).one_or_none()
+    if report is not None:
+        set_committed_value(report, "assessment", None)  # new: no assessment to look up
+    return report
+
+
+@cache
+def _insert_once_statement(dialect: str):
+    """The INSERT of `insert_once`, built once per dialect (values are passed as parameters)."""
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+    return (
+        insert(SymptomReport)
+        .on_conflict_do_nothing(index_elements=["patient_id", "client_key"])
+        .returning(SymptomReport)
+    )
 
 
 def recent_reports(session: Session, patient_id: int, limit: int = 60) -> list[SymptomReport]:

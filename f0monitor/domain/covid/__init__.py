@@ -94,7 +94,15 @@ from ..ruleset import RuleSet
 from ..states import Tier, max_tier
 from ..vitals import INPUT_RANGES, Range, check_vitals
 from .age import age_on
-from .assess import assess, baseline_tier, day_of_treatment, recovery_check, reporting_flag
+from .assess import (
+    HISTORY_SPAN,
+    assess,
+    baseline_tier,
+    day_of_treatment,
+    history_needed,
+    recovery_check,
+    reporting_flag,
+)
 from .charts import CHART_LINE_CODES, chart_thresholds
 from .model import Assessment, News2, Profile, Reason, Report
 from .news2 import news2
@@ -116,6 +124,7 @@ __all__ = [
     "warning_sign_limits",
     "Assessment",
     "CHART_LINE_CODES",
+    "HISTORY_SPAN",
     "COMORBIDITIES",
     "INPUT_RANGES",
     "MISSING_AFTER",
@@ -142,6 +151,7 @@ __all__ = [
     "check_vitals",
     "counts_as_newest",
     "day_of_treatment",
+    "history_needed",
     "max_tier",
     "news2",
     "recovery_check",

@@ -137,6 +137,22 @@ def _fever_48h(report: Report, previous: Sequence[Report]) -> int | None:
     return int((now - e_at).total_seconds() // 3600)
 
 
+def history_needed(profile: Profile, report: Report) -> bool:
+    """Whether the verdict on `report` can depend on earlier reports.
+
+    Only C2's 48-hour part reads them, and only for a child under 16 with a fever now: for
+    every other report `assess` gives the same verdict with or without the history, so the
+    caller need not load it. Keep this in step with every rule that reads earlier reports.
+    """
+    temp = report.temperature_c
+    if temp is None or temp < _C2_FEVER:
+        return False
+    return age_on(profile.date_of_birth, _local_date(report.reported_at))[1] < _C2_UNDER
+
+
+HISTORY_SPAN = _C2_SPAN  # the earliest report C2 reads is the latest one at least this old
+
+
 def _severity(report: Report, spo2: int | None, months: int) -> str | None:
     """§4 adult severity class (VN-2022.2); None under 16.
 

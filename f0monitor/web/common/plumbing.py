@@ -8,7 +8,17 @@ import re
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, jsonify, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -49,7 +59,6 @@ def _plotly_bundle(static_folder: str) -> tuple[bytes, bytes, str]:
 
 @cache
 def _asset_hash(filename: str) -> str:
-    from flask import current_app
 
     path = Path(current_app.static_folder) / filename
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
@@ -62,7 +71,6 @@ def asset_url(filename: str) -> str:
 
 def plotly_url() -> str:
     """Return the versioned URL of plotly.js, so browsers cache it for a year."""
-    from flask import current_app
 
     return url_for("web.plotly_js", v=_plotly_bundle(current_app.static_folder)[2])
 
@@ -71,7 +79,6 @@ def plotly_url() -> str:
 @access(PUBLIC)
 def plotly_js():
     """Serve plotly.js from the installed package: never from a CDN, gzipped and cached."""
-    from flask import current_app
 
     raw, gz, etag = _plotly_bundle(current_app.static_folder)
     if request.if_none_match.contains(etag):
@@ -192,7 +199,6 @@ def static_file(filename: str):
     """
     import mimetypes
 
-    from flask import current_app
     from werkzeug.security import safe_join
 
     folder = current_app.static_folder
@@ -216,7 +222,6 @@ def static_file(filename: str):
 @access(PUBLIC)
 def service_worker():
     """The service worker (static/js/sw.js), served from the root so it may serve every page."""
-    from flask import current_app
 
     folder = current_app.static_folder
     path = Path(folder) / "js" / "sw.js"

@@ -1,0 +1,148 @@
+"""How many SQL statements the hot paths send, counted by an engine event listener.
+
+A stored report costs at most five statements, whatever the patient's history; the triage
+queue page a fixed number, whatever the caseload. A change that adds a query per report or
+per row of the queue makes these fail.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from f0monitor.data.models import Patient
+from f0monitor.data.session import get_engine, get_session
+from f0monitor.domain.clock import utcnow
+from f0monitor.services.inputs import ReportInput
+from f0monitor.services.reports import Outcome, submit_report
+
+from .conftest import api_token
+from .staff_helpers import WARNING, report, sign_in
+
+CALM = ReportInput(temperature_c=37.2, spo2=98, pulse=80)
+SIGNS = ReportInput(spo2=92, spo2_recheck=92)
+FEVER = ReportInput(temperature_c=38.6, spo2=98, pulse=110)
+
+
+@contextmanager
+def counted(engine: sa.Engine):
+    """Collect the statements sent on `engine` inside the block (BEGIN/COMMIT are not sent)."""
+    statements: list[str] = []
+
+    def listen(_conn, _cursor, statement, _params, _context, _many):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+
+
+def _history(app, patient_id: int, days: int, values: dict, fever_from: int = 0) -> None:
+    """Two reports a day for `days` days; the last `fever_from` of them at 38.5 °C."""
+    now = utcnow()
+    for i in range(days * 2, 0, -1):
+        temp = {"temperature_c": 38.5} if i <= fever_from else {}
+        report(app, patient_id, when=now - timedelta(hours=12 * i), **{**values, **temp})
+
+
+def _submit(app, patient_id: int, data: ReportInput, key: str | None = None):
+    with app.app_context():
+        session = get_session()
+        patient = session.get(Patient, patient_id)
+        session.flush()
+        with counted(get_engine()) as statements:
+            outcome = submit_report(session, patient, data, now=utcnow(), channel="self", key=key)
+        session.commit()
+        return outcome, statements
+
+
+def test_a_calm_report_costs_three_statements_whatever_the_history(app, make_patient):
+    short = make_patient()
+    long = make_patient()
+    _history(app, long.id, 14, {"temperature_c": 37.0, "spo2": 98})
+    first, few = _submit(app, short.id, CALM, key="a")
+    later, many = _submit(app, long.id, CALM, key="b")
+    assert first.status == later.status == Outcome.STORED
+    # INSERT report (the key check too), INSERT assessment, UPDATE patient, and the ladder's two
+    # conditional UPDATEs that stop reminders and the missed-report call (services.ladder.stop_for)
+    assert len(few) == len(many) == 5, many
+    assert many[0].startswith("INSERT INTO symptom_reports") and "ON CONFLICT" in many[0]
+
+
+def test_a_report_opening_an_alert_costs_four(app, make_patient):
+    patient = make_patient()
+    _history(app, patient.id, 3, {"temperature_c": 37.0, "spo2": 98})
+    outcome, statements = _submit(app, patient.id, SIGNS, key="alert")
+    assert outcome.alert_opened
+    assert len(statements) == 6, statements  # and INSERT alert
+    assert any(s.startswith("INSERT INTO alerts") for s in statements)
+    # A second one with the alert still open opens none and reads nothing more.
+    again, statements = _submit(app, patient.id, SIGNS, key="again")
+    assert not again.alert_opened and again.warning_signs and len(statements) <= 5, statements
+
+
+def test_a_feverish_child_reads_a_bounded_history_and_stays_within_five(app, make_patient):
+    """C2 reads the reports since the latest one at least 48 h old: one statement more."""
+    child = make_patient(date_of_birth=date.today() - timedelta(days=365 * 8))
+    # Fever since the report 48 h ago (none of the earlier ones lasted 48 h).
+    _history(app, child.id, 14, {"temperature_c": 37.0, "spo2": 98}, fever_from=4)
+    outcome, statements = _submit(app, child.id, FEVER, key="c2")
+    assert "C2" in {r.code for r in outcome.result.warning_signs}  # 48 h of fever: the history was read
+    assert outcome.alert_opened
+    assert len(statements) == 7, statements  # the bounded history read, the alert, the ladder stop
+    history = [s for s in statements if s.startswith("SELECT")]
+    assert len(history) == 1 and "max(" in history[0].lower()
+
+
+def test_a_retry_is_answered_from_the_insert(app, make_patient):
+    patient = make_patient()
+    first, _ = _submit(app, patient.id, CALM, key="same")
+    retry, statements = _submit(app, patient.id, CALM, key="same")
+    assert retry.status == Outcome.DUPLICATE and retry.report.id == first.report.id
+    assert retry.assessment is not None
+    assert statements[0].startswith("INSERT INTO symptom_reports") and len(statements) <= 3, statements
+
+
+def test_the_api_request_for_a_report_stays_small(app, client, make_patient):
+    """The whole authenticated request: token and user, the patient, then the report."""
+    patient = make_patient(login=True)
+    headers = api_token(client, patient.phone)
+    body = {"temperature_c": 37.1, "spo2": 97}
+    with counted(app.extensions["f0monitor.engine"]) as statements:
+        response = client.post("/api/v1/me/reports", json=body, headers={**headers, "Idempotency-Key": "k"})
+    assert response.status_code == 201
+    assert len(statements) <= 8, statements
+
+
+def _queue_statements(app, client, staff) -> int:
+    sign_in(client, staff)
+    with counted(app.extensions["f0monitor.engine"]) as statements:
+        response = client.get("/staff/?per_page=20")
+    assert response.status_code == 200
+    return len(statements)
+
+
+def test_the_queue_page_costs_the_same_whatever_the_caseload(app, client, make_patient, make_user):
+    doctor = make_user("doctor")
+    few = [make_patient() for _ in range(2)]
+    report(app, few[0].id, **WARNING)
+    small = _queue_statements(app, client, doctor)
+    # Many more patients, in every tier segment, alerts, some never reporting: a page of 20
+    # now spans several segments.
+    for i in range(36):
+        p = make_patient()
+        if i % 3 == 0:
+            report(app, p.id, **WARNING)
+        elif i % 3 == 1:
+            report(app, p.id, temperature_c=37.0, spo2=97)
+    with app.app_context():
+        tiers = set(get_session().scalars(sa.select(Patient.current_tier)))
+    assert len(tiers) >= 2
+    large = _queue_statements(app, client, doctor)
+    assert large == small
+    second_page = client.get("/staff/?per_page=20&page=2")
+    assert second_page.status_code == 200
