@@ -150,3 +150,19 @@ def test_create_user_command_makes_a_facility_account(app, runner, hospitals):
     missing = runner.invoke(args=["create-user", "--role", "facility", "--phone", "0912777003", "--name",
                                   "Khoa Cấp cứu", "--province", str(AN_GIANG), "--password", "Trực-cấp-cứu-đêm-2026"])
     assert missing.exit_code != 0 and "--facility" in missing.output
+
+
+def test_admission_takes_a_bed_of_the_type_asked_for(client, app, make_patient, make_user, hospitals):
+    ours, _theirs = hospitals
+    with app.app_context():
+        session = get_session()
+        f = session.get(Facility, ours)
+        f.oxygen_capacity, f.oxygen_free = 10, 3
+        session.commit()
+    headers = api_token(client, make_user("coordinator").phone)
+    body = _open(client, headers, make_patient().id, ours, "oxygen")
+    for event in ({"action": "accept"}, {"action": "dispatch", "ambulance_ref": "A"}, {"action": "admit"}):
+        assert client.post(f"/api/v1/transfers/{body['id']}/events", json=event, headers=headers).status_code == 200
+    with app.app_context():
+        f = get_session().get(Facility, ours)
+        assert (f.oxygen_free, f.general_free) == (2, 5)

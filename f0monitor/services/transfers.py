@@ -315,14 +315,19 @@ def _admit(session: Session, transfer: Transfer, *, by: User | None, now: dateti
     patient.version = (patient.version or 1) + 1
     if transfer.facility_id is not None:
         # One atomic UPDATE: two admissions at once both count, and never below zero. The
-        # version bump makes a coordinator's bed form opened before this one stale.
+        # version bump makes a coordinator's bed form opened before this one stale. The bed
+        # taken is of the type the request named, where the facility counts that type (a
+        # facility without ICU figures admits into a general bed).
+        kind = transfer.bed_type if transfer.bed_type in BED_TYPES else "general"
+        free = getattr(Facility, f"{kind}_free")
+        if kind != "general" and (transfer.facility is None or getattr(transfer.facility, f"{kind}_free") is None):
+            kind, free = "general", Facility.general_free
         session.execute(
             sa.update(Facility)
             .where(Facility.id == transfer.facility_id)
             .values(
-                general_free=sa.case((Facility.general_free > 0, Facility.general_free - 1), else_=0),
-                version=Facility.version + 1,
-                updated_at=now,
+                {f"{kind}_free": sa.case((free > 0, free - 1), else_=0),
+                 "version": Facility.version + 1, "updated_at": now}
             )
             .execution_options(synchronize_session=False)
         )
