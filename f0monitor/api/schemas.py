@@ -18,7 +18,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..data.models import SEXES, TEST_TYPES, TRANSFER_STATES
+from ..data.models import BED_TYPES, SEXES, TEST_TYPES, TRANSFER_STATES
 from ..data.types import MAX_ID
 from ..domain import covid as risk
 from ..domain import vitals
@@ -740,6 +740,8 @@ class TransferOut(Schema):
     reason = fields.String()
     facility = fields.Nested(TransferFacilityOut, allow_none=True)
     ambulance_ref = fields.String(allow_none=True)
+    bed_type = fields.String(allow_none=True, validate=validate.OneOf(BED_TYPES),
+                             metadata={"description": "the kind of bed the request asked for"})
     events = fields.List(fields.Nested(TransferEventOut))
     version = fields.Integer(metadata={"description": "send it back to refuse a stale action"})
 
