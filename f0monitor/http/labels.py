@@ -739,3 +739,51 @@ BED_TYPE_LABELS = {
     "icu": _l("Intensive care (ICU)"),
     "ventilator": _l("Ventilator"),
 }
+
+
+# The audit trail in words (the stored action codes stay as they are).
+AUDIT_ACTION_LABELS = {
+    "view": _l("Opened the record"),
+    "page": _l("Opened the record"),
+    "api": _l("Read the record through the API"),
+    "report": _l("Entered a report"),
+    "contact": _l("Logged a contact"),
+    "assign": _l("Changed who follows the patient"),
+    "alert_ack": _l("Acknowledged an alert"),
+    "alert_resolve": _l("Resolved an alert"),
+    "register": _l("Registered the patient"),
+    "claim_code": _l("Issued a one-time code"),
+    "update_profile": _l("Corrected the risk profile"),
+    "view_profile_form": _l("Opened the risk profile form"),
+    "certificate.view": _l("Viewed the completion certificate"),
+    "audit_view": _l("Viewed this audit trail"),
+    "export_personal_data": _l("Downloaded the personal data"),
+    "follow_up": _l("Changed the follow-up channel"),
+    "call": _l("Recorded a call"),
+    "call_claim": _l("Took the call"),
+    "print_summary": _l("Printed a summary"),
+    "transfer.open": _l("Requested a transfer"),
+    "transfer.view": _l("Viewed the transfer"),
+    "transfer.list": _l("Listed the transfers"),
+    "discharge": _l("Ended home treatment"),
+    "anonymise": _l("Anonymised the personal data"),
+    "withdraw_consent": _l("Withdrew consent"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """Return an audit action in words: known codes, transfer steps, else the code itself."""
+    if action in AUDIT_ACTION_LABELS:
+        return str(AUDIT_ACTION_LABELS[action])
+    if action.startswith("transfer.") and action[9:] in ACTION_LABELS:
+        return _("Transfer: %(step)s", step=ACTION_LABELS[action[9:]])
+    if action.startswith("fhir."):
+        return _("Read through the FHIR feed (%(what)s)", what=action[5:])
+    return action
+
+
+def role_label(role: str | None) -> str:
+    """Return a role in words (a patient too)."""
+    if role == "patient":
+        return _("patient")
+    return str(ROLE_LABELS.get(role or "", role or ""))

@@ -13,7 +13,7 @@ from ...data.session import get_session
 from ...domain.clock import utcnow
 from ...http.access import access
 from ...http.auth import record_security
-from ...http.labels import ROLE_LABELS, render_fields
+from ...http.labels import ROLE_LABELS, audit_action_label, render_fields, role_label
 from ...services import NotAllowed, PhoneTaken, areas, mfa
 from ...services.staff_users import (
     BadStaff,
@@ -160,4 +160,5 @@ def admin_audit(patient_id: int):
     )
     audit_patient(session, found, "audit_view")
     session.commit()
-    return render_template("staff/admin_audit.html", patient=found, events=events, limit=AUDIT_PAGE)
+    return render_template("staff/admin_audit.html", patient=found, events=events, limit=AUDIT_PAGE,
+                           audit_action_label=audit_action_label, role_label=role_label)
