@@ -12,11 +12,11 @@ from __future__ import annotations
 import http.cookiejar
 import importlib.util
 import re
-import uuid
 import sys
 import tempfile
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "faults.py"
