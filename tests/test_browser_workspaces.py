@@ -35,8 +35,8 @@ def test_workspace_pages_have_no_serious_accessibility_violation(app, make_patie
     report(app, alerted.id, when=now - timedelta(minutes=20), **WARNING)
     make_patient(full_name="Trần Văn Chưa Ai Theo Dõi")
     with app.app_context():
-        hospital = Facility(name="BV Đa khoa Trung tâm An Giang", province_code=AN_GIANG, bed_capacity=40,
-                            free_beds=4, updated_at=utcnow())
+        hospital = Facility(name="BV Đa khoa Trung tâm An Giang", province_code=AN_GIANG, general_capacity=40,
+                            general_free=4, updated_at=utcnow())
         get_session().add(hospital)
         get_session().commit()
         hospital_id = hospital.id

@@ -40,6 +40,9 @@ def _assert_refused(response, url: str, how: str) -> None:
     if url.startswith("/api/"):
         body = response.get_json()
         assert body and body["error"]["code"] == "bad_request", (url, how)
+    elif url.startswith("/fhir"):  # the FHIR feed answers in its own error shape
+        assert response.mimetype == "application/fhir+json", (url, how)
+        assert response.get_json()["resourceType"] == "OperationOutcome", (url, how)
     else:
         assert response.mimetype == "text/html", (url, how)
         text = response.get_data(as_text=True)

@@ -80,7 +80,7 @@ READABLE = [
     ("spo2 96 nhiet 37 mach 90 ho dau hong so mui met", {"spo2": 96, "temperature_c": 37.0, "pulse": 90},
      {"cough", "sore_throat", "runny_nose", "fatigue"}, set(), False),
     ("  spo2    97   ", {"spo2": 97}, set(), set(), False),
-    ("nhiet 38.05", {"temperature_c": 38.0}, set(), set(), False),
+    ("nhiet 38.05", {"temperature_c": 38.1}, set(), set(), False),
     ("ko ho, ko sot, ko kho tho. Spo2 98 nhiet 36.7 mach 78",
      {"spo2": 98, "temperature_c": 36.7, "pulse": 78}, set(), {"cough", "fever", "shortness_of_breath"}, False),
     ("kho tho nhung khong dau nguc", {}, {"shortness_of_breath"}, {"chest_pain"}, False),

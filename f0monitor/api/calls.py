@@ -26,7 +26,15 @@ from ..services import callrounds, followup
 from ..services.reports import Outcome
 from ..services.scope import get_patient_in_scope
 from . import bp, documented, load_body, page_args
-from .schemas import CallOutcomeIn, CallOutcomeOut, CallPageOut, FollowUpIn, FollowUpOut, iso_z
+from .schemas import (
+    CallOutcomeIn,
+    CallOutcomeOut,
+    CallPageOut,
+    CallTaskOut,
+    FollowUpIn,
+    FollowUpOut,
+    iso_z,
+)
 from .serialize import assessment_dict, report_dict
 
 
@@ -76,7 +84,7 @@ def calls():
 
 @bp.route("/calls/next", methods=("POST",))
 @access(*STAFF)
-@documented(response=CallOutcomeOut)
+@documented(response=CallTaskOut, errors=(404,))
 def next_call():
     """Claim the next patient to call (404 when nobody is due); the same call while one is held."""
     session = get_session()
@@ -93,7 +101,7 @@ def next_call():
 
 @bp.route("/calls/<int:task_id>/outcome", methods=("POST",))
 @access(*STAFF)
-@documented(body=CallOutcomeIn, response=CallOutcomeOut)
+@documented(body=CallOutcomeIn, response=CallOutcomeOut, errors=(409,))
 def call_outcome(task_id: int):
     """Record a call: reached (with the answers, stored as a phone report), no answer, wrong number, refused."""
     session = get_session()

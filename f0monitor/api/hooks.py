@@ -29,7 +29,7 @@ def check_hook_token() -> None:
 
 @bp.route("/hooks/sms", methods=("POST",))
 @access(PUBLIC)  # authenticated by the hook token, not a login
-@documented(body=SmsHookIn, response=SmsHookOut)
+@documented(body=SmsHookIn, response=SmsHookOut, errors=(401,))
 def sms_inbound():
     """Take an inbound SMS check-in: store it once as a report (channel sms) and return the reply."""
     check_hook_token()

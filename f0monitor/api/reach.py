@@ -79,7 +79,7 @@ def hook_token_ok() -> bool:
 
 @bp.route("/hooks/sms/status", methods=("POST",))
 @access("public")
-@documented(body=ReceiptIn, response=ReceiptOut)
+@documented(body=ReceiptIn, response=ReceiptOut, errors=(401,))
 def sms_status_hook():
     """A delivery receipt from the SMS gateway for a message we sent."""
     if not hook_token_ok():

@@ -440,7 +440,10 @@ class PreferencesIn(StrictSchema):
 
 
 class TimelineItemOut(Schema):
-    """One timeline item; other fields depend on ``kind`` (api.md)."""
+    """One timeline item; other fields depend on ``kind`` (api.md): a message has its text too."""
+
+    class Meta:
+        unknown = INCLUDE  # the fields of each kind (a message's text, a call's outcome, ...)
 
     at = UTCField()
     kind = fields.String(validate=validate.OneOf(
@@ -645,6 +648,8 @@ class QueueAlertOut(Schema):
     opened_at = UTCField()
     acknowledged_at = UTCField(allow_none=True)
     acknowledged_by = fields.Nested(PersonOut, allow_none=True)
+    signs = fields.List(fields.String(), metadata={"description": "the warning-sign codes that raised it"})
+    waiting_minutes = fields.Integer(allow_none=True, metadata={"description": "unacknowledged: minutes since it opened"})
     escalated = fields.Boolean()
 
 
@@ -655,7 +660,7 @@ class QueueItemOut(Schema):
     ward_code = fields.String()
     tier = fields.String(allow_none=True)
     baseline_tier = fields.String(allow_none=True)
-    flags = fields.List(fields.String(validate=validate.OneOf(("alert", "overdue", "missing"))))
+    flags = fields.List(fields.String(validate=validate.OneOf(("alert", "overdue", "missing", "call_due"))))
     open_alert = fields.Nested(QueueAlertOut, allow_none=True)
     last_report_at = UTCField(allow_none=True)
     assigned_to = fields.Nested(PersonOut, allow_none=True)
