@@ -72,7 +72,7 @@ def test_register_report_correct_and_see_chart(base_url):
         page.fill("#temperature_c", "38.3")
         page.click("button[type=submit].btn-primary")
         page.wait_for_url("**/home")
-        assert "38.3" in page.locator("table.days").inner_text()  # the server-drawn summary
+        assert "38,3" in page.locator("table.days").inner_text()  # the server-drawn summary, in Vietnamese decimals
         assert page.locator(".spark svg").count() >= 3
         assert page.locator(".chart .main-svg").count() == 0  # a phone loads no plotly by itself
         page.click("#show-charts")
@@ -143,4 +143,4 @@ def test_keyboard_only_login_and_report(base_url, make_patient):
         _tab_to(page, "document.activeElement.matches('button[type=submit].btn-primary')", limit=80)
         page.keyboard.press("Enter")
         page.wait_for_url("**/home")
-        assert "37.6" in page.locator("table.history").inner_text()
+        assert "37,6" in page.locator("table.history").inner_text()  # Vietnamese decimals
