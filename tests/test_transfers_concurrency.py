@@ -43,7 +43,7 @@ def test_two_sessions_one_wins_the_other_is_told(app, make_patient, make_user, f
                 both_read.wait()  # both have read version 1 before either writes
                 try:
                     apply_event(s, transfer, action, by=user, now=utcnow(),
-                                ambulance_ref="XE-1", note="changed plan")
+                                ambulance_ref="XE-1", note="changed plan", override=True)
                     s.commit()
                     results[name] = "won"
                 except (TransferChanged, TransferNotAllowed) as exc:

@@ -166,13 +166,12 @@ def submit_report(
     if report is None:  # the key was stored meanwhile (a race with a retry): the first counts
         winner = find_by_key(session, patient.id, key)
         return Submitted(Outcome.DUPLICATE, winner, winner.assessment if winner else None)
-    previous_report_at = patient.last_report_at  # before this report (for the ladder below)
     scored = to_risk_report(report)
     history = history_for(session, patient, scored, exclude_id=report.id)
     result = risk.assess(to_profile(patient), scored, history)
     row, alert = store_assessment(session, patient, report, result, now=now, new_report=True)
-    # Reminders and the missed-report call stop now (nothing to stop after a recent report).
-    ladder.stop_for(session, patient, now=now, previous_report_at=previous_report_at, known=True)
+    # Reminders and the missed-report call stop now.
+    ladder.stop_for(session, patient, now=now)
     session.flush()
     return Submitted(Outcome.STORED, report, row, result, alert_opened=alert is not None)
 
