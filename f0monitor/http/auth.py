@@ -255,16 +255,21 @@ def attempt_login(phone_text: str, password: str, *, otp: str | None = None, pag
         if not otp:
             throttle().failed(key, address, device)  # no password oracle without a throttle
             return Attempt("code_needed", user)
-        used = mfa.verify(get_session(), user, otp, now=utcnow())
-        if used is None:
-            throttle().failed(key, address, device)
-            return Attempt("bad_code", user)
-        if used == "recovery":
-            record_security(user, "mfa_recovery_code_used")
-        throttle().succeeded(key, address, device)
-        return Attempt("ok", user, used=used)
+        return _check_code(user, otp, key, address, device)
     throttle().succeeded(key, address, device)
     return Attempt("ok", user)
+
+
+def _check_code(user: User, code: str, key: str, address: str, device: str | None) -> Attempt:
+    """Check a TOTP or recovery code, counting a wrong one as a failed login."""
+    used = mfa.verify(get_session(), user, code, now=utcnow())
+    if used is None:
+        throttle().failed(key, address, device)
+        return Attempt("bad_code", user)
+    if used == "recovery":
+        record_security(user, "mfa_recovery_code_used")
+    throttle().succeeded(key, address, device)
+    return Attempt("ok", user, used=used)
 
 
 def attempt_code(user: User, code: str) -> Attempt:
@@ -274,14 +279,7 @@ def attempt_code(user: User, code: str) -> Attempt:
     wait = throttle().wait(key, address, device)
     if wait:
         return Attempt("wait", user, retry_after=wait)
-    used = mfa.verify(get_session(), user, code, now=utcnow())
-    if used is None:
-        throttle().failed(key, address, device)
-        return Attempt("bad_code", user)
-    if used == "recovery":
-        record_security(user, "mfa_recovery_code_used")
-    throttle().succeeded(key, address, device)
-    return Attempt("ok", user, used=used)
+    return _check_code(user, code, key, address, device)
 
 
 def start_session(user: User) -> LoginSession:
