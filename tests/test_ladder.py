@@ -52,9 +52,6 @@ def messages(session, **where):
     return list(session.scalars(q))
 
 
-@pytest.mark.skipif(bool(__import__('os').environ.get('F0MONITOR_TEST_DATABASE_URL')),
-                    reason='KNOWN DEFECT (issue 10 open): on PostgreSQL the ladder tick queues no reminder '
-                           'for patients registered through make_patient; passes on SQLite; being fixed')
 def test_the_ladder_climbs_and_stops(session, people):
     a, b, c, d, coordinator = people
     assert ladder_service.tick(session, now=at(7, 29)).steps == {

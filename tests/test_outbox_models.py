@@ -106,3 +106,28 @@ def test_preferences_defaults_update_and_opt_out(session, patient):
     assert reminder.status == "cancelled" and advice.status == "queued"
     back = preferences.update(session, patient=patient, now=now, opted_out=False)
     assert not back.opted_out
+
+
+def test_a_claim_takes_its_batch_and_no_more(session, make_patient):
+    # Two senders, each with its own connection: each claims exactly its batch of 5, and they
+    # never share a message. (On PostgreSQL the pick once ran as a subquery re-evaluated per
+    # row under SKIP LOCKED, and the first sender claimed all 20.)
+    from sqlalchemy.orm import Session
+
+    from f0monitor.services import delivery
+
+    now = utcnow()
+    ids = [make_patient().id for _ in range(20)]
+    for pid in ids:
+        outbox.enqueue(session, patient=session.get(Patient, pid), purpose="advice", slot="claim",
+                       text_or_msg="x", now=now)
+    session.commit()
+    session.close()
+    engine = session.get_bind()
+    with Session(engine) as first, Session(engine) as second:
+        a = delivery.claim(first, now=now, limit=5)
+        first.commit()
+        b = delivery.claim(second, now=now, limit=5)
+        second.commit()
+    assert len(a) == 5 and len(b) == 5 and not set(a) & set(b)
+    assert a == sorted(a) and max(a) < min(b)  # oldest first

@@ -56,14 +56,20 @@ def claim(session: Session, *, now: datetime, limit: int = BATCH) -> list[int]:
     pick = sa.select(T.c.id).where(free).order_by(T.c.next_attempt_at, T.c.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    # The free condition is repeated on the UPDATE itself: PostgreSQL re-checks it on the
-    # latest row version after waiting for a lock, so a row claimed meanwhile is skipped.
-    session.execute(
-        sa.update(T).where(T.c.id.in_(pick.scalar_subquery()), free)
+    # The pick runs on its own: as a subquery of the UPDATE, PostgreSQL may re-run it per row
+    # (a SubPlan under SKIP LOCKED), and one sender then claimed every due message, not `limit`.
+    ids = list(session.scalars(pick))
+    if not ids:
+        return []
+    # The free condition is repeated on the UPDATE itself: a row another sender claimed
+    # between the pick and here (SQLite has no row locks) is left to that sender.
+    claimed = session.scalars(
+        sa.update(T).where(T.c.id.in_(ids), free)
         .values(claimed_by=token, claimed_at=now)
+        .returning(T.c.id)
         .execution_options(synchronize_session=False)
     )
-    return list(session.scalars(sa.select(T.c.id).where(T.c.claimed_by == token).order_by(T.c.id)))
+    return sorted(claimed)
 
 
 @dataclass

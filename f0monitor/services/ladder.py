@@ -74,11 +74,14 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert(O) if dialect == "postgresql" else sqlite.insert(O)
-    statement = insert.on_conflict_do_nothing(index_elements=["patient_id", "purpose", "slot"])
+    # Counted from RETURNING: an executemany's rowcount is -1 on psycopg (its "insertmanyvalues"
+    # batches), which made every tick on PostgreSQL report 0 reminders for rows it had written.
+    statement = insert.on_conflict_do_nothing(
+        index_elements=["patient_id", "purpose", "slot"]).returning(O.c.id)
     total = 0
     for start in range(0, len(rows), CHUNK):
         result = session.connection().execute(statement, rows[start : start + CHUNK])
-        total += max(result.rowcount or 0, 0)
+        total += len(result.all())
     return total
 
 
