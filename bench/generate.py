@@ -190,8 +190,10 @@ class Province:
             facilities.append({
                 "id": fid, "name": f"Bệnh viện điều trị COVID-19 số {i + 1}",
                 "province_code": self.province, "ward_code": self.rng.choice(self.wards),
-                "phone": f"+842963{i:06d}", "bed_capacity": beds,
-                "free_beds": self.rng.randint(0, beds // 3), "updated_at": naive(self.now),
+                "phone": f"+842963{i:06d}", "general_capacity": beds,
+                "general_free": self.rng.randint(0, beds // 3),
+                "oxygen_capacity": beds // 4, "oxygen_free": self.rng.randint(0, beds // 12),
+                "icu_capacity": beds // 20, "icu_free": self.rng.randint(0, max(1, beds // 60)), "updated_at": naive(self.now),
                 "updated_by_id": self.coordinator, "version": 1,
             })
         return users, facilities
@@ -382,7 +384,20 @@ ORDER = ("users", "patients", "symptom_reports", "risk_assessments", "alerts", "
          "transfers", "transfer_events")
 
 
+def create_database(url: str) -> None:
+    """Create a PostgreSQL database named in the URL when it does not exist yet."""
+    target = sa.engine.make_url(url)
+    if not target.drivername.startswith("postgresql"):
+        return
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}):
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
 def migrate(url: str, reset: bool) -> sa.Engine:
+    create_database(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-generate", "TESTING": True})
     with app.app_context():
         engine = app.extensions["f0monitor.engine"]

@@ -69,11 +69,15 @@ def test_the_ladder_climbs_and_stops(session, people):
     # a second tick (another consumer, a retried job) repeats nothing
     assert ladder_service.tick(session, now=at(7, 31)).reminders == 0
 
-    # A reports at 08:10: A's queued reminder is cancelled at once
+    # A reports at 08:10: the sender will not send A's reminder any more, and the next tick
+    # records it as cancelled ("reported"); B's stays queued
     submit_report(session, a, ReportInput(spo2=97), now=at(8, 10), channel="self")
     session.commit()
+    assert ladder_service.tick(session, now=at(8, 11)).stopped == 1
+    session.commit()
     session.expire_all()
-    assert session.get(OutboxMessage, by_patient[a.id].id).status == "cancelled"
+    cancelled = session.get(OutboxMessage, by_patient[a.id].id)
+    assert (cancelled.status, cancelled.error) == ("cancelled", "reported")
     assert session.get(OutboxMessage, by_patient[b.id].id).status == "queued"
 
     # 10:00: B gets the second reminder on another channel and a call task; A nothing more
@@ -98,8 +102,11 @@ def test_the_ladder_climbs_and_stops(session, people):
     assert "Bảo" not in alert.text  # no name in an SMS
     assert ladder_service.tick(session, now=at(17, 1)).escalations == 0
 
-    # B reports: the due call task is closed, the queued reminders cancelled
+    # B reports: the worklist hides the task at once; the next tick closes the due call task
+    # and cancels the queued reminders
     submit_report(session, b, ReportInput(spo2=97), now=at(17, 10), channel="self")
+    session.commit()
+    assert ladder_service.tick(session, now=at(17, 11)).stopped >= 2
     session.commit()
     session.expire_all()
     assert session.get(CallTask, task.id).state == "cancelled"
@@ -192,7 +199,7 @@ def test_a_reminder_for_a_slot_already_reported_is_cancelled_not_sent(session, p
     a, b, *_ = people
     ladder_service.tick(session, now=at(7, 30))
     session.commit()
-    # B reports through a path that does not pass stop_for (e.g. an import): the sender checks
+    # B reports before any tick has swept (e.g. by phone, at 07:45): the sender checks
     session.get(Patient, b.id).last_report_at = at(7, 45)
     session.commit()
     ids = delivery.claim(session, now=at(7, 50))

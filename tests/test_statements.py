@@ -67,9 +67,9 @@ def test_a_calm_report_costs_three_statements_whatever_the_history(app, make_pat
     first, few = _submit(app, short.id, CALM, key="a")
     later, many = _submit(app, long.id, CALM, key="b")
     assert first.status == later.status == Outcome.STORED
-    # INSERT report (the key check too), INSERT assessment, UPDATE patient, and the ladder's two
-    # conditional UPDATEs that stop reminders and the missed-report call (services.ladder.stop_for)
-    assert len(few) == len(many) == 5, many
+    # INSERT report (the key check too), INSERT assessment, UPDATE patient; the ladder's stop
+    # costs the report nothing (services.ladder.sweep_reported)
+    assert len(few) == len(many) == 3, many
     assert many[0].startswith("INSERT INTO symptom_reports") and "ON CONFLICT" in many[0]
 
 
@@ -78,11 +78,11 @@ def test_a_report_opening_an_alert_costs_four(app, make_patient):
     _history(app, patient.id, 3, {"temperature_c": 37.0, "spo2": 98})
     outcome, statements = _submit(app, patient.id, SIGNS, key="alert")
     assert outcome.alert_opened
-    assert len(statements) == 6, statements  # and INSERT alert
+    assert len(statements) == 4, statements  # and INSERT alert
     assert any(s.startswith("INSERT INTO alerts") for s in statements)
     # A second one with the alert still open opens none and reads nothing more.
     again, statements = _submit(app, patient.id, SIGNS, key="again")
-    assert not again.alert_opened and again.warning_signs and len(statements) <= 5, statements
+    assert not again.alert_opened and again.warning_signs and len(statements) <= 3, statements
 
 
 def test_a_feverish_child_reads_a_bounded_history_and_stays_within_five(app, make_patient):
@@ -93,7 +93,7 @@ def test_a_feverish_child_reads_a_bounded_history_and_stays_within_five(app, mak
     outcome, statements = _submit(app, child.id, FEVER, key="c2")
     assert "C2" in {r.code for r in outcome.result.warning_signs}  # 48 h of fever: the history was read
     assert outcome.alert_opened
-    assert len(statements) == 7, statements  # the bounded history read, the alert, the ladder stop
+    assert len(statements) == 5, statements  # and the bounded history read, the alert
     history = [s for s in statements if s.startswith("SELECT")]
     assert len(history) == 1 and "max(" in history[0].lower()
 
