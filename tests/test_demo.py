@@ -38,3 +38,23 @@ def test_demo_patient_is_an_older_adult_with_a_comorbidity_reporting_for_days(ru
         assert client.get("/home").status_code == 200
         client.post("/logout", data={"csrf_token": client.get("/home").get_data(as_text=True)
                                      .split('name="csrf_token" value="', 1)[1].split('"', 1)[0]})
+
+
+def test_every_demo_staff_login_exists_once_with_its_own_role(runner, session):
+    """Each account the README and `demo-logins` print is there with its role (the facility
+    desk once shared the integration account's number, and was never created)."""
+    from f0monitor.cli.demo import DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT
+    from f0monitor.data.models import User
+    from f0monitor.services.passwords import password_matches
+
+    result = runner.invoke(args=["seed-demo", "--patients", "2"])
+    assert result.exit_code == 0, result.output
+    accounts = (*DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT)
+    assert len({phone for _role, phone, _name in accounts}) == len(accounts)
+    for role, phone, _name in accounts:
+        user = session.scalar(sa.select(User).where(User.phone == "+84" + phone[1:]))
+        assert user is not None and user.role == role, (role, phone)
+        assert password_matches(user.password_hash, "demo12345")
+        assert f"{role:<12} {phone}" in result.output
+    desk = session.scalar(sa.select(User).where(User.role == "facility"))
+    assert desk.facility_id is not None

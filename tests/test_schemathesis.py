@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from f0monitor.cli.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PATIENT_PHONE, seed_demo
+from f0monitor.cli.demo import DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT, DEMO_PASSWORD, DEMO_PATIENT_PHONE, seed_demo
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import utcnow
 
@@ -31,7 +31,7 @@ from .live import live_server
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
-ROLES = ("volunteer", "doctor", "coordinator", "department", "admin", "patient", "integration")
+ROLES = ("volunteer", "doctor", "coordinator", "department", "admin", "patient", "integration", "facility")
 SECONDS = int(os.environ.get("F0MONITOR_FUZZ_SECONDS", "25"))
 SEED = int(os.environ.get("F0MONITOR_FUZZ_SEED") or random.SystemRandom().randrange(1, 2**31))
 
@@ -43,7 +43,7 @@ def app_config():
 
 def _tokens(app) -> dict[str, str]:
     client = app.test_client()
-    phones = {role: phone for role, phone, _name in DEMO_ACCOUNTS} | {"patient": DEMO_PATIENT_PHONE}
+    phones = {role: phone for role, phone, _name in (*DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT)} | {"patient": DEMO_PATIENT_PHONE}
     tokens = {}
     for role in ROLES:
         response = client.post("/api/v1/tokens", json={"phone": phones[role], "password": DEMO_PASSWORD})

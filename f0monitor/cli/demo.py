@@ -31,7 +31,7 @@ DEMO_ACCOUNTS = (
     ("integration", "0900000006", "Hệ thống liên thông Sở Y tế An Giang"),
 )
 # The receiving hospital's duty desk: accepts or refuses the transfers sent to the first facility.
-DEMO_FACILITY_ACCOUNT = ("facility", "0900000006", "Khoa Cấp cứu BV Đa khoa Trung tâm An Giang")
+DEMO_FACILITY_ACCOUNT = ("facility", "0900000007", "Khoa Cấp cứu BV Đa khoa Trung tâm An Giang")
 DEMO_PATIENT_PHONE = "0900000100"
 DEMO_CHILD_PHONE = "0900000101"
 
