@@ -54,6 +54,9 @@ def create_app(
     from .web.public import claim, verify
 
     session.init_app(app)
+    from .services.queue import CountCache
+
+    app.extensions["f0monitor.queue_counts"] = CountCache(float(app.config["QUEUE_COUNT_TTL"]))
     i18n.init_app(app)
     auth.init_app(app)
     plumbing.init_app(app)

@@ -57,6 +57,9 @@ class Defaults:
     HSTS_INCLUDE_SUBDOMAINS = False
     # Input no parser should see (http.inputguard): JSON nested deeper is refused with 400.
     MAX_JSON_DEPTH = 32
+    # Seconds a staff member's queue total ("N active patients") may be reused: the counts
+    # only label the page, which is exact without them (services.queue.CountCache).
+    QUEUE_COUNT_TTL = 10
     # A database that is down or restarting: 503 with this Retry-After (seconds).
     DB_RETRY_AFTER = 5
     # Decree 13/2023: personal data of a case is anonymised this many days after its treatment

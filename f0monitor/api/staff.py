@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import fields, validate
@@ -106,7 +106,8 @@ def queue():
     # The API contract (api.md) takes the search as ?q=; only the web page keeps it out of URLs.
     filters = replace(filters_from(request.args, request.args.get("q")), page=page, per_page=per_page)
     now = utcnow()
-    result = triage_queue(get_session(), current_user, filters, now=now)
+    result = triage_queue(get_session(), current_user, filters, now=now,
+                          counts=current_app.extensions["f0monitor.queue_counts"])
     items = []
     for item in result.items:
         p = item.patient

@@ -7,15 +7,17 @@ longest without a report. ``ORDER_RULE`` words it for the page. Flags are comput
 registration, for someone who never reported) with the risk module's thresholds.
 
 A page costs five statements whatever the caseload (tests/test_statements.py): the
-unacknowledged alerts, one grouped count, one UNION ALL of the LIMITed scans of the tiers the
-page touches, one query loading the page's patients with their alert and staff names joined,
-and the ids of the new alerts: never a query per row, never a sort of the whole caseload.
-Filters and scope are plain conditions on indexed columns (status, province, ward, tier, last
-report, assignee, phone).
+unacknowledged alerts, one grouped count (which may come from a few seconds' ``CountCache``),
+one UNION ALL of the LIMITed index scans of the tier segments, one query loading the page's
+patients with their alert and staff names joined, and the ids of the new alerts: never a
+query per row, never a sort of the whole caseload. Filters and scope are plain conditions on
+indexed columns (status, province, ward, tier, last report, assignee, phone).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,15 +165,55 @@ def flags_for(patient: Patient, now: datetime) -> list[str]:
     return flags
 
 
-def triage_queue(session: Session, user: Any, filters: QueueFilters, *, now: datetime) -> QueuePage:
+class CountCache:
+    """The queue's per-tier counts of one user's view, kept for ``ttl`` seconds.
+
+    The counts only label the page ("N active patients", "page 2 of 40"): which patients a
+    page holds never depends on them (see ``triage_queue``), so a total a few seconds old is
+    harmless, and the live queue that every member of staff polls does not count 300,000 rows
+    on each poll. ``ttl`` 0 counts every time.
+    """
+
+    def __init__(self, ttl: float = 0.0, clock: Any = time.monotonic, size: int = 2048) -> None:
+        self.ttl, self.clock, self.size = ttl, clock, size
+        self._entries: dict[tuple[Any, ...], tuple[float, dict[str | None, int]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], count: Any) -> dict[str | None, int]:
+        if self.ttl <= 0:
+            return count()
+        moment = self.clock()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and moment - hit[0] < self.ttl:
+            return hit[1]
+        value = count()
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[key] = (moment, value)
+        return value
+
+
+def _count_key(user: Any, filters: QueueFilters) -> tuple[Any, ...]:
+    return (getattr(user, "id", None), getattr(user, "role", None), getattr(user, "province_code", None),
+            tuple(getattr(user, "ward_codes", None) or ()), filters.tier, filters.ward, filters.flag,
+            filters.assigned_to_me, (filters.q or "").strip())
+
+
+def triage_queue(
+    session: Session, user: Any, filters: QueueFilters, *, now: datetime, counts: CountCache | None = None
+) -> QueuePage:
     """Return one page of the triage queue of `user`'s area, and the total count.
 
     A single ORDER BY over every active patient would sort the whole caseload (300,000 rows)
     for each page. The order is made of segments instead: the unacknowledged alerts (few), then
     one segment per tier; inside a tier, patients are read in the order of the
-    ``(status, last_report_at)`` index, merged with the (few) who never reported, ordered by
-    registration. Counting the tiers tells which segments a page needs, so a page costs one
-    grouped count and a few LIMITed index scans, whatever the page number's segment.
+    ``(status, current_tier, last_report_at, id)`` index, merged with the (few) who never
+    reported, ordered by registration. A page needs at most ``offset + per_page`` rows of each
+    segment, so each is one LIMITed index range scan, all in one UNION ALL: the page is exact
+    without counting anything. The total (a grouped count, the one statement that reads every
+    row of the area) only labels the page, and may come from ``counts`` (``CountCache``).
     """
     page = max(1, filters.page)
     per_page = min(MAX_PER_PAGE, max(1, filters.per_page))
@@ -184,35 +226,20 @@ def triage_queue(session: Session, user: Any, filters: QueueFilters, *, now: dat
     ).all()
     first = sorted(first, key=alert_order)
     alerted_ids = list(dict.fromkeys(row[0] for row in first))
-    by_tier = dict(
-        session.execute(
-            sa.select(Patient.current_tier, sa.func.count(Patient.id)).where(*conds).group_by(Patient.current_tier)
-        ).all()
-    )
-    total = sum(by_tier.values())
-    for _pid, tier in {row[0]: row[1] for row in first}.items():
-        by_tier[tier] = by_tier.get(tier, 0) - 1
 
-    offset, wanted = (page - 1) * per_page, per_page
-    ids: list[int] = []
-    segments: list[tuple[str | None, int]] = [("alerts", len(alerted_ids))]
-    segments += [(tier, by_tier.get(tier, 0)) for tier in sorted(TIER_RANK, key=TIER_RANK.get)]
-    segments.append((None, by_tier.get(None, 0)))
-    wanted_segments: list[tuple[str | None, int, int]] = []  # (tier, offset, take), in order
-    for name, size in segments:
-        if wanted <= 0:
-            break
-        if offset >= size:
-            offset -= size
-            continue
-        take = min(wanted, size - offset)
-        if name == "alerts":
-            ids += alerted_ids[offset : offset + take]
-        else:
-            wanted_segments.append((name, offset, take))
-        wanted -= take
-        offset = 0
-    ids += _tier_ids(session, conds, wanted_segments)
+    def count() -> dict[str | None, int]:
+        return dict(session.execute(
+            sa.select(Patient.current_tier, sa.func.count(Patient.id)).where(*conds).group_by(Patient.current_tier)
+        ).all())
+
+    by_tier = (counts or CountCache()).get(_count_key(user, filters), count)
+    total = max(sum(by_tier.values()), len(alerted_ids))
+
+    offset = (page - 1) * per_page
+    ids = alerted_ids[offset : offset + per_page]
+    wanted = per_page - len(ids)
+    if wanted > 0:
+        ids += _tier_ids(session, conds, max(0, offset - len(alerted_ids)), wanted)
 
     items = _load_items(session, ids, now)
     return QueuePage(
@@ -230,20 +257,22 @@ def alert_order(row: Any) -> tuple[Any, ...]:
     return (TIER_RANK.get(tier, len(TIER_RANK)), -len(codes or ()), opened_at, pid)
 
 
-def _tier_ids(
-    session: Session, conds: list[sa.ColumnElement[bool]], wanted: list[tuple[str | None, int, int]]
-) -> list[int]:
-    """Return the ids of the tier segments a page needs, in queue order: one statement.
+SEGMENTS: tuple[str | None, ...] = (*sorted(TIER_RANK, key=TIER_RANK.get), None)
+
+
+def _tier_ids(session: Session, conds: list[sa.ColumnElement[bool]], offset: int, take: int) -> list[int]:
+    """Return the ids of rows ``offset`` to ``offset + take`` of the tier segments, in order.
 
     Each segment (a tier, without unacknowledged alerts, longest without a report first) is
     two LIMITed index scans, the reported in ``last_report_at`` order and the never-reported
-    in registration order; all of them go out as one UNION ALL, and the merge is done here.
+    in registration order, each of at most ``offset + take`` rows; all of them go out as one
+    UNION ALL, and the merge is done here. A segment that returns fewer rows than asked is
+    whole, so the concatenation in segment order is exact as far as ``offset + take``.
     """
-    if not wanted:
-        return []
+    need = offset + take
     unacknowledged = sa.exists().where(Alert.patient_id == Patient.id, Alert.state == lc.OPEN)
     parts = []
-    for i, (tier, offset, take) in enumerate(wanted):
+    for i, tier in enumerate(SEGMENTS):
         tier_cond = Patient.current_tier.is_(None) if tier is None else Patient.current_tier == tier
         base = [*conds, tier_cond, ~unacknowledged]
         for since, reported in ((Patient.last_report_at, True), (Patient.registered_at, False)):
@@ -252,18 +281,19 @@ def _tier_ids(
                 sa.select(sa.literal(i).label("segment"), since.label("since"), Patient.id.label("id"))
                 .where(*base, has_reported)
                 .order_by(since, Patient.id)
-                .limit(offset + take)
+                .limit(need)
                 .subquery()
             )
     rows = session.execute(sa.union_all(*(sa.select(part) for part in parts))).all()
     by_segment: dict[int, list[tuple[Any, int]]] = {}
     for segment, since, pid in rows:
         by_segment.setdefault(segment, []).append((since, pid))
-    ids: list[int] = []
-    for i, (_tier, offset, take) in enumerate(wanted):
-        merged = sorted(by_segment.get(i, []))
-        ids += [pid for _since, pid in merged[offset : offset + take]]
-    return ids
+    ordered: list[int] = []
+    for i in range(len(SEGMENTS)):
+        ordered += [pid for _since, pid in sorted(by_segment.get(i, []))[:need]]
+        if len(ordered) >= need:
+            break
+    return ordered[offset:need]
 
 
 def _load_items(session: Session, ids: list[int], now: datetime) -> list[QueueItem]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask import session as session_store
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -51,7 +51,8 @@ def _live_context() -> dict[str, Any]:
     session = get_session()
     now = utcnow()
     filters = filters_from(request.args, session_store.get(SEARCH_KEY))
-    page = triage_queue(session, current_user, filters, now=now)
+    page = triage_queue(session, current_user, filters, now=now,
+                        counts=current_app.extensions["f0monitor.queue_counts"])
     changed = any(mark_escalated(i.open_alert, now=now) for i in page.items if i.escalated)
     escalated = []
     if current_user.role in COORDINATING:
