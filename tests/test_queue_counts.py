@@ -103,3 +103,30 @@ def test_the_app_reuses_the_count_between_polls(app, client, make_patient, make_
     assert counts(first) == 1 and counts(again) == 0
     with app.app_context():
         assert get_session().query(Patient).count() == 1
+
+
+def test_a_search_orders_its_matches_as_the_queue_does(app, make_patient, make_user, monkeypatch):
+    """A narrow search is read whole and ordered in Python; a broad one (more matches than
+    SEARCH_AT_HAND) goes through the segments: both give the queue's order."""
+    from f0monitor.services import queue
+
+    doctor_id = make_user("doctor").id
+    now = utcnow()
+    ids = [make_patient(full_name=f"Nguyễn Thị Lan {i}", now=now - timedelta(hours=30)).id for i in range(6)]
+    make_patient(full_name="Trần Văn Bình", now=now - timedelta(hours=30))
+    for i, pid in enumerate(ids[:4]):
+        values = {"spo2": 95, "temperature_c": 38.6} if i % 2 else {"spo2": 98, "temperature_c": 36.8}
+        report(app, pid, when=now - timedelta(hours=10 - i), **values)
+    report(app, ids[4], **WARNING)
+    with app.app_context():
+        session = get_session()
+        doctor = session.get(User, doctor_id)
+        narrow = triage_queue(session, doctor, QueueFilters(q="nguyen lan", per_page=50), now=now)
+        unfiltered = [pid for pid in _ids(triage_queue(session, doctor, QueueFilters(per_page=50), now=now))
+                      if pid in ids]
+        monkeypatch.setattr(queue, "SEARCH_AT_HAND", 2)  # now "too many": the segment path
+        broad = triage_queue(session, doctor, QueueFilters(q="nguyen lan", per_page=50), now=now)
+        paged = [pid for n in (1, 2, 3) for pid in _ids(
+            triage_queue(session, doctor, QueueFilters(q="nguyen lan", page=n, per_page=2), now=now))]
+    assert _ids(narrow) == unfiltered == _ids(broad) == paged
+    assert narrow.total == 6 and _ids(narrow)[0] == ids[4]

@@ -23,7 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from f0monitor.cli.demo import DEMO_ACCOUNTS, DEMO_FACILITY_ACCOUNT, DEMO_PASSWORD, DEMO_PATIENT_PHONE, seed_demo
+from f0monitor.cli.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_FACILITY_ACCOUNT,
+    DEMO_PASSWORD,
+    DEMO_PATIENT_PHONE,
+    seed_demo,
+)
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import utcnow
 

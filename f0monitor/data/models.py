@@ -167,12 +167,19 @@ class RecoveryCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# Indexes only PostgreSQL has, made by the migrations and not by the models (the comparison
+# of models and migrations leaves them out): the trigram index of the name search.
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_patients_name_trgm"})
+
+
 class Patient(Base):
     """A COVID-19 case followed at home."""
 
     __tablename__ = "patients"
     __table_args__ = (
-        sa.Index("ix_patients_queue", "status", "province_code", "ward_code", "current_tier"),
+        # The triage queue's segments, in its order (services.queue; migration 0009_queue).
+        sa.Index("ix_patients_province_segment", "status", "province_code", "current_tier", "last_report_at", "id"),
+        sa.Index("ix_patients_ward_segment", "status", "ward_code", "current_tier", "last_report_at", "id"),
         sa.Index("ix_patients_status_last_report", "status", "last_report_at"),
         # Phone rounds read the (few) patients on phone follow-up who have not reported.
         sa.Index("ix_patients_follow_up", "follow_up_channel", "status", "last_report_at"),

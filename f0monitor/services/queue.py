@@ -227,6 +227,17 @@ def triage_queue(
     first = sorted(first, key=alert_order)
     alerted_ids = list(dict.fromkeys(row[0] for row in first))
 
+    if _search_condition(filters.q) is not None:
+        found = _search_ids(session, conds, set(alerted_ids))
+        if found is not None:  # a narrow search: every match at hand, ordered here
+            order = alerted_ids + [pid for pid in found if pid not in set(alerted_ids)]
+            offset = (page - 1) * per_page
+            return QueuePage(
+                items=_load_items(session, order[offset : offset + per_page], now),
+                total=len(order), page=page, per_page=per_page,
+                unacknowledged_alert_ids=unacknowledged_alert_ids(session, user),
+            )
+
     def count() -> dict[str | None, int]:
         return dict(session.execute(
             sa.select(Patient.current_tier, sa.func.count(Patient.id)).where(*conds).group_by(Patient.current_tier)
@@ -258,6 +269,30 @@ def alert_order(row: Any) -> tuple[Any, ...]:
 
 
 SEGMENTS: tuple[str | None, ...] = (*sorted(TIER_RANK, key=TIER_RANK.get), None)
+SEARCH_AT_HAND = 500
+
+
+def _search_ids(session: Session, conds: list[sa.ColumnElement[bool]], alerted: set[int]) -> list[int] | None:
+    """Every patient a search matches, in queue order, or None when there are too many.
+
+    A name or phone search usually matches a few patients (the trigram index finds them on
+    PostgreSQL): one statement reads them all and they are ordered here. A word as common as
+    "nguyen" matches tens of thousands: then None, and the segments' scans, which stop after
+    the page, serve it.
+    """
+    rows = session.execute(
+        sa.select(Patient.id, Patient.current_tier, Patient.last_report_at, Patient.registered_at)
+        .where(*conds).limit(SEARCH_AT_HAND + 1)
+    ).all()
+    if len(rows) > SEARCH_AT_HAND:
+        return None
+    rank = {tier: i for i, tier in enumerate(SEGMENTS)}
+    return [row.id for row in sorted(
+        (r for r in rows if r.id not in alerted),
+        # as the segments merge them: by the report time, or registration for the never-reported
+        key=lambda r: (rank.get(r.current_tier, len(SEGMENTS)),
+                       r.last_report_at if r.last_report_at is not None else r.registered_at, r.id),
+    )]
 
 
 def _tier_ids(session: Session, conds: list[sa.ColumnElement[bool]], offset: int, take: int) -> list[int]:
@@ -296,13 +331,18 @@ def _tier_ids(session: Session, conds: list[sa.ColumnElement[bool]], offset: int
     return ordered[offset:need]
 
 
+# Made once: an alias built per call costs more than the page's statements (SQLAlchemy
+# adapts every column of it again; cProfile on the 300,000-patient bench).
+_CURRENT = aliased(Alert, name="current_alert")
+_ASSIGNEE = aliased(User, name="assignee")
+_ACKNOWLEDGER = aliased(User, name="acknowledger")
+
+
 def _load_items(session: Session, ids: list[int], now: datetime) -> list[QueueItem]:
     """Load a page's patients with their current alert and names, in one query, in order."""
     if not ids:
         return []
-    current = aliased(Alert)
-    assignee = aliased(User)
-    acknowledger = aliased(User)
+    current, assignee, acknowledger = _CURRENT, _ASSIGNEE, _ACKNOWLEDGER
     stmt = (
         sa.select(Patient, current, assignee.full_name, acknowledger.full_name)
         .outerjoin(current, sa.and_(current.patient_id == Patient.id, current.state != lc.RESOLVED))
