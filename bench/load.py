@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,9 +153,19 @@ def prepare(url: str, tokens_wanted: int) -> dict:
         sample = [pid for (pid,) in conn.execute(
             sa.select(Patient.id).where(Patient.status == "active").order_by(sa.func.random()).limit(500))]
     serializer = app.session_interface.get_signing_serializer(app)
+    # A browser session is a stored row too (services.credentials): its id goes in the cookie.
+    from f0monitor.data.session import get_session
+    from f0monitor.services import credentials
+
+    sids = {}
+    with app.app_context():
+        db = get_session()
+        for row in (coordinator, department):
+            sids[row.id], _stored = credentials.open_session(db, db.get(User, row.id), label="bench", now=now)
+        db.commit()
 
     def cookie(user, **extra) -> str:
-        data = {"_user_id": f"{user.id}:{user.session_version}", "_fresh": True, **extra}
+        data = {"_user_id": f"{user.id}:{user.session_version}", "_fresh": True, "sid": sids[user.id], **extra}
         return "session=" + serializer.dumps(data)
 
     engine.dispose()
@@ -194,6 +205,27 @@ def scenarios(prep: dict, connections: list[int], run: str) -> list[tuple[str, i
          script_get([f"/api/v1/caseload?from={first}&to={today}&per_page=200"], bearer)),
     ]
     return out
+
+
+def check_answers(port: int, prep: dict) -> None:
+    """Refuse to measure a page that does not answer 200 (wrk counts a redirect to the login
+    page as a success: a lost session once made every staff figure a redirect's)."""
+    checks = [("/staff/", prep["coordinator_cookie"]), (f"/staff/patients/{prep['patients'][0]}", prep["coordinator_cookie"]),
+              ("/department/", prep["department_cookie"])]
+    for path, cookie in checks:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Cookie": cookie})
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k):  # noqa: ANN002, ANN003
+                return None
+
+        try:
+            with urllib.request.build_opener(NoRedirect).open(request, timeout=300) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        if status != 200:
+            raise SystemExit(f"{path} answers {status}, not 200: the figures would not be the page's")
 
 
 def run_wrk(port: int, script: str, connections: int, duration: int, threads: int) -> dict:
@@ -271,6 +303,7 @@ def main() -> None:
                 time.sleep(0.5)
         run = secrets.token_hex(3)
         plan = [s for s in scenarios(prep, connections, run) if args.only in s[0]]
+        check_answers(port, prep)
         results: dict[str, list[dict]] = {name: [] for name, _c, _s in plan}
         for _name, c, script in plan:  # warm-up: one short pass, caches and pools filled
             run_wrk(port, script.replace(f"{run}c", f"{run}w"), min(c, 2), 1, args.threads)

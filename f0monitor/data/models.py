@@ -180,6 +180,9 @@ class Patient(Base):
         # The triage queue's segments, in its order (services.queue; migration 0009_queue).
         sa.Index("ix_patients_province_segment", "status", "province_code", "current_tier", "last_report_at", "id"),
         sa.Index("ix_patients_ward_segment", "status", "ward_code", "current_tier", "last_report_at", "id"),
+        # The queue's "consent withdrawn lately" notice (services.retention.recent_withdrawals)
+        # read all 300,000 rows for it without this.
+        sa.Index("ix_patients_consent_withdrawn", "consent_withdrawn_at"),
         sa.Index("ix_patients_status_last_report", "status", "last_report_at"),
         # Phone rounds read the (few) patients on phone follow-up who have not reported.
         sa.Index("ix_patients_follow_up", "follow_up_channel", "status", "last_report_at"),

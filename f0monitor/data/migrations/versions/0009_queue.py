@@ -5,7 +5,8 @@ The queue reads each tier segment "longest without a report first" (services.que
 ``(status, ward_code, current_tier, last_report_at, id)`` for staff of some wards, each
 segment is an index range scan that stops after the page's rows, and the per-tier count an
 index-only scan. They replace ``ix_patients_queue`` (status, province, ward, tier), whose
-every use they cover.
+every use they cover. ``consent_withdrawn_at`` gets one for the queue's notice of recent
+withdrawals, which scanned every patient.
 
 On PostgreSQL a GIN trigram index (pg_trgm) serves the name search ``name_search LIKE
 '%word%'``; where the extension cannot be created (no privilege), the search still works by
@@ -31,6 +32,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_patients_ward_segment",
                               ["status", "ward_code", "current_tier", "last_report_at", "id"], unique=False)
         batch_op.drop_index("ix_patients_queue")
+        batch_op.create_index("ix_patients_consent_withdrawn", ["consent_withdrawn_at"], unique=False)
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         available = bind.scalar(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"))
@@ -50,5 +52,6 @@ def downgrade() -> None:
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.create_index("ix_patients_queue", ["status", "province_code", "ward_code", "current_tier"],
                               unique=False)
+        batch_op.drop_index("ix_patients_consent_withdrawn")
         batch_op.drop_index("ix_patients_ward_segment")
         batch_op.drop_index("ix_patients_province_segment")
