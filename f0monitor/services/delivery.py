@@ -7,8 +7,8 @@ claim is a lease (``LEASE``): a consumer that died mid-batch leaves its rows to 
 again once it expires, and the provider drops the re-send by our key (see ``channels``).
 
 ``send_claimed`` then sends what is still needed — a reminder whose slot was reported, or whose
-patient left care or opted out, is cancelled instead; a reminder inside the patient's quiet
-hours waits for their end — and records each answer: ``sent`` (or ``delivered`` for the
+patient left care, opted out or moved to phone follow-up, is cancelled instead; a reminder
+inside the patient's quiet hours waits for their end — and records each answer: ``sent`` (or ``delivered`` for the
 console), or a failure retried with back-off (``domain.ladder.retry_delay``) until
 ``MAX_ATTEMPTS``, then ``failed`` with the provider's error. A row once sent is never sent again.
 """
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from ..channels import Channel, Outgoing, Sent
 from ..data.models import OutboxMessage, Patient
 from ..domain import ladder
-from ..domain.states import MessagePurpose, MessageStatus, PatientStatus
+from ..domain.states import FollowUpChannel, MessagePurpose, MessageStatus, PatientStatus
 from . import preferences
 
 LEASE = timedelta(minutes=5)
@@ -99,6 +99,8 @@ def _no_longer_needed(row: Any, patient: Any, prefs: preferences.Preferences) ->
         return "left_care"
     if prefs.opted_out:
         return "opted_out"
+    if patient.follow_up_channel == FollowUpChannel.PHONE:  # moved to phone rounds since the tick
+        return "phone_follow_up"
     slot = _slot_of_key(row.slot)
     if slot is not None and patient.last_report_at is not None and patient.last_report_at >= slot.window[0]:
         return "reported"
@@ -134,7 +136,8 @@ def send_claimed(
     patients = {
         p.id: p
         for p in session.execute(
-            sa.select(P.c.id, P.c.status, P.c.last_report_at).where(P.c.id.in_(patient_ids))
+            sa.select(P.c.id, P.c.status, P.c.last_report_at, P.c.follow_up_channel)
+            .where(P.c.id.in_(patient_ids))
         )
     }
     prefs = preferences.many(session, sorted(patient_ids))

@@ -29,6 +29,7 @@ from ..domain.ladder import Slot, Step
 from ..domain.states import (
     CallReason,
     CallState,
+    FollowUpChannel,
     MessageChannel,
     MessagePurpose,
     MessageStatus,
@@ -90,17 +91,25 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
 
 def _silent_patients(session: Session, slot: Slot) -> Iterable[Sequence[Any]]:
     """Active, not opted-out patients with no report in the slot, registered before it was
-    due; in batches of (id, phone, locale, last_report_at, registered_at, ward, province)."""
+    due, who are not on phone follow-up; in batches of (id, phone, locale, last_report_at,
+    registered_at, ward, province, follow_up_channel).
+
+    A patient on ``phone`` follow-up gets no reminder and no missed-report call from the
+    ladder: their step is the slot's phone-round call (``services.callrounds.open_phone_rounds``,
+    opened when a caller's worklist is refreshed), so they are due for a call, not overdue
+    in an app they do not use. The coordinators' alert after a long silence still covers them.
+    """
     start, _end = slot.window
     optout = sa.select(ReminderPreference.patient_id).where(ReminderPreference.opted_out.is_(True))
     query = (
         sa.select(P.c.id, P.c.phone, User.__table__.c.locale, P.c.last_report_at, P.c.registered_at,
-                  P.c.ward_code, P.c.province_code)
+                  P.c.ward_code, P.c.province_code, P.c.follow_up_channel)
         .select_from(P.outerjoin(User.__table__, User.__table__.c.id == P.c.user_id))
         .where(
             P.c.status == PatientStatus.ACTIVE,
             sa.or_(P.c.last_report_at.is_(None), P.c.last_report_at < start),
             P.c.registered_at <= slot.due,
+            P.c.follow_up_channel != FollowUpChannel.PHONE,
             P.c.id.not_in(optout),
         )
         .order_by(P.c.id)
@@ -161,6 +170,9 @@ def tick(
                 channel = pref.channels[0]
                 if step is Step.SECOND_REMINDER:
                     channel = ladder.other_channel(pref.channels, channel)
+                if r.follow_up_channel == FollowUpChannel.SMS:
+                    # followed by SMS from a feature phone: both reminders go by SMS
+                    channel = MessageChannel.SMS
                 address = pref.email if channel == MessageChannel.EMAIL else r.phone
                 if not address:
                     channel, address = MessageChannel.SMS, r.phone
