@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..channels import Channel, Outgoing, Sent
+from ..data import bulk
 from ..data.models import OutboxMessage, Patient
 from ..domain import ladder
 from ..domain.states import FollowUpChannel, MessagePurpose, MessageStatus, PatientStatus
@@ -64,7 +65,7 @@ def claim(session: Session, *, now: datetime, limit: int = BATCH) -> list[int]:
     # The free condition is repeated on the UPDATE itself: a row another sender claimed
     # between the pick and here (SQLite has no row locks) is left to that sender.
     claimed = session.scalars(
-        sa.update(T).where(T.c.id.in_(ids), free)
+        sa.update(T).where(bulk.any_of(T.c.id, ids, bulk.dialect_of(session)), free)
         .values(claimed_by=token, claimed_at=now)
         .returning(T.c.id)
         .execution_options(synchronize_session=False)
@@ -129,7 +130,7 @@ def send_claimed(
     rows = session.execute(
         sa.select(T.c.id, T.c.patient_id, T.c.purpose, T.c.slot, T.c.channel, T.c.recipient,
                   T.c.recipient_user_id, T.c.locale, T.c.text, T.c.claimed_by, T.c.attempts)
-        .where(T.c.id.in_(list(ids)))
+        .where(bulk.any_of(T.c.id, ids, bulk.dialect_of(session)))
     ).all()
     patient_ids = {r.patient_id for r in rows}
     P = Patient.__table__
@@ -137,7 +138,7 @@ def send_claimed(
         p.id: p
         for p in session.execute(
             sa.select(P.c.id, P.c.status, P.c.last_report_at, P.c.follow_up_channel)
-            .where(P.c.id.in_(patient_ids))
+            .where(bulk.any_of(P.c.id, patient_ids, bulk.dialect_of(session)))
         )
     }
     prefs = preferences.many(session, sorted(patient_ids))
