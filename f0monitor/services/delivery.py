@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from ..channels import Channel, Outgoing, Sent
@@ -221,16 +222,35 @@ def _apply(session: Session, updates: list[dict[str, Any]]) -> None:
 
 def _apply_accepted(session: Session, params: list[dict[str, Any]], *, provider: str,
                     delivered: bool, now: datetime) -> None:
-    """Write the messages a provider accepted (sent, or delivered already), by our claim."""
+    """Write the messages a provider accepted (sent, or delivered already), by our claim.
+
+    On PostgreSQL one UPDATE … FROM unnest for the batch (1,000 single-row UPDATEs cost the
+    server half a second a batch); elsewhere one executemany."""
+    values = dict(
+        claimed_by=None, claimed_at=None, provider=provider, error=None,
+        status=MessageStatus.DELIVERED if delivered else MessageStatus.SENT,
+        attempts=T.c.attempts + 1, sent_at=now, delivered_at=now if delivered else None,
+    )
+    if params and bulk.dialect_of(session) == "postgresql":
+        rows = sa.select(
+            sa.func.unnest(
+                sa.bindparam("u_id", [p["b_id"] for p in params], type_=postgresql.ARRAY(sa.Integer)),
+                sa.bindparam("u_claim", [p["b_claim"] for p in params], type_=postgresql.ARRAY(sa.String)),
+                sa.bindparam("u_pmid", [p["b_pmid"] for p in params], type_=postgresql.ARRAY(sa.String)),
+                sa.bindparam("u_cost", [p["b_cost"] for p in params], type_=postgresql.ARRAY(sa.Integer)),
+            ).table_valued("id", "claim", "pmid", "cost").render_derived()
+        ).subquery("u")
+        session.execute(
+            sa.update(T)
+            .where(T.c.id == rows.c.id, T.c.claimed_by == rows.c.claim)
+            .values(provider_message_id=rows.c.pmid, cost_units=rows.c.cost, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return
     statement = (
         sa.update(T)
         .where(T.c.id == sa.bindparam("b_id"), T.c.claimed_by == sa.bindparam("b_claim"))
-        .values(
-            claimed_by=None, claimed_at=None, provider=provider, error=None,
-            status=MessageStatus.DELIVERED if delivered else MessageStatus.SENT,
-            provider_message_id=sa.bindparam("b_pmid"), cost_units=sa.bindparam("b_cost"),
-            attempts=T.c.attempts + 1, sent_at=now, delivered_at=now if delivered else None,
-        )
+        .values(provider_message_id=sa.bindparam("b_pmid"), cost_units=sa.bindparam("b_cost"), **values)
     )
     session.connection().execute(statement, params)
 
