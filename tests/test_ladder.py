@@ -11,7 +11,7 @@ from f0monitor.channels.console import ConsoleChannel
 from f0monitor.channels.esms import EsmsChannel
 from f0monitor.data.models import CallTask, OutboxMessage, Patient
 from f0monitor.domain.clock import VN_TZ
-from f0monitor.services import delivery, preferences
+from f0monitor.services import callrounds, delivery, followup, preferences
 from f0monitor.services import ladder as ladder_service
 from f0monitor.services.inputs import ReportInput
 from f0monitor.services.reports import submit_report
@@ -208,3 +208,62 @@ def test_a_reminder_for_a_slot_already_reported_is_cancelled_not_sent(session, p
     session.commit()
     assert (counts.delivered, counts.cancelled) == (1, 1)
     assert {m.patient_id: m.status for m in messages(session)} == {a.id: "delivered", b.id: "cancelled"}
+
+
+def test_patients_on_phone_follow_up_get_a_call_not_reminders(session, people, make_patient):
+    a, b, *_ = people
+    phone = session.get(Patient, make_patient(now=REGISTERED).id)
+    followup.set_channel(session, phone, "phone", by=None, now=REGISTERED)
+    session.commit()
+    # 07:30: the app and SMS patients are reminded; the phone patient is not
+    assert ladder_service.tick(session, now=at(7, 30)).reminders == 2
+    session.commit()
+    assert {m.patient_id for m in messages(session, purpose="reminder")} == {a.id, b.id}
+    # 10:00: no second reminder and no missed-report call for them either: their call is the
+    # slot's phone round, which the caller's worklist opens
+    result = ladder_service.tick(session, now=at(10))
+    session.commit()
+    assert (result.second_reminders, result.call_tasks) == (2, 2)  # A and B
+    assert messages(session, patient_id=phone.id) == []
+    assert session.scalars(sa.select(CallTask.reason).where(CallTask.patient_id == phone.id)).all() == []
+    assert callrounds.open_phone_rounds(session, now=at(10)) == 1
+    session.commit()
+    task = session.scalar(sa.select(CallTask).where(CallTask.patient_id == phone.id))
+    assert (task.reason, task.state, task.key) == ("phone_round", "due", "2026-12-02:morning")
+    # 17:00, 24 h of silence: the ward's coordinators are still told about them
+    ladder_service.tick(session, now=at(17))
+    session.commit()
+    assert phone.id in {m.patient_id for m in messages(session, purpose="escalation")}
+    assert messages(session, patient_id=phone.id, purpose="reminder") == []
+
+
+def test_patients_on_sms_follow_up_are_reminded_by_sms(session, people, make_patient):
+    a, b, *_ = people
+    sms = session.get(Patient, make_patient(now=REGISTERED).id)
+    followup.set_channel(session, sms, "sms", by=None, now=REGISTERED)
+    preferences.update(session, patient=sms, now=REGISTERED, channels=["zalo"])
+    preferences.update(session, patient=b, now=REGISTERED, channels=["zalo"])
+    session.commit()
+    ladder_service.tick(session, now=at(7, 30))
+    ladder_service.tick(session, now=at(10))
+    session.commit()
+    got = {(m.patient_id, m.slot[-1]): (m.channel, m.recipient) for m in messages(session, purpose="reminder")}
+    # the app patient who chose Zalo gets Zalo, then SMS; the SMS patient SMS both times
+    assert got[b.id, "1"][0] == "zalo" and got[b.id, "2"][0] == "sms"
+    assert got[sms.id, "1"] == got[sms.id, "2"] == ("sms", sms.phone)
+
+
+def test_a_queued_reminder_is_cancelled_when_the_patient_moves_to_phone_follow_up(session, people):
+    a, b, *_ = people
+    ladder_service.tick(session, now=at(7, 30))
+    session.commit()
+    followup.set_channel(session, b, "phone", by=None, now=at(7, 40))
+    session.commit()
+    ids = delivery.claim(session, now=at(7, 45))
+    session.commit()
+    counts = delivery.send_claimed(session, ids, {"sms": ConsoleChannel()}, now=at(7, 45))
+    session.commit()
+    assert (counts.cancelled, counts.delivered + counts.sent) == (1, 1)
+    by_patient = {m.patient_id: m for m in messages(session, purpose="reminder")}
+    assert by_patient[b.id].status == "cancelled" and by_patient[b.id].error == "phone_follow_up"
+    assert by_patient[a.id].status in ("sent", "delivered")

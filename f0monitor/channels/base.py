@@ -60,7 +60,10 @@ class SendsOneByOne:
 
 
 def retry_after_of(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    return _seconds(response.headers.get("Retry-After"))
+
+
+def _seconds(value: str | None) -> float | None:
     try:
         return float(value) if value is not None else None
     except ValueError:
@@ -69,10 +72,13 @@ def retry_after_of(response: requests.Response) -> float | None:
 
 def http_failure(response: requests.Response, what: str) -> Sent:
     """A failed HTTP answer: 429 and 5xx are worth retrying, other 4xx are not."""
-    status = response.status_code
+    return status_failure(response.status_code, response.headers.get("Retry-After"), what)
+
+
+def status_failure(status: int, retry_after: str | None, what: str) -> Sent:
+    """A failed HTTP status (and its Retry-After header), from any HTTP client."""
     retryable = status == 429 or status >= 500 or status == 408
-    return Sent.failure(f"{what} HTTP {status}", retryable=retryable,
-                        retry_after=retry_after_of(response))
+    return Sent.failure(f"{what} HTTP {status}", retryable=retryable, retry_after=_seconds(retry_after))
 
 
 def transport_failure(exc: Exception, what: str) -> Sent:

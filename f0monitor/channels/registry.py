@@ -4,7 +4,7 @@ Settings (config.py, instance/config.py or ``F0MONITOR_*`` environment variables
 
 - ``SMS_PROVIDER``: ``console`` (default) | ``esms`` | ``webhook``; ``ESMS_API_KEY``,
   ``ESMS_SECRET_KEY``, ``ESMS_BRANDNAME``, ``ESMS_SMS_TYPE``, ``ESMS_BASE_URL``,
-  ``ESMS_CALLBACK_URL``; ``SMS_WEBHOOK_URL``, ``SMS_WEBHOOK_TOKEN``, ``SMS_WEBHOOK_BATCH``.
+  ``ESMS_CALLBACK_URL``, ``ESMS_CONCURRENCY`` (requests in flight per sender, default 8); ``SMS_WEBHOOK_URL``, ``SMS_WEBHOOK_TOKEN``, ``SMS_WEBHOOK_BATCH``.
 - ``ZALO_PROVIDER``: ``console`` | ``zalo``; ``ZALO_ACCESS_TOKEN``, ``ZALO_ZNS_TEMPLATES``
   (purpose → template id), ``ZALO_BASE_URL``.
 - ``EMAIL_PROVIDER``: ``console`` | ``smtp``; ``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_SENDER``,
@@ -45,6 +45,7 @@ def build(channel: str, config: Mapping[str, Any]) -> Channel:
             brandname=config.get("ESMS_BRANDNAME", ""), sms_type=str(config.get("ESMS_SMS_TYPE", "2")),
             base_url=config.get("ESMS_BASE_URL") or "https://rest.esms.vn",
             callback_url=config.get("ESMS_CALLBACK_URL", ""), timeout=timeout,
+            concurrency=int(config.get("ESMS_CONCURRENCY", 8)),
         )
     if provider == "webhook":
         return WebhookChannel(url=config["SMS_WEBHOOK_URL"], token=config.get("SMS_WEBHOOK_TOKEN", ""),

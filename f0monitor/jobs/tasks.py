@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -50,9 +50,20 @@ def run_ladder(app: Flask, now: datetime | None = None) -> dict[str, Any]:
         return asdict(result)
 
 
+# How long a sender that found nothing waits before claiming again while a tick is writing.
+WAIT_FOR_TICK = 0.5
+
+
 def run_sender(app: Flask, *, budget_seconds: float = 50.0, batch: int = delivery.BATCH,
-               now: datetime | None = None) -> dict[str, Any]:
-    """Claim and send due messages until none is left or the time budget is spent."""
+               now: datetime | None = None, ticking: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """Claim and send due messages until none is left or the time budget is spent.
+
+    ``ticking`` tells whether a ladder tick is writing reminders now: a sender that finds
+    nothing due then waits for the tick's next committed batch instead of leaving, so that a
+    slot's burst starts going out seconds after its first batch, not at the next minute's
+    dispatch (the dispatch's senders start at the same minute as the tick, before its first
+    commit).
+    """
     deadline = time.monotonic() + budget_seconds
     total = delivery.Counts()
     adapters = adapters_of(app)
@@ -63,6 +74,9 @@ def run_sender(app: Flask, *, budget_seconds: float = 50.0, batch: int = deliver
             ids = delivery.claim(session, now=moment, limit=batch)
             session.commit()  # the claim is ours before anything is sent
             if not ids:
+                if ticking is not None and ticking() and time.monotonic() + WAIT_FOR_TICK < deadline:
+                    time.sleep(WAIT_FOR_TICK)
+                    continue
                 break
             try:
                 counts = delivery.send_claimed(session, ids, adapters, now=now or utcnow())
@@ -89,7 +103,8 @@ def register(huey: Huey, app: Flask) -> Jobs:
     def send_due(budget_seconds: float = 50.0, now_iso: str | None = None,
                  batch: int = delivery.BATCH) -> dict[str, Any]:
         return run_sender(app, budget_seconds=budget_seconds, batch=batch,
-                          now=datetime.fromisoformat(now_iso) if now_iso else None)
+                          now=datetime.fromisoformat(now_iso) if now_iso else None,
+                          ticking=lambda: huey.is_locked("ladder"))
 
     @huey.periodic_task(crontab(minute="*"), name="periodic_ladder")
     def periodic_ladder() -> None:

@@ -20,15 +20,16 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..data import bulk
 from ..data.models import CallTask, OutboxMessage, Patient, ReminderPreference, User
 from ..domain import ladder
 from ..domain.ladder import Slot, Step
 from ..domain.states import (
     CallReason,
     CallState,
+    FollowUpChannel,
     MessageChannel,
     MessagePurpose,
     MessageStatus,
@@ -72,35 +73,42 @@ class TickResult:
     steps: dict[str, int] = field(default_factory=dict)
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(O) if dialect == "postgresql" else sqlite.insert(O)
-    # Counted from RETURNING: an executemany's rowcount is -1 on psycopg (its "insertmanyvalues"
-    # batches), which made every tick on PostgreSQL report 0 reminders for rows it had written.
-    statement = insert.on_conflict_do_nothing(
-        index_elements=["patient_id", "purpose", "slot"]).returning(O.c.id)
-    total = 0
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[str]:
+    """Write the rows whose (patient, purpose, slot) is new; return the slots written.
+
+    Counted from RETURNING: an executemany's rowcount is -1 on psycopg (its "insertmanyvalues"
+    batches), which made every tick on PostgreSQL report 0 reminders for rows it had written.
+    On PostgreSQL a batch is one INSERT … SELECT FROM unnest (``data.bulk``).
+    """
+    written: list[str] = []
     for start in range(0, len(rows), CHUNK):
-        result = session.connection().execute(statement, rows[start : start + CHUNK])
-        total += len(result.all())
-    return total
+        written.extend(r.slot for r in bulk.insert_ignoring_conflicts(
+            session.connection(), O, rows[start : start + CHUNK],
+            conflict=("patient_id", "purpose", "slot"), returning=("slot",)))
+    return written
 
 
 def _silent_patients(session: Session, slot: Slot) -> Iterable[Sequence[Any]]:
     """Active, not opted-out patients with no report in the slot, registered before it was
-    due; in batches of (id, phone, locale, last_report_at, registered_at, ward, province)."""
+    due, who are not on phone follow-up; in batches of (id, phone, locale, last_report_at,
+    registered_at, ward, province, follow_up_channel).
+
+    A patient on ``phone`` follow-up gets no reminder and no missed-report call from the
+    ladder: their step is the slot's phone-round call (``services.callrounds.open_phone_rounds``,
+    opened when a caller's worklist is refreshed), so they are due for a call, not overdue
+    in an app they do not use. The coordinators' alert after a long silence still covers them.
+    """
     start, _end = slot.window
     optout = sa.select(ReminderPreference.patient_id).where(ReminderPreference.opted_out.is_(True))
     query = (
         sa.select(P.c.id, P.c.phone, User.__table__.c.locale, P.c.last_report_at, P.c.registered_at,
-                  P.c.ward_code, P.c.province_code)
+                  P.c.ward_code, P.c.province_code, P.c.follow_up_channel)
         .select_from(P.outerjoin(User.__table__, User.__table__.c.id == P.c.user_id))
         .where(
             P.c.status == PatientStatus.ACTIVE,
             sa.or_(P.c.last_report_at.is_(None), P.c.last_report_at < start),
             P.c.registered_at <= slot.due,
+            P.c.follow_up_channel != FollowUpChannel.PHONE,
             P.c.id.not_in(optout),
         )
         .order_by(P.c.id)
@@ -117,7 +125,8 @@ def _silent_patients(session: Session, slot: Slot) -> Iterable[Sequence[Any]]:
 def _existing_slots(session: Session, ids: Sequence[int], purpose: str, slots: Iterable[str]) -> set[tuple[int, str]]:
     found = session.execute(
         sa.select(O.c.patient_id, O.c.slot).where(
-            O.c.patient_id.in_(list(ids)), O.c.purpose == purpose, O.c.slot.in_(list(slots))
+            bulk.any_of(O.c.patient_id, ids, bulk.dialect_of(session)), O.c.purpose == purpose,
+            O.c.slot.in_(list(slots)),
         )
     )
     return {(r.patient_id, r.slot) for r in found}
@@ -139,6 +148,12 @@ def tick(
     first_due = ladder.rung_time(rung[Step.REMINDER], slot, now) <= now
     second_due = ladder.rung_time(rung[Step.SECOND_REMINDER], slot, now) <= now
     rendered: dict[tuple[Step, str], str] = {}
+    quiet: dict[tuple[str, str], datetime] = {}
+
+    def held_until(hours: tuple[str, str]) -> datetime:
+        if hours not in quiet:
+            quiet[hours] = ladder.quiet_until(now, hours) or now
+        return quiet[hours]
 
     def text(step: Step, locale: str) -> str:
         if (step, locale) not in rendered:
@@ -161,6 +176,9 @@ def tick(
                 channel = pref.channels[0]
                 if step is Step.SECOND_REMINDER:
                     channel = ladder.other_channel(pref.channels, channel)
+                if r.follow_up_channel == FollowUpChannel.SMS:
+                    # followed by SMS from a feature phone: both reminders go by SMS
+                    channel = MessageChannel.SMS
                 address = pref.email if channel == MessageChannel.EMAIL else r.phone
                 if not address:
                     channel, address = MessageChannel.SMS, r.phone
@@ -169,13 +187,13 @@ def tick(
                     "patient_id": r.id, "purpose": MessagePurpose.REMINDER, "slot": key,
                     "channel": channel, "recipient": address, "recipient_user_id": None,
                     "locale": locale, "text": text(step, locale), "status": MessageStatus.QUEUED,
-                    "attempts": 0, "next_attempt_at": ladder.quiet_until(now, pref.quiet_hours) or now,
+                    "attempts": 0, "next_attempt_at": held_until(pref.quiet_hours),
                     "created_at": now,
                 })
-        inserted = _insert_ignoring_duplicates(session, rows)
-        firsts = sum(1 for row in rows if row["slot"].endswith(":1"))
-        result.reminders += min(firsts, inserted)
-        result.second_reminders += max(inserted - firsts, 0)
+        written = _insert_ignoring_duplicates(session, rows)
+        firsts = sum(1 for key in written if key.endswith(":1"))
+        result.reminders += firsts
+        result.second_reminders += len(written) - firsts
         result.call_tasks += _call_tasks(session, batch, slot, now)
         if checkpoint is not None:
             checkpoint()
@@ -189,12 +207,18 @@ def tick(
 
 def _call_tasks(session: Session, batch: Sequence[Any], slot: Slot, now: datetime) -> int:
     rung = ladder.RUNGS[Step.CALL_TASK]
-    due = [r for r in batch if ladder.rung_time(rung, slot, r.last_report_at or r.registered_at) <= now]
+    # The rungs above it are anchored on the slot: when they are not due, no one's call is; else
+    # a patient's call is due once they have been silent for the rung's delay.
+    if ladder.rung_time(rung, slot, now - rung.delay) > now:
+        return 0
+    limit = now - rung.delay
+    due = [r for r in batch if (r.last_report_at or r.registered_at) <= limit]
     if not due:
         return 0
     have = set(session.scalars(
         sa.select(CallTask.patient_id).where(
-            CallTask.patient_id.in_([r.id for r in due]), CallTask.reason == CallReason.MISSED_REPORT,
+            bulk.any_of(CallTask.patient_id, [r.id for r in due], bulk.dialect_of(session)),
+            CallTask.reason == CallReason.MISSED_REPORT,
             sa.or_(CallTask.key == slot.key, CallTask.state.in_((CallState.DUE, CallState.CLAIMED))),
         )
     ))
@@ -241,7 +265,8 @@ def _escalations(session: Session, now: datetime) -> int:
             (pid, s.rsplit(":", 1)[0])
             for pid, s in session.execute(
                 sa.select(O.c.patient_id, O.c.slot).where(
-                    O.c.patient_id.in_(list(lapse)), O.c.purpose == MessagePurpose.ESCALATION
+                    bulk.any_of(O.c.patient_id, lapse, bulk.dialect_of(session)),
+                    O.c.purpose == MessagePurpose.ESCALATION,
                 )
             )
         }
@@ -262,7 +287,7 @@ def _escalations(session: Session, now: datetime) -> int:
                     "status": MessageStatus.QUEUED, "attempts": 0, "next_attempt_at": now,
                     "created_at": now,
                 })
-        made += _insert_ignoring_duplicates(session, out)
+        made += len(_insert_ignoring_duplicates(session, out))
     return made
 
 

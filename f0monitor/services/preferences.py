@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..data import bulk
 from ..data.models import OutboxMessage, Patient, ReminderPreference
 from ..domain.states import MessageChannel, MessagePurpose, MessageStatus, OptOutVia, values
 from ..domain.text import Msg
@@ -88,7 +89,8 @@ def many(session: Session, patient_ids: Sequence[int]) -> dict[int, Preferences]
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         for row in session.scalars(
-            sa.select(ReminderPreference).where(ReminderPreference.patient_id.in_(chunk))
+            sa.select(ReminderPreference).where(
+                bulk.any_of(ReminderPreference.patient_id, chunk, bulk.dialect_of(session)))
         ):
             found[row.patient_id] = _from_row(row)
     return {pid: found.get(pid, DEFAULTS) for pid in ids}
