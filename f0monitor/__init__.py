@@ -12,6 +12,22 @@ from flask import Flask
 __version__ = "0.1.0"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# An installed package (pip install ., a wheel) carries the templates and static files in
+# f0monitor/_site (setup.py's build step); a source checkout has them at its top level.
+SITE = Path(__file__).resolve().parent / "_site"
+INSTALLED = (SITE / "templates").is_dir()
+
+
+def _site(name: str) -> str:
+    return str((SITE if INSTALLED else PROJECT_ROOT) / name)
+
+
+def _instance_path() -> str:
+    """instance/ of the checkout; for an installed package, F0MONITOR_INSTANCE_PATH or
+    ./instance in the directory the commands run in (never inside site-packages)."""
+    if os.environ.get("F0MONITOR_INSTANCE_PATH"):
+        return os.environ["F0MONITOR_INSTANCE_PATH"]
+    return str(Path.cwd() / "instance") if INSTALLED else str(PROJECT_ROOT / "instance")
 
 
 def create_app(
@@ -22,10 +38,10 @@ def create_app(
 
     app = Flask(
         __name__,
-        instance_path=instance_path or str(PROJECT_ROOT / "instance"),
+        instance_path=instance_path or _instance_path(),
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=_site("templates"),
+        static_folder=_site("static"),
     )
     app.config.from_object(config.Defaults)
     if test_config is None:

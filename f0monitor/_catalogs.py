@@ -47,6 +47,14 @@ def compile_catalogs(folder: Path = TRANSLATIONS, *, force: bool = False) -> lis
     return written
 
 
-def missing_catalogs(folder: Path = TRANSLATIONS) -> list[Path]:
-    """Return the ``.po`` files of a folder without a current ``.mo``."""
-    return [po for po in sorted(Path(folder).glob("*/LC_MESSAGES/*.po")) if not is_current(po)]
+def missing_catalogs(folder: Path = TRANSLATIONS, *, check_age: bool = True) -> list[Path]:
+    """Return the ``.po`` files of a folder without a current ``.mo``.
+
+    ``check_age=False`` for an installed package: its files were compiled at build time and
+    copied in any order (a ``.po`` may be copied a moment after its ``.mo``), so only a missing
+    ``.mo`` counts there.
+    """
+    pos = sorted(Path(folder).glob("*/LC_MESSAGES/*.po"))
+    if not check_age:
+        return [po for po in pos if not po.with_suffix(".mo").is_file()]
+    return [po for po in pos if not is_current(po)]

@@ -68,15 +68,16 @@ def test_the_app_serves_vietnamese_from_the_package(tmp_path):
     reason="the wheel package is needed to build a wheel without build isolation",
 )
 def test_a_wheel_built_from_a_clean_tree_carries_the_compiled_catalog(tmp_path):
-    """Build a wheel from a copy of the sources without any .mo; the .mo is inside."""
+    """Build a wheel from a copy of the sources without any .mo; the .mo is inside, and so are
+    the templates and static files: installed on its own, it serves the login page in
+    Vietnamese, and its instance folder is where the command runs, not in the package."""
     tree = tmp_path / "src"
     tree.mkdir()
     for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy(PROJECT_ROOT / name, tree / name)
-    shutil.copytree(
-        PROJECT_ROOT / "f0monitor", tree / "f0monitor",
-        ignore=shutil.ignore_patterns("*.mo", "__pycache__", "*.pyc"),
-    )
+    ignore = shutil.ignore_patterns("*.mo", "__pycache__", "*.pyc", "vendor")
+    for name in ("f0monitor", "templates", "static"):
+        shutil.copytree(PROJECT_ROOT / name, tree / name, ignore=ignore)
     assert not list(tree.rglob("*.mo"))
     out = tmp_path / "dist"
     result = subprocess.run(
@@ -92,3 +93,27 @@ def test_a_wheel_built_from_a_clean_tree_carries_the_compiled_catalog(tmp_path):
     (tmp_path / "mo" / "vi" / "LC_MESSAGES").mkdir(parents=True)
     (tmp_path / "mo" / "vi" / "LC_MESSAGES" / "messages.mo").write_bytes(data)
     assert Translations.load(str(tmp_path / "mo"), ["vi"]).gettext("Log in") == "Đăng nhập"
+    assert "f0monitor/_site/templates/base.html" in names and "f0monitor/_site/static/css/app.css" in names
+
+    # Installed alone (its dependencies from this environment), run from another directory.
+    site = tmp_path / "site"
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site),
+                             str(wheel)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    work = tmp_path / "work"
+    work.mkdir()
+    script = (
+        "import f0monitor, sys\n"
+        "assert f0monitor.__file__.startswith(sys.argv[1]), f0monitor.__file__\n"
+        "app = f0monitor.create_app({'SECRET_KEY': 'x' * 32, 'DATABASE_URL': 'sqlite://'})\n"
+        "page = app.test_client().get('/login')\n"
+        "print(page.status_code, app.instance_path)\n"
+        "print(page.get_data(as_text=True))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("F0MONITOR_")}
+    run = subprocess.run([sys.executable, "-c", script, str(site)], cwd=work, capture_output=True, text=True,
+                         timeout=120, env={**env, "PYTHONPATH": str(site)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    status, instance = run.stdout.splitlines()[0].split(" ", 1)
+    assert status == "200" and instance == str(work / "instance")
+    assert "Đăng nhập" in run.stdout and "no current compiled catalog" not in run.stderr

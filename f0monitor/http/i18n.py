@@ -101,7 +101,8 @@ def init_app(app: Flask) -> None:
     if "BABEL_TRANSLATION_DIRECTORIES" not in app.config:
         # Compiled at build time (setup.py's build_py: pip install, pip wheel; or make).
         folder = Path(app.root_path) / "translations"
-        stale = missing_catalogs(folder)
+        installed = (Path(app.root_path) / "_site").is_dir()  # built by setup.py, not a checkout
+        stale = missing_catalogs(folder, check_age=not installed)
         if stale:
             app.logger.warning(
                 "no current compiled catalog for %s: pages fall back to English; reinstall "
