@@ -190,8 +190,8 @@ class Province:
             facilities.append({
                 "id": fid, "name": f"Bệnh viện điều trị COVID-19 số {i + 1}",
                 "province_code": self.province, "ward_code": self.rng.choice(self.wards),
-                "phone": f"+842963{i:06d}", "bed_capacity": beds,
-                "free_beds": self.rng.randint(0, beds // 3), "updated_at": naive(self.now),
+                "phone": f"+842963{i:06d}", "general_capacity": beds,
+                "general_free": self.rng.randint(0, beds // 3), "updated_at": naive(self.now),
                 "updated_by_id": self.coordinator, "version": 1,
             })
         return users, facilities
