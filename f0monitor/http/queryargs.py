@@ -119,11 +119,11 @@ def line_list_args(args: Any, user: Any) -> LineListFilters:
     tier = (args.get("tier") or "").strip() or None
     ward = _code_arg(args, "ward", errors)
     if status is not None and status not in PATIENT_STATUSES:
-        errors["status"] = [_("Unknown status.")]
+        errors["status"] = [_("Not a valid choice.")]
     if tier is not None and tier not in TIERS:
-        errors["tier"] = [_("Unknown tier.")]
+        errors["tier"] = [_("Not a valid choice.")]
     if "ward" not in errors and not _ward_of_user(ward, user):
-        errors["ward"] = [_("This ward is not in your area.")]
+        errors["ward"] = [_("This ward is outside your area.")]
     if errors:
         raise ValidationError(errors)
     return LineListFilters(status=status, ward=ward, tier=tier)
@@ -139,7 +139,7 @@ def report_list_args(args: Any, user: Any, today: date) -> ReportFilters:
     last = _date_arg(args, "to", errors)
     ward = _code_arg(args, "ward", errors)
     if "ward" not in errors and not _ward_of_user(ward, user):
-        errors["ward"] = [_("This ward is not in your area.")]
+        errors["ward"] = [_("This ward is outside your area.")]
     if errors:
         raise ValidationError(errors)
     last = last or today

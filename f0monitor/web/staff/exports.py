@@ -8,7 +8,7 @@ The file is streamed from a server-side cursor (``services.exports``), however m
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 from flask import Response, stream_with_context
 from flask import request as flask_request
@@ -43,16 +43,17 @@ def words() -> exports.Words:
 
 def line_list_header() -> list[str]:
     """The line list's column headings (``exports.LINE_LIST_COLUMNS``), translated."""
-    return [_("Patient number"), _("Full name"), _("Date of birth"), _("Age"), _("Sex"), _("Phone"),
-            _("Ward"), _("Registered"), _("Positive test date"), _("Status"), _("Current tier"),
-            _("Last report at"), _("Open alert"), _("Assigned to")]
+    return [_("Patient number"), _("Full name"), _("Date of birth"), _("Age"), _("Sex"),
+            _("Phone number"), _("Ward"), _("Registered"), _("Date of the positive test"), _("Status"),
+            _("Tier"), _("Last report"), _("Alert"), _("Assigned")]
 
 
 def report_header() -> list[str]:
     """The reports line list's column headings (``exports.REPORT_COLUMNS``), translated."""
-    return [_("Patient number"), _("Ward"), _("Report date"), _("Slot"), _("Reported at"), _("Channel"),
-            _("Temperature (°C)"), _("SpO₂ (%)"), _("Pulse (/min)"), _("Respiratory rate (/min)"),
-            _("Systolic BP (mmHg)"), _("Diastolic BP (mmHg)"), _("Symptoms"), _("Tier"), _("Alert")]
+    return [_("Patient number"), _("Ward"), _("Day"), _("Time"), _("When"), _("Channel"),
+            _("Temperature (°C)"), _("SpO2 (%)"), _("Pulse (beats per minute)"), _("Breaths per minute"),
+            _("Blood pressure, upper number (mmHg)"), _("Blood pressure, lower number (mmHg)"),
+            _("Symptoms"), _("Tier"), _("Alert")]
 
 
 def bad_filter(exc: ValidationError) -> Response:
@@ -63,8 +64,14 @@ def bad_filter(exc: ValidationError) -> Response:
     return Response(text + "\n", status=400, mimetype="text/plain")
 
 
-def download(fmt: str, filename: str, body: Any) -> Response:
-    """A streamed download of `body` (an iterator of chunks), not to be stored by caches."""
+def download(fmt: str, filename: str, body: Iterator[bytes]) -> Response:
+    """A streamed download of `body` (a generator of chunks), not to be stored by caches.
+
+    The request's contexts are popped (and its session closed) once the view returns, then
+    pushed again around the streaming: so `body` opens the session it reads with from within
+    (``get_session()`` at its first step), and that one is closed when the stream ends or is
+    abandoned. A session taken in the view would reconnect after its close and be left open.
+    """
     return Response(
         stream_with_context(body),
         mimetype=exports.mimetype(fmt),
@@ -86,9 +93,13 @@ def line_list(fmt: str):
     now = utcnow()
     audit_line_list(session, "export_line_list", filters.describe(), fmt)
     session.commit()
-    rows = exports.line_list_rows(session, current_user, filters, words(), now=now)
-    body = exports.chunks(fmt, line_list_header(), rows, sheet=_("Patients"))
-    return download(fmt, f"line-list-{local_date(now).isoformat()}", body)
+    user, cells, header = current_user._get_current_object(), words(), line_list_header()
+
+    def body() -> Iterator[bytes]:
+        rows = exports.line_list_rows(get_session(), user, filters, cells, now=now)
+        yield from exports.chunks(fmt, header, rows, sheet=_("Patients"))
+
+    return download(fmt, f"line-list-{local_date(now).isoformat()}", body())
 
 
 @bp.route("/reports.csv", defaults={"fmt": "csv"})
@@ -104,7 +115,11 @@ def report_list(fmt: str):
     session = get_session()
     audit_line_list(session, "export_report_list", filters.describe(), fmt)
     session.commit()
-    rows = exports.report_rows(session, current_user, filters, words())
-    body = exports.chunks(fmt, report_header(), rows, sheet=_("Reports"))
-    return download(fmt, f"reports-{filters.first.isoformat()}-{filters.last.isoformat()}", body)
+    user, cells, header = current_user._get_current_object(), words(), report_header()
+
+    def body() -> Iterator[bytes]:
+        rows = exports.report_rows(get_session(), user, filters, cells)
+        yield from exports.chunks(fmt, header, rows, sheet=_("Reports"))
+
+    return download(fmt, f"reports-{filters.first.isoformat()}-{filters.last.isoformat()}", body())
 
