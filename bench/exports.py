@@ -123,14 +123,16 @@ class Sampler(threading.Thread):
 
     def __init__(self, pid: int, every: float = 0.02) -> None:
         super().__init__(daemon=True)
-        self.pid, self.every, self.peak, self.stop = pid, every, 0.0, threading.Event()
+        self.pid, self.every, self.peak, self.samples = pid, every, 0.0, 0
+        self.done = threading.Event()
 
     def run(self) -> None:
-        while not self.stop.is_set():
+        while not self.done.is_set():
             try:
                 self.peak = max(self.peak, rss_mb(self.pid))
             except OSError:
                 return
+            self.samples += 1
             time.sleep(self.every)
 
 
@@ -194,7 +196,7 @@ def main() -> None:
                 newlines += chunk.count(b"\n")
         seconds = time.perf_counter() - started
         time.sleep(0.5)
-        sampler.stop.set()
+        sampler.done.set()
         sampler.join()
         after = rss_mb(worker)
         peak = max(sampler.peak, after)
@@ -213,7 +215,8 @@ def main() -> None:
     print(f"seconds: {seconds:.1f} (first byte after {first_byte:.1f} s)   {rows / seconds:,.0f} rows/s")
     print(f"bytes:   {size:,} ({size / 1e6:.1f} MB)")
     print(f"worker RSS: before {before:.1f} MB, peak {peak:.1f} MB, after {after:.1f} MB, "
-          f"growth {peak - before:+.1f} MB (target ≤ 50)   worker survived: {alive}")
+          f"growth {peak - before:+.1f} MB (target ≤ 50)   worker survived: {alive}   "
+          f"({sampler.samples:,} samples)")
 
 
 if __name__ == "__main__":
