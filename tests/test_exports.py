@@ -454,3 +454,14 @@ def test_xlsx_writes_formulas_as_text():
     with zipfile.ZipFile(io.BytesIO(data)) as book:
         sheet = book.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet and "=1+1" in sheet
+
+
+def test_xlsx_rows_beyond_a_sheets_limit_go_on_to_a_next_sheet(monkeypatch):
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 4)  # a heading and 3 rows per sheet
+    data = b"".join(exports.xlsx_chunks(["n"], ([i] for i in range(7)), sheet="Reports"))
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        names = sorted(n for n in book.namelist() if n.startswith("xl/worksheets/sheet"))
+        workbook = book.read("xl/workbook.xml").decode()
+    assert names == ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml", "xl/worksheets/sheet3.xml"]
+    assert 'name="Reports"' in workbook and 'name="Reports (2)"' in workbook
+    assert [r[0] for r in _xlsx(data)] == ["n", "0", "1", "2"]
