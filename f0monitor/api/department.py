@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,8 +12,9 @@ from ..http.access import access
 from ..http.audit import audit_export
 from ..http.errors import api_error
 from ..http.queryargs import caseload_args
-from ..services.caseload import AGGREGATE_ROLES, CSV_COLUMNS, caseload, csv_text
-from ..services.publication import for_publication, publication_csv
+from ..services import exports
+from ..services.caseload import AGGREGATE_ROLES, CSV_COLUMNS, caseload
+from ..services.publication import for_publication
 from ..services.scope import OutOfScope
 from . import bp, documented, page_args
 from .schemas import CaseloadArgs, CaseloadItemOut
@@ -43,8 +44,10 @@ def caseload_list():
         audit_export(session, first, last, area, publication=publication)
         session.commit()
         filename = f"caseload-{first.isoformat()}-{last.isoformat()}.csv"
+        # Streamed as written; no byte-order mark here (a program reads it, not a spreadsheet).
+        rows = exports.caseload_rows(items, CSV_COLUMNS, publication=publication)
         return Response(
-            publication_csv(items, CSV_COLUMNS) if publication else csv_text(items),
+            stream_with_context(exports.csv_chunks(CSV_COLUMNS, rows, bom=False)),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

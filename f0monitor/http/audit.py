@@ -45,11 +45,13 @@ def audit_patient(
 
 
 def audit_export(session: Session, first: date, last: date, area: Any, *, publication: bool = False,
-                 action: str = "export_caseload") -> None:
+                 action: str = "export_caseload", fmt: str = "csv") -> None:
     """Record that the current user exported the caseload (no patient: aggregates)."""
     detail = f"{first.isoformat()}..{last.isoformat()} province={area.province_code} wards={','.join(map(str, area.ward_codes))}"
     if publication:
         detail += " publication"
+    if fmt != "csv":
+        detail += f" format={fmt}"
     audit.record(
         session,
         user_id=current_user.id,
@@ -58,4 +60,21 @@ def audit_export(session: Session, first: date, last: date, area: Any, *, public
         now=utcnow(),
         ip=_ip(),
         detail=detail[:255],
+    )
+
+
+def audit_line_list(session: Session, action: str, filters: str, fmt: str) -> None:
+    """Record that the current user began downloading a line list (personal data).
+
+    Recorded once, when the download starts: how many rows it holds is not known then. The
+    detail names the filters and the format, never a patient.
+    """
+    audit.record(
+        session,
+        user_id=current_user.id,
+        patient_id=None,
+        action=action,
+        now=utcnow(),
+        ip=_ip(),
+        detail=f"{filters} format={fmt}"[:255],
     )

@@ -8,9 +8,11 @@ from typing import Any
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from ..data.models import TIERS
+from ..data.models import PATIENT_STATUSES, TIERS
 from ..data.types import as_id
+from ..services import areas
 from ..services.caseload import MAX_DAYS, Area, BadArea, area_for
+from ..services.exports import MAX_REPORT_DAYS, LineListFilters, ReportFilters
 from ..services.inputs import page_number
 from ..services.queue import FLAGS, QueueFilters
 
@@ -92,3 +94,58 @@ def caseload_args(args: Any, user: Any, today: date) -> tuple[Area, date, date]:
         )
         raise ValidationError({exc.field: [message]}) from None
     return area, first, last
+
+
+def _ward_of_user(ward: int | None, user: Any) -> bool:
+    """Tell whether a ward code lies in the user's area (a known ward, for a province-less admin)."""
+    if ward is None:
+        return True
+    own = list(getattr(user, "ward_codes", None) or [])
+    if own:
+        return ward in own
+    province = getattr(user, "province_code", None)
+    if province is not None:
+        return any(code == ward for code, _name in areas.wards(province))
+    return bool(areas.ward_name(ward))
+
+
+def line_list_args(args: Any, user: Any) -> LineListFilters:
+    """Read and check the line list's filters: status, ward (of the user's area), tier.
+
+    :raise ValidationError: naming the field, with a message (the page answers 400).
+    """
+    errors: dict[str, list[str]] = {}
+    status = (args.get("status") or "").strip() or None
+    tier = (args.get("tier") or "").strip() or None
+    ward = _code_arg(args, "ward", errors)
+    if status is not None and status not in PATIENT_STATUSES:
+        errors["status"] = [_("Not a valid choice.")]
+    if tier is not None and tier not in TIERS:
+        errors["tier"] = [_("Not a valid choice.")]
+    if "ward" not in errors and not _ward_of_user(ward, user):
+        errors["ward"] = [_("This ward is outside your area.")]
+    if errors:
+        raise ValidationError(errors)
+    return LineListFilters(status=status, ward=ward, tier=tier)
+
+
+def report_list_args(args: Any, user: Any, today: date) -> ReportFilters:
+    """Read and check the reports line list's days (from / to, the last 7 by default) and ward.
+
+    :raise ValidationError: naming the field, with a message (the page answers 400).
+    """
+    errors: dict[str, list[str]] = {}
+    first = _date_arg(args, "from", errors)
+    last = _date_arg(args, "to", errors)
+    ward = _code_arg(args, "ward", errors)
+    if "ward" not in errors and not _ward_of_user(ward, user):
+        errors["ward"] = [_("This ward is outside your area.")]
+    if errors:
+        raise ValidationError(errors)
+    last = last or today
+    first = first or (last - timedelta(days=6))
+    if first > last:
+        raise ValidationError({"from": [_("The first day must not be after the last day.")]})
+    if (last - first).days + 1 > MAX_REPORT_DAYS:
+        raise ValidationError({"to": [_("The range may not be longer than %(n)s days.", n=MAX_REPORT_DAYS)]})
+    return ReportFilters(first=first, last=last, ward=ward)

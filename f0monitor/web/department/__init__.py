@@ -1,13 +1,22 @@
 """The health department's pages: today's figures, trends, the caseload by ward, the export.
 
-Aggregates only (design §5): no page here names a patient. The CSV export is audited.
+Aggregates only (design §5): no page here names a patient. The export (CSV or XLSX) is\naudited and streamed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -18,18 +27,17 @@ from ...domain.clock import local_date, utcnow
 from ...http.access import access
 from ...http.audit import audit_export
 from ...http.queryargs import DEFAULT_DAYS, caseload_args
-from ...services import areas
+from ...services import areas, exports
 from ...services.caseload import (
     AGGREGATE_ROLES,
     CSV_COLUMNS,
     caseload,
-    csv_text,
     daily_series,
     today_totals,
     ward_table,
 )
 from ...services.dailyreport import EpiSettings, daily_report, ward_totals
-from ...services.publication import for_publication, publication_csv, publication_total
+from ...services.publication import for_publication, publication_total
 from ...services.scope import OutOfScope
 from ..common import charts
 
@@ -213,10 +221,14 @@ def daily():
     )
 
 
-@bp.route("/caseload.csv")
+@bp.route("/caseload.csv", defaults={"fmt": "csv"})
+@bp.route("/caseload.xlsx", defaults={"fmt": "xlsx"})
 @access(*AGGREGATE_ROLES)
-def export():
-    """Download the caseload by day and ward as CSV (the export is recorded in the audit trail)."""
+def export(fmt: str = "csv"):
+    """Download the caseload by day and ward as CSV or XLSX (recorded in the audit trail).
+
+    ``publication=1`` shows counts of 1–4 as "<5". The file is streamed as it is written.
+    """
     session = get_session()
     now = utcnow()
     area, first, last, errors = _area_and_range(request.args)
@@ -224,15 +236,16 @@ def export():
         abort(400)
     items = caseload(session, area, first, last, now=now)
     publication = request.args.get("publication") == "1"
-    audit_export(session, first, last, area, publication=publication)
+    audit_export(session, first, last, area, publication=publication, fmt=fmt)
     session.commit()
     kind = "caseload-publication" if publication else "caseload"
-    filename = f"{kind}-{first.isoformat()}-{last.isoformat()}.csv"
-    text = publication_csv(items, CSV_COLUMNS) if publication else csv_text(items)
+    filename = f"{kind}-{first.isoformat()}-{last.isoformat()}.{fmt}"
+    rows = exports.caseload_rows(items, CSV_COLUMNS, publication=publication)
+    # CSV starts with a byte-order mark so that spreadsheet programs read it as UTF-8.
+    body = exports.chunks(fmt, CSV_COLUMNS, rows, sheet=_("Caseload"))
     return Response(
-        # A byte-order mark so that spreadsheet programs read the file as UTF-8.
-        "\ufeff" + text,
-        mimetype="text/csv",
+        stream_with_context(body),
+        mimetype=exports.mimetype(fmt),
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 

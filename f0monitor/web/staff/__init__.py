@@ -4,7 +4,8 @@ The blueprint lives here; its pages are in ``queue`` (triage queue, live fragmen
 ``patient`` (the staff view of one patient and its actions, registration for a caller),
 ``profile`` (correcting a risk profile), ``transfers`` (emergency transfers, facility beds),
 ``discharge`` (end of home treatment, certificate), ``consults`` (hotline questions) and
-``calls`` (call rounds, the call screen, the follow-up channel) and
+``calls`` (call rounds, the call screen, the follow-up channel), ``exports`` (the
+coordinators' line lists, streamed) and
 ``admin`` (accounts, audit trail), all on the one ``staff`` blueprint; ``forms`` holds the
 workspace's forms.
 
@@ -39,7 +40,7 @@ def scoped_patient(session: Session, patient_id: int) -> Patient:
 
 
 # The modules add their routes to bp.
-from . import admin, consults, discharge, outbox, profile, queue, transfers  # noqa: E402,F401
+from . import admin, consults, discharge, exports, outbox, profile, queue, transfers  # noqa: E402,F401
 from . import calls as call_pages  # noqa: E402,F401  (call rounds, follow-up channel)
 from . import patient as patient_pages  # noqa: E402,F401  (not to shadow `patient` arguments)
 
