@@ -42,12 +42,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..data.models import TIERS, Alert, Patient, RiskAssessment, SymptomReport
+from ..data.models import (
+    ROLLUP_COUNTERS,
+    TIERS,
+    Alert,
+    CaseloadDay,
+    Patient,
+    RiskAssessment,
+    SymptomReport,
+)
 from ..data.types import UTCDateTime
 from ..domain import covid as risk
 from ..domain.clock import VN_TZ, local_date
 from ..domain.states import PatientStatus
-from . import DomainError, areas
+from . import DomainError, areas, rollup
 from .scope import OutOfScope
 
 MAX_DAYS = 366
@@ -134,7 +142,7 @@ def _at(moment: datetime) -> Any:
     return sa.literal(moment, UTCDateTime())
 
 
-def caseload(
+def caseload_recount(
     session: Session,
     area: Area,
     first: date,
@@ -142,11 +150,10 @@ def caseload(
     *,
     now: datetime,
 ) -> list[DayWard]:
-    """Return one item per day (first..last, local days) and ward, ordered by day then ward.
+    """Return what ``caseload`` returns, counted again from patients, assessments and alerts.
 
-    Wards appear when they have any figure in the range (or when one ward is asked for); each
-    of them then has an item for every day, so that series have no holes. Days after today
-    are left out.
+    The reference recount (scans; seconds at a province's size): the rollup-based
+    ``caseload`` must agree with it (tests/test_rollup.py).
     """
     last = min(last, local_date(now))
     if first > last:
@@ -267,21 +274,7 @@ def caseload(
             if i != today_i:
                 cell(i, ward).overdue = max(0, count - reporters.get((i, ward), 0))
     if today_i is not None:
-        # Today, as of now: the triage queue's rule on the patients' last report.
-        silent = now - risk.OVERDUE_AFTER
-        rows = session.execute(
-            sa.select(Patient.ward_code, sa.func.count())
-            .where(
-                where,
-                Patient.status == PatientStatus.ACTIVE,
-                sa.or_(
-                    Patient.last_report_at <= silent,
-                    sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= silent),
-                ),
-            )
-            .group_by(Patient.ward_code)
-        )
-        for ward, count in rows:
+        for ward, count in _overdue_now(session, where, now).items():
             cell(today_i, ward).overdue = count
 
     # 3. Alerts opened per day.
@@ -296,17 +289,8 @@ def caseload(
         cell(i, ward).alerts_opened = count
 
     # 4. Times to acknowledge, per day of acknowledgement (the median is taken in Python).
-    bucket = _bucket(Alert.acknowledged_at, starts).label("day")
-    rows = session.execute(
-        sa.select(Patient.ward_code, bucket, Alert.opened_at, Alert.acknowledged_at)
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(where, Alert.acknowledged_at >= range_start, Alert.acknowledged_at < range_end)
-    )
-    waits: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for ward, i, opened, acked in rows:
-        waits[(i, ward)].append(max(0.0, (acked - opened).total_seconds()))
-    for (i, ward), seconds in waits.items():
-        cell(i, ward).median_minutes_to_acknowledge = _median_minutes(seconds)
+    for (i, ward), median in _ack_medians(session, where, starts).items():
+        cell(i, ward).median_minutes_to_acknowledge = median
 
     named = set(area.ward_codes) if len(area.ward_codes) == 1 else set()
     wards = {ward for _i, ward in cells} | named
@@ -314,6 +298,129 @@ def caseload(
         cells.get((i, ward)) or DayWard(date=days[i], ward_code=ward)
         for i in range(n)
         for ward in sorted(wards)
+    ]
+
+
+def _overdue_now(session: Session, where: Any, now: datetime) -> dict[int, int]:
+    """Return {ward: patients overdue now}: the triage queue's rule on the last report."""
+    silent = now - risk.OVERDUE_AFTER
+    rows = session.execute(
+        sa.select(Patient.ward_code, sa.func.count())
+        .where(
+            where,
+            Patient.status == PatientStatus.ACTIVE,
+            sa.or_(
+                Patient.last_report_at <= silent,
+                sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= silent),
+            ),
+        )
+        .group_by(Patient.ward_code)
+    )
+    return dict(rows.all())
+
+
+def _ack_medians(session: Session, where: Any, starts: list[datetime]) -> dict[tuple[int, int], float | None]:
+    """Return {(day index, ward): median minutes} of the alerts acknowledged on each day.
+
+    The alerts acknowledged in the range are read by their index (ix_alerts_acknowledged_at).
+    """
+    bucket = _bucket(Alert.acknowledged_at, starts).label("day")
+    rows = session.execute(
+        sa.select(Patient.ward_code, bucket, Alert.opened_at, Alert.acknowledged_at)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(where, Alert.acknowledged_at >= starts[0], Alert.acknowledged_at < starts[-1])
+    )
+    waits: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for ward, i, opened, acked in rows:
+        waits[(i, ward)].append(max(0.0, (acked - opened).total_seconds()))
+    return {key: _median_minutes(seconds) for key, seconds in waits.items()}
+
+
+_SUMS = ("d_active", *(f"d_{t}" for t in TIERS))
+
+
+def caseload(
+    session: Session,
+    area: Area,
+    first: date,
+    last: date,
+    *,
+    now: datetime,
+) -> list[DayWard]:
+    """Return one item per day (first..last, local days) and ward, ordered by day then ward.
+
+    Wards appear when they have any figure in the range (or when one ward is asked for); each
+    of them then has an item for every day, so that series have no holes. Days after today
+    are left out.
+
+    Read from the rollup (services.rollup): the sums of the net changes before the range,
+    the rows of the range, the closed days; the overdue of the days not yet closed and of
+    today, and the times to acknowledge, from indexed queries. No scan of the patients.
+    """
+    last = min(last, local_date(now))
+    if first > last:
+        return []
+    days = days_between(first, last)
+    n = len(days)
+    index = {day: i for i, day in enumerate(days)}
+    starts = [day_start(d) for d in days] + [day_start(last + timedelta(days=1))]
+    R = CaseloadDay
+    where = area.clause(R)
+    before: dict[int, list[int]] = {
+        ward: [int(v or 0) for v in sums]
+        for ward, *sums in session.execute(
+            sa.select(R.ward_code, *(sa.func.sum(getattr(R, c)) for c in _SUMS))
+            .where(where, R.day < first)
+            .group_by(R.ward_code)
+        )
+    }
+    names = (*ROLLUP_COUNTERS, "reporters")
+    rows: dict[tuple[int, int], dict[str, int]] = {}
+    for day, ward, *values in session.execute(
+        sa.select(R.day, R.ward_code, *(getattr(R, c) for c in names))
+        .where(where, R.day >= first, R.day <= last)
+    ):
+        rows[(index[day], ward)] = dict(zip(names, values, strict=True))
+    today_i = n - 1 if days[-1] == local_date(now) else None
+    past = [days[i] for i in range(n) if i != today_i]
+    closed = rollup.closed_days(session, past[0], past[-1]) if past else set()
+    live = rollup.reporters_by_day(session, [d for d in past if d not in closed], area.clause())
+    overdue_now = _overdue_now(session, area.clause(), now) if today_i is not None else {}
+    medians = _ack_medians(session, area.clause(), starts)
+
+    named = set(area.ward_codes) if len(area.ward_codes) == 1 else set()
+    wards = sorted(set(before) | {ward for _i, ward in rows} | {ward for _i, ward in medians} | named)
+    zero = dict.fromkeys(names, 0)
+    cells: dict[tuple[int, int], DayWard] = {}
+    shown = set(named)
+    for ward in wards:
+        sums = list(before.get(ward, [0] * len(_SUMS)))
+        for i, day in enumerate(days):
+            row = rows.get((i, ward), zero)
+            for k, name in enumerate(_SUMS):
+                sums[k] += row[name]
+            item = DayWard(date=day, ward_code=ward, active=sums[0], new=row["new"],
+                           recovered=row["recovered"], transferred=row["transferred"],
+                           deceased=row["deceased"], alerts_opened=row["alerts_opened"],
+                           median_minutes_to_acknowledge=medians.get((i, ward)))
+            item.by_tier = {tier: sums[1 + k] for k, tier in enumerate(TIERS)}
+            if i == today_i:
+                item.overdue = overdue_now.get(ward, 0)
+            elif item.active:
+                eligible = item.active - row["late_new"]
+                if day in closed:
+                    reported = row["reporters"] + row["late_reporters"]
+                else:
+                    reported = live.get((day, ward), (0, 0))[0]
+                item.overdue = max(0, eligible - reported)
+            cells[(i, ward)] = item
+            if (item.active or item.new or item.recovered or item.transferred or item.deceased
+                    or item.alerts_opened or item.overdue or item.median_minutes_to_acknowledge is not None):
+                shown.add(ward)
+    return [
+        cells.get((i, ward)) or DayWard(date=days[i], ward_code=ward)
+        for i in range(n)
+        for ward in sorted(shown)
     ]
 
 
