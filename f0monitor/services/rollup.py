@@ -362,13 +362,14 @@ def close_days(session: Session, *, now: datetime, since: date | None = None,
 # -- the whole rollup again -----------------------------------------------------------------
 
 
-def rebuild(session: Session, *, now: datetime, chunk: int = 20_000) -> dict[str, int]:
+def rebuild(session: Session, *, now: datetime | None = None, chunk: int = 20_000) -> dict[str, int]:
     """Recompute the rollup from patients, assessments, alerts and reports (idempotent).
 
     Reads the tier history as the reference recount does: a patient whose tier changed after
     registration (``tier_since``) had, before it, the tier of their latest assessment before
     then, or their baseline. Flushes, never commits. Returns counts of what was read.
     """
+    now = now or utcnow()
     connection = session.connection()
     connection.execute(sa.delete(CaseloadClosedDay.__table__))
     connection.execute(TABLE.delete())
