@@ -24,8 +24,19 @@ What the figures mean:
 - ``alerts_opened``: alerts opened during D. ``median_minutes_to_acknowledge``: median of the
   alerts acknowledged during D (``None`` when none was).
 
-Cost: two queries per day (active by tier, overdue) plus four for the whole range, each a
-scan or an indexed probe of the patients of the scope, whatever the number of wards.
+Where the figures come from: ``caseload`` reads the per-day per-ward rollup kept by
+``services.rollup`` in the transaction of every change it counts (one grouped query over the
+days before the range, one over the range, the closed days); the time-dependent figures come
+from indexed queries: today's overdue from the active patients' last report, a past day's
+overdue from the reporters counted when the day was closed (or, for a day not closed yet,
+from its afternoon reports), the medians from the alerts acknowledged in the range
+(``ix_alerts_acknowledged_at``). ``caseload_recount`` is the former computation by scans
+(seconds at a province's size), kept as the reference the rollup is tested against.
+
+Two readings of the history differ where the recount approximates: it reads one tier change
+back (the latest, at ``tier_since``), and none after the end of its range or for a range of
+one day; the rollup counts each change on its own day. On the last days of a range ending
+today, with at most one change per patient since, they agree (tests/test_rollup.py).
 """
 
 from __future__ import annotations

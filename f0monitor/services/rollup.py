@@ -157,8 +157,14 @@ def _before(state: Any, key: str) -> Any:
     return getattr(state.obj(), key)
 
 
+_COUNTED = ("status", "current_tier", "baseline_tier")
+
+
 def _changed(deltas: Deltas, patient: Patient) -> None:
     state = sa.inspect(patient)
+    # Read without loading anything: a report that only moves last_report_at costs nothing here.
+    if not any(state.attrs[key].history.has_changes() for key in _COUNTED):
+        return
     old_status, new_status = _before(state, "status"), patient.status
     old_tier = effective_tier(_before(state, "current_tier"), _before(state, "baseline_tier"))
     new_tier = effective_tier(patient.current_tier, patient.baseline_tier)
