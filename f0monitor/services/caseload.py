@@ -452,22 +452,24 @@ class Today:
 
 
 def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
-    """Return the area's figures now: caseload by tier, new today, reporting, alerts."""
+    """Return the area's figures now: caseload by tier, new today, reporting, alerts.
+
+    The caseload by tier and the registrations of today are the rollup's (the sums of all its
+    net changes: the state now); reporting and alerts come from indexed queries.
+    """
     where = sa.and_(area.clause(), Patient.status == PatientStatus.ACTIVE)
     out = Today()
-    for tier, count in session.execute(
-        sa.select(Patient.current_tier, sa.func.count()).where(where).group_by(Patient.current_tier)
-    ):
-        out.active += count
-        if tier in out.by_tier:
-            out.by_tier[tier] = count
-        else:
-            out.unassessed += count
-    out.new_today = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Patient)
-        .where(area.clause(), Patient.registered_at >= day_start(local_date(now)))
-    ) or 0
+    R = CaseloadDay
+    sums = session.execute(
+        sa.select(*(sa.func.coalesce(sa.func.sum(getattr(R, c)), 0) for c in _SUMS),
+                  sa.func.coalesce(sa.func.sum(sa.case((R.day >= local_date(now), R.new), else_=0)), 0))
+        .where(area.clause(R))
+    ).one()
+    out.active = int(sums[0])
+    for k, tier in enumerate(TIERS):
+        out.by_tier[tier] = int(sums[1 + k])
+    out.unassessed = out.active - sum(out.by_tier.values())
+    out.new_today = int(sums[-1])
 
     def silent_since(cutoff: datetime) -> int:
         return session.scalar(
