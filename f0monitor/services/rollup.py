@@ -232,7 +232,7 @@ def write(connection: sa.Connection, deltas: Deltas) -> None:
     rows = [
         {"day": day, "ward_code": ward, "province_code": province,
          "reporters": 0, **{name: counter.get(name, 0) for name in ROLLUP_COUNTERS}}
-        for (day, ward, province), counter in deltas.items()
+        for (day, ward, province), counter in sorted(deltas.items())  # one lock order: no deadlock
         if any(counter.values())
     ]
     if rows:
