@@ -183,7 +183,10 @@ class Patient(Base):
         # The queue's "consent withdrawn lately" notice (services.retention.recent_withdrawals)
         # read all 300,000 rows for it without this.
         sa.Index("ix_patients_consent_withdrawn", "consent_withdrawn_at"),
-        sa.Index("ix_patients_status_last_report", "status", "last_report_at"),
+        # The area's columns too, so that the overdue and missing counts by ward (services.
+        # caseload) are index-only scans of the few silent patients, not heap reads.
+        sa.Index("ix_patients_status_last_report", "status", "last_report_at", "province_code",
+                 "ward_code", "registered_at"),
         # Phone rounds read the (few) patients on phone follow-up who have not reported.
         sa.Index("ix_patients_follow_up", "follow_up_channel", "status", "last_report_at"),
     )

@@ -312,38 +312,53 @@ def caseload_recount(
     ]
 
 
+def _silent(session: Session, where: Any, cutoff: datetime) -> dict[int, int]:
+    """Return {ward: active patients with no report since `cutoff`} (from registration).
+
+    Two index ranges of ix_patients_status_last_report (it holds the area's columns), one for
+    those who reported before `cutoff` and one for those who never did, without an OR: each
+    is an index-only scan of the silent patients.
+    """
+    reported = sa.select(Patient.ward_code).where(
+        where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at <= cutoff)
+    never = sa.select(Patient.ward_code).where(
+        where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at.is_(None),
+        Patient.registered_at <= cutoff)
+    both = sa.union_all(reported, never).subquery()
+    rows = session.execute(sa.select(both.c.ward_code, sa.func.count()).group_by(both.c.ward_code))
+    return dict(rows.all())
+
+
 def _overdue_now(session: Session, where: Any, now: datetime) -> dict[int, int]:
     """Return {ward: patients overdue now}: the triage queue's rule on the last report."""
-    silent = now - risk.OVERDUE_AFTER
-    rows = session.execute(
-        sa.select(Patient.ward_code, sa.func.count())
-        .where(
-            where,
-            Patient.status == PatientStatus.ACTIVE,
-            sa.or_(
-                Patient.last_report_at <= silent,
-                sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= silent),
-            ),
-        )
-        .group_by(Patient.ward_code)
-    )
-    return dict(rows.all())
+    return _silent(session, where, now - risk.OVERDUE_AFTER)
+
+
+def _alert_ward(where: Any) -> Any:
+    """Return the ward of an alert's patient when in the area (else NULL), as a subquery.
+
+    One probe of the patients' primary key per alert: a join let PostgreSQL hash the whole
+    patients table for a few thousand alerts.
+    """
+    return sa.select(Patient.ward_code).where(Patient.id == Alert.patient_id, where).scalar_subquery()
 
 
 def _ack_medians(session: Session, where: Any, starts: list[datetime]) -> dict[tuple[int, int], float | None]:
     """Return {(day index, ward): median minutes} of the alerts acknowledged on each day.
 
-    The alerts acknowledged in the range are read by their index (ix_alerts_acknowledged_at).
+    The alerts acknowledged in the range are read by their index (ix_alerts_acknowledged_at)
+    and each one's ward by the patient's key (``_alert_ward``).
     """
     bucket = _bucket(Alert.acknowledged_at, starts).label("day")
+    ward = _alert_ward(where).label("ward")
     rows = session.execute(
-        sa.select(Patient.ward_code, bucket, Alert.opened_at, Alert.acknowledged_at)
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(where, Alert.acknowledged_at >= starts[0], Alert.acknowledged_at < starts[-1])
+        sa.select(ward, bucket, Alert.opened_at, Alert.acknowledged_at)
+        .where(Alert.acknowledged_at >= starts[0], Alert.acknowledged_at < starts[-1])
     )
     waits: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for ward, i, opened, acked in rows:
-        waits[(i, ward)].append(max(0.0, (acked - opened).total_seconds()))
+    for ward_code, i, opened, acked in rows:
+        if ward_code is not None:  # None: outside the area
+            waits[(i, ward_code)].append(max(0.0, (acked - opened).total_seconds()))
     return {key: _median_minutes(seconds) for key, seconds in waits.items()}
 
 
@@ -457,7 +472,6 @@ def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
     The caseload by tier and the registrations of today are the rollup's (the sums of all its
     net changes: the state now); reporting and alerts come from indexed queries.
     """
-    where = sa.and_(area.clause(), Patient.status == PatientStatus.ACTIVE)
     out = Today()
     R = CaseloadDay
     sums = session.execute(
@@ -472,24 +486,14 @@ def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
     out.new_today = int(sums[-1])
 
     def silent_since(cutoff: datetime) -> int:
-        return session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Patient)
-            .where(
-                where,
-                sa.or_(
-                    Patient.last_report_at <= cutoff,
-                    sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= cutoff),
-                ),
-            )
-        ) or 0
+        return sum(_silent(session, area.clause(), cutoff).values())
 
     out.overdue = silent_since(now - risk.OVERDUE_AFTER)
     out.missing = silent_since(now - risk.MISSING_AFTER)
     for state, count in session.execute(
         sa.select(Alert.state, sa.func.count())
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(area.clause(), Alert.state != "resolved")
+        .where(_alert_ward(area.clause()).is_not(None),
+               Alert.state.in_(("open", "acknowledged")))  # ix_alerts_state_opened
         .group_by(Alert.state)
     ):
         out.open_alerts += count
@@ -499,8 +503,7 @@ def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
         max(0.0, (acked - opened).total_seconds())
         for opened, acked in session.execute(
             sa.select(Alert.opened_at, Alert.acknowledged_at)
-            .join(Patient, Patient.id == Alert.patient_id)
-            .where(area.clause(), Alert.acknowledged_at >= now - timedelta(days=7))
+            .where(_alert_ward(area.clause()).is_not(None), Alert.acknowledged_at >= now - timedelta(days=7))
         )
     ]
     out.acknowledged_7d = len(waits)
