@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from f0monitor.data.models import Alert, CaseloadDay, Facility, Patient, User
+from f0monitor.data.models import Alert, CaseloadAck, CaseloadDay, Facility, Patient, User
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import VN_TZ
 from f0monitor.services import rollup
@@ -187,16 +187,19 @@ def test_a_range_inside_the_history_and_one_day(app, week):
 
 
 def test_rebuild_gives_the_same_rows(app, week):
+    def acks(s):
+        return sorted(tuple(r) for r in s.execute(sa.select(CaseloadAck.__table__)))
+
     def kept_then_rebuilt(s):
-        kept = rollup.summed(s)
+        kept = rollup.summed(s), acks(s)
         rollup.rebuild(s, now=NOW)
-        return kept, rollup.summed(s)
+        return kept, (rollup.summed(s), acks(s))
 
     kept, rebuilt = _with(app, kept_then_rebuilt)
-    assert kept == rebuilt
+    assert kept == rebuilt and len(kept[1]) == 2  # acknowledged: p1 by the doctor, p3 at admission
     fast, slow = _both(app, Area(province_code=AN_GIANG))
     assert fast == slow
-    again = _with(app, lambda s: (rollup.rebuild(s, now=NOW), rollup.summed(s))[1])
+    again = _with(app, lambda s: (rollup.rebuild(s, now=NOW), (rollup.summed(s), acks(s)))[1])
     assert again == rebuilt  # idempotent
 
 

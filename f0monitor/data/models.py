@@ -740,3 +740,19 @@ class CaseloadClosedDay(Base):
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseloadAck(Base):
+    """One acknowledged alert, with its patient's area: the caseload's times to acknowledge.
+
+    Kept with the acknowledgement (services.rollup); a median is no sum, so each time is kept.
+    """
+
+    __tablename__ = "caseload_acks"
+    __table_args__ = (sa.Index("ix_caseload_acks_province_at", "province_code", "acknowledged_at"),)
+
+    alert_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    province_code: Mapped[int] = mapped_column(sa.Integer)
+    ward_code: Mapped[int] = mapped_column(sa.Integer)
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float] = mapped_column(sa.Float)

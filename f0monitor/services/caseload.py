@@ -29,8 +29,8 @@ Where the figures come from: ``caseload`` reads the per-day per-ward rollup kept
 days before the range, one over the range, the closed days); the time-dependent figures come
 from indexed queries: today's overdue from the active patients' last report, a past day's
 overdue from the reporters counted when the day was closed (or, for a day not closed yet,
-from its afternoon reports), the medians from the alerts acknowledged in the range
-(``ix_alerts_acknowledged_at``). ``caseload_recount`` is the former computation by scans
+from its afternoon reports), the medians from the acknowledgements the rollup keeps with their area
+(``CaseloadAck``: a narrow index range, no join). ``caseload_recount`` is the former computation by scans
 (seconds at a province's size), kept as the reference the rollup is tested against.
 
 Two readings of the history differ where the recount approximates: it reads one tier change
@@ -57,6 +57,7 @@ from ..data.models import (
     ROLLUP_COUNTERS,
     TIERS,
     Alert,
+    CaseloadAck,
     CaseloadDay,
     Patient,
     RiskAssessment,
@@ -343,6 +344,20 @@ def _alert_ward(where: Any) -> Any:
     return sa.select(Patient.ward_code).where(Patient.id == Alert.patient_id, where).scalar_subquery()
 
 
+def _ack_medians_kept(session: Session, area: Area, starts: list[datetime]) -> dict[tuple[int, int], float | None]:
+    """Return ``_ack_medians`` from the acknowledgements kept by the rollup (CaseloadAck)."""
+    A = CaseloadAck
+    bucket = _bucket(A.acknowledged_at, starts).label("day")
+    rows = session.execute(
+        sa.select(A.ward_code, bucket, A.seconds)
+        .where(area.clause(A), A.acknowledged_at >= starts[0], A.acknowledged_at < starts[-1])
+    )
+    waits: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for ward, i, seconds in rows:
+        waits[(i, ward)].append(seconds)
+    return {key: _median_minutes(seconds) for key, seconds in waits.items()}
+
+
 def _ack_medians(session: Session, where: Any, starts: list[datetime]) -> dict[tuple[int, int], float | None]:
     """Return {(day index, ward): median minutes} of the alerts acknowledged on each day.
 
@@ -412,7 +427,7 @@ def caseload(
     closed = rollup.closed_days(session, past[0], past[-1]) if past else set()
     live = rollup.reporters_by_day(session, [d for d in past if d not in closed], area.clause())
     overdue_now = _overdue_now(session, area.clause(), now) if today_i is not None else {}
-    medians = _ack_medians(session, area.clause(), starts)
+    medians = _ack_medians_kept(session, area, starts)
 
     named = set(area.ward_codes) if len(area.ward_codes) == 1 else set()
     wards = sorted(set(before) | {ward for _i, ward in rows} | {ward for _i, ward in medians} | named)
@@ -499,13 +514,10 @@ def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
         out.open_alerts += count
         if state == "open":
             out.unacknowledged_alerts = count
-    waits = [
-        max(0.0, (acked - opened).total_seconds())
-        for opened, acked in session.execute(
-            sa.select(Alert.opened_at, Alert.acknowledged_at)
-            .where(_alert_ward(area.clause()).is_not(None), Alert.acknowledged_at >= now - timedelta(days=7))
-        )
-    ]
+    waits = list(session.scalars(
+        sa.select(CaseloadAck.seconds)
+        .where(area.clause(CaseloadAck), CaseloadAck.acknowledged_at >= now - timedelta(days=7))
+    ))
     out.acknowledged_7d = len(waits)
     out.median_minutes_7d = _median_minutes(waits)
     return out

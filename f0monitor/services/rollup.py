@@ -20,6 +20,10 @@ themselves: the batch re-assessment (``tier_moves``). All the changes of one flu
 ONE executemany of one ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``: two
 workers never lose a count, and a calm report (no tier change, no alert) writes nothing here.
 
+The times to acknowledge are no sums: each acknowledged alert is kept in ``CaseloadAck`` with
+its patient's area (in the flush that acknowledges it), so that the medians read a narrow
+index range instead of joining alerts to patients.
+
 The overdue figure of a past day needs who reported in its last 12 hours: ``close_days``
 counts them once the day is over (``reporters``, from the reports stored before its end; the
 hourly job and ``flask rebuild-rollup`` run it), and a report stored later for that day (an
@@ -47,6 +51,7 @@ from ..data.models import (
     ROLLUP_COUNTERS,
     TIERS,
     Alert,
+    CaseloadAck,
     CaseloadClosedDay,
     CaseloadDay,
     Patient,
@@ -185,25 +190,55 @@ def _alert(session: Session, deltas: Deltas, alert: Alert) -> None:
         _add(deltas, alert.opened_at, patient.ward_code, patient.province_code, alerts_opened=1)
 
 
-def collect(session: Session) -> Deltas:
-    """Return the rollup changes of what the session is flushing."""
+def _ack(session: Session, acks: list[dict], alert: Alert) -> None:
+    with session.no_autoflush:
+        patient = session.get(Patient, alert.patient_id)
+    if patient is not None and alert.acknowledged_at is not None and alert.id is not None:
+        acks.append({"alert_id": alert.id, "province_code": patient.province_code,
+                     "ward_code": patient.ward_code, "acknowledged_at": alert.acknowledged_at,
+                     "seconds": max(0.0, (alert.acknowledged_at - alert.opened_at).total_seconds())})
+
+
+def collect(session: Session) -> tuple[Deltas, list[dict]]:
+    """Return the rollup changes of what the session is flushing, and the acknowledgements."""
     deltas: Deltas = {}
+    acks: list[dict] = []
     for obj in session.new:
         if isinstance(obj, Patient):
             _registered(deltas, obj)
         elif isinstance(obj, Alert):
             _alert(session, deltas, obj)
+            if obj.acknowledged_at is not None:
+                _ack(session, acks, obj)
     for obj in session.dirty:
-        if isinstance(obj, Patient) and obj not in session.new:
+        if obj in session.new:
+            continue
+        if isinstance(obj, Patient):
             _changed(deltas, obj)
-    return deltas
+        elif isinstance(obj, Alert) and sa.inspect(obj).attrs.acknowledged_at.history.has_changes():
+            _ack(session, acks, obj)
+    return deltas, acks
 
 
 @sa.event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
-    deltas = collect(session)
+    deltas, acks = collect(session)
     if deltas:
         write(session.connection(), deltas)
+    if acks:
+        write_acks(session.connection(), acks)
+
+
+def write_acks(connection: sa.Connection, acks: list[dict]) -> None:
+    """Keep each acknowledged alert's wait with its area (once per alert)."""
+    key = (connection.dialect.name, "acks")
+    if key not in _STATEMENTS:
+        stmt = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(CaseloadAck.__table__)
+        _STATEMENTS[key] = stmt.on_conflict_do_update(
+            index_elements=[CaseloadAck.__table__.c.alert_id],
+            set_={c: stmt.excluded[c] for c in ("acknowledged_at", "seconds", "ward_code", "province_code")},
+        )
+    connection.execute(_STATEMENTS[key], acks)
 
 
 # -- the writes -----------------------------------------------------------------------------
@@ -378,6 +413,7 @@ def rebuild(session: Session, *, now: datetime | None = None, chunk: int = 20_00
     now = now or utcnow()
     connection = session.connection()
     connection.execute(sa.delete(CaseloadClosedDay.__table__))
+    connection.execute(sa.delete(CaseloadAck.__table__))
     connection.execute(TABLE.delete())
     deltas: Deltas = {}
     changed = sa.and_(Patient.tier_since.is_not(None), Patient.tier_since > Patient.registered_at)
@@ -420,6 +456,17 @@ def rebuild(session: Session, *, now: datetime | None = None, chunk: int = 20_00
         alerts += 1
         _add(deltas, opened, ward, province, alerts_opened=1)
     write(connection, deltas)
+    acks = [
+        {"alert_id": alert_id, "province_code": province, "ward_code": ward, "acknowledged_at": acked,
+         "seconds": max(0.0, (acked - opened).total_seconds())}
+        for alert_id, opened, acked, ward, province in session.execute(
+            sa.select(Alert.id, Alert.opened_at, Alert.acknowledged_at, Patient.ward_code, Patient.province_code)
+            .join(Patient, Patient.id == Alert.patient_id)
+            .where(Alert.acknowledged_at.is_not(None))
+        )
+    ]
+    if acks:
+        connection.execute(sa.insert(CaseloadAck.__table__), acks)
     first = session.scalar(sa.select(sa.func.min(Patient.registered_at)))
     days = close_days(session, now=now, since=local_date(first) if first else local_date(now),
                       stored_before_end=False) if first else []

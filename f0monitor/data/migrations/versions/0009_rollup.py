@@ -1,6 +1,6 @@
 """The caseload rollup (services.rollup): counts per local day and ward, filled from the data.
 
-Two tables: ``caseload_days`` (one row per day and ward: the day's counts and the net
+Three tables: ``caseload_acks`` (each acknowledged alert's wait and area), ``caseload_days`` (one row per day and ward: the day's counts and the net
 changes of the caseload) and ``caseload_closed_days`` (the past days whose reporters were
 counted); an index on ``alerts.acknowledged_at`` for the times to acknowledge; the index of
 the patients' last report gains the area's columns (province, ward, registration) so that the
@@ -44,6 +44,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", name=op.f("pk_caseload_closed_days")),
     )
     op.create_index("ix_alerts_acknowledged_at", "alerts", ["acknowledged_at"])
+    op.create_table(
+        "caseload_acks",
+        sa.Column("alert_id", sa.Integer(), nullable=False, autoincrement=False),
+        sa.Column("province_code", sa.Integer(), nullable=False),
+        sa.Column("ward_code", sa.Integer(), nullable=False),
+        sa.Column("acknowledged_at", sa.DateTime(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("alert_id", name=op.f("pk_caseload_acks")),
+    )
+    op.create_index("ix_caseload_acks_province_at", "caseload_acks", ["province_code", "acknowledged_at"])
     _last_report_index(["status", "last_report_at", "province_code", "ward_code", "registered_at"])
     _fill()
 
@@ -68,6 +78,8 @@ def _last_report_index(columns: list[str]) -> None:
 
 def downgrade() -> None:
     _last_report_index(["status", "last_report_at"])
+    op.drop_index("ix_caseload_acks_province_at", table_name="caseload_acks")
+    op.drop_table("caseload_acks")
     op.drop_index("ix_alerts_acknowledged_at", table_name="alerts")
     op.drop_table("caseload_closed_days")
     op.drop_index("ix_caseload_days_province_day", table_name="caseload_days")
