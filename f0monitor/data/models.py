@@ -731,6 +731,9 @@ class CaseloadDay(Base):
     late_new: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     reporters: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     late_reporters: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # The median minutes to acknowledge of the alerts acknowledged that day, set when the day
+    # is closed (an acknowledgement is dated when it is made: a past day gets no more).
+    median_minutes: Mapped[float | None] = mapped_column(sa.Float)
 
 
 class CaseloadClosedDay(Base):

@@ -45,7 +45,6 @@ import csv
 import io
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -142,11 +141,7 @@ def _bucket(column: Any, starts: list[datetime]) -> sa.Case[Any]:
     return sa.case(*[(column < boundary, i) for i, boundary in enumerate(starts[1:])], else_=None)
 
 
-def _median_minutes(seconds: Iterable[float]) -> float | None:
-    values = list(seconds)
-    if not values:
-        return None
-    return round(statistics.median(values) / 60, 1)
+_median_minutes = rollup.median_minutes
 
 
 def _at(moment: datetime) -> Any:
@@ -415,7 +410,7 @@ def caseload(
             .group_by(R.ward_code)
         )
     }
-    names = (*ROLLUP_COUNTERS, "reporters")
+    names = (*ROLLUP_COUNTERS, "reporters", "median_minutes")
     rows: dict[tuple[int, int], dict[str, int]] = {}
     for day, ward, *values in session.execute(
         sa.select(R.day, R.ward_code, *(getattr(R, c) for c in names))
@@ -427,7 +422,15 @@ def caseload(
     closed = rollup.closed_days(session, past[0], past[-1]) if past else set()
     live = rollup.reporters_by_day(session, [d for d in past if d not in closed], area.clause())
     overdue_now = _overdue_now(session, area.clause(), now) if today_i is not None else {}
-    medians = _ack_medians_kept(session, area, starts)
+    # The medians of the closed days are in their rows; the others' from the acknowledgements.
+    open_i = [i for i in range(n) if i == today_i or days[i] not in closed]
+    medians = (_ack_medians_kept(session, area, [starts[i] for i in range(open_i[0], n + 1)])
+               if open_i else {})
+    medians = {(i + open_i[0], ward): m for (i, ward), m in medians.items()
+               if i + open_i[0] == today_i or days[i + open_i[0]] not in closed} if open_i else {}
+    for (i, ward), row in rows.items():
+        if days[i] in closed and i != today_i and row["median_minutes"] is not None:
+            medians[(i, ward)] = row["median_minutes"]
 
     named = set(area.ward_codes) if len(area.ward_codes) == 1 else set()
     wards = sorted(set(before) | {ward for _i, ward in rows} | {ward for _i, ward in medians} | named)

@@ -38,6 +38,7 @@ assessment before it (or the baseline).
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -363,9 +364,17 @@ def _set_reporters_statement(dialect: str) -> Any:
         stmt = _insert(dialect)
         _STATEMENTS[key] = stmt.on_conflict_do_update(
             index_elements=[TABLE.c.day, TABLE.c.ward_code],
-            set_={"reporters": stmt.excluded.reporters},
+            set_={"reporters": stmt.excluded.reporters, "median_minutes": stmt.excluded.median_minutes},
         )
     return _STATEMENTS[key]
+
+
+def median_minutes(seconds: Iterable[float]) -> float | None:
+    """Return the median of waits in seconds, in minutes to one decimal (None for none)."""
+    values = list(seconds)
+    if not values:
+        return None
+    return round(statistics.median(values) / 60, 1)
 
 
 def closed_days(session: Session, first: date, last: date) -> set[date]:
@@ -388,10 +397,25 @@ def close_days(session: Session, *, now: datetime, since: date | None = None,
     if not days:
         return []
     counts = reporters_by_day(session, days, stored_before_end=stored_before_end)
+    waits: dict[tuple[date, int], list[float]] = defaultdict(list)
+    provinces: dict[int, int] = {}
+    wanted = set(days)
+    for acked, seconds, ward, province in session.execute(
+        sa.select(CaseloadAck.acknowledged_at, CaseloadAck.seconds, CaseloadAck.ward_code,
+                  CaseloadAck.province_code)
+        .where(CaseloadAck.acknowledged_at >= day_start(days[0]),
+               CaseloadAck.acknowledged_at < day_start(days[-1] + timedelta(days=1)))
+    ):
+        if local_date(acked) in wanted:
+            waits[(local_date(acked), ward)].append(seconds)
+            provinces[ward] = province
     rows = [
-        {"day": day, "ward_code": ward, "province_code": province, "reporters": count,
+        {"day": day, "ward_code": ward,
+         "province_code": counts[(day, ward)][1] if (day, ward) in counts else provinces[ward],
+         "reporters": counts[(day, ward)][0] if (day, ward) in counts else 0,
+         "median_minutes": median_minutes(waits.get((day, ward), ())),
          **dict.fromkeys(ROLLUP_COUNTERS, 0)}
-        for (day, ward), (count, province) in counts.items()
+        for day, ward in sorted(set(counts) | set(waits))
     ]
     connection = session.connection()
     if rows:
@@ -475,8 +499,8 @@ def rebuild(session: Session, *, now: datetime | None = None, chunk: int = 20_00
 
 
 def rows(session: Session) -> list[tuple]:
-    """Return every rollup row as a tuple (day, ward, province, counters..., reporters), sorted."""
-    names = ("day", "ward_code", "province_code", *ROLLUP_COUNTERS, "reporters")
+    """Return every rollup row as a tuple (day, ward, province, counters..., reporters, median)."""
+    names = ("day", "ward_code", "province_code", *ROLLUP_COUNTERS, "reporters", "median_minutes")
     return [tuple(r) for r in session.execute(
         sa.select(*(TABLE.c[n] for n in names)).order_by(TABLE.c.day, TABLE.c.ward_code))]
 
@@ -484,10 +508,10 @@ def rows(session: Session) -> list[tuple]:
 def summed(session: Session) -> dict[tuple[date, int], dict[str, int]]:
     """Return the rollup as {(day, ward): counters} without all-zero rows (for comparisons)."""
     out: dict[tuple[date, int], dict[str, int]] = defaultdict(dict)
-    names = (*ROLLUP_COUNTERS, "reporters")
+    names = (*ROLLUP_COUNTERS, "reporters", "median_minutes")
     for row in rows(session):
         values = dict(zip(names, row[3:], strict=True))
         values["reporters"] += values.pop("late_reporters")
-        if any(values.values()):
+        if any(v for v in values.values()):
             out[(row[0], row[1])] = values
     return dict(out)

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("province_code", sa.Integer(), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False, server_default="0")
           for name in (*_COUNTERS, "reporters")),
+        sa.Column("median_minutes", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("day", "ward_code", name=op.f("pk_caseload_days")),
     )
     op.create_index("ix_caseload_days_province_day", "caseload_days", ["province_code", "day"])
