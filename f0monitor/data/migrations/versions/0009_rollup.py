@@ -9,14 +9,15 @@ fills the rollup from the patients, assessments, alerts and reports already ther
 code as ``flask rebuild-rollup``); at 300,000 patients that takes a while (see the report).
 
 Revision ID: 0003_rollup
-Revises: 0003_api
+Revises: 0003_queue (the brief said 0003_api, then the head; main's 0009_queue took that
+place meanwhile, and two heads would stop ``upgrade head``)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_rollup"
-down_revision = "0003_api"
+down_revision = "0003_queue"
 branch_labels = None
 depends_on = None
 
