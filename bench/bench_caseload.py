@@ -1,12 +1,20 @@
 """Time the department's caseload over a province-sized caseload (default 300,000 patients).
 
     python bench/bench_caseload.py [--patients 300000] [--days 14] [--url sqlite:////tmp/x.sqlite]
+    python bench/bench_caseload.py --existing --url postgresql://.../rollup300k [--rebuild]
 
 Builds the schema with the migrations, bulk-loads patients registered over the last 16 days
 (some already recovered, transferred or deceased), each with two reports a day while at home
 (one in ten missed) and their assessments (a fifth of the patients change tier on the way),
 and alerts for one in twenty, most acknowledged; then times `caseload` for the province over
 `--days` days, for one ward, and the dashboard's `today_totals`. Prints figures; asserts nothing.
+
+With ``--existing`` the database given (e.g. one made by bench/generate.py, or a copy of
+f0_300k) is only migrated to head (timed: the rollup's migration fills it) and, with
+``--rebuild``, its rollup rebuilt (timed). The caseload is then timed ``--repeat`` times
+(p50/p95): as the API computes it (``caseload`` and the page's dicts) and as the dashboard
+does (``today_totals``, ``caseload``, the series and the ward table); the reference recount
+once, and whether the two agree.
 """
 
 from __future__ import annotations
@@ -28,7 +36,14 @@ from f0monitor import create_app  # noqa: E402
 from f0monitor.data.models import Alert, Patient, RiskAssessment, SymptomReport  # noqa: E402
 from f0monitor.data.session import get_session, upgrade_db  # noqa: E402
 from f0monitor.domain.clock import local_date, slot_of  # noqa: E402
-from f0monitor.services.caseload import Area, caseload, today_totals  # noqa: E402
+from f0monitor.services.caseload import (  # noqa: E402
+    Area,
+    caseload,
+    caseload_recount,
+    daily_series,
+    today_totals,
+    ward_table,
+)
 
 PROVINCE = 91
 TIERS = ("green", "yellow", "orange", "red")
@@ -114,12 +129,97 @@ def timed(fn, repeat: int = 3):
     return best, result
 
 
+def percentiles(fn, repeat: int) -> tuple[float, float, object]:
+    """Return (p50, p95) in ms over `repeat` runs (after one warm-up), and the last result."""
+    result = fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return times[len(times) // 2], times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))], result
+
+
+def existing(args) -> None:
+    """Time the caseload on a database that is already loaded (see the module docstring)."""
+    tmp = tempfile.mkdtemp()
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": args.url}, instance_path=tmp)
+    from f0monitor.services import rollup
+
+    with app.app_context():
+        engine = app.extensions["f0monitor.engine"]
+        t = time.perf_counter()
+        upgrade_db()
+        migrated = time.perf_counter() - t
+        session = get_session()
+        now = datetime.now(UTC)
+        rebuilt = None
+        if args.rebuild:
+            t = time.perf_counter()
+            counts = rollup.rebuild(session, now=now)
+            session.commit()
+            rebuilt = time.perf_counter() - t
+        t = time.perf_counter()
+        closed = rollup.close_days(session, now=now)
+        session.commit()
+        closing = time.perf_counter() - t
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE caseload_days"))
+        province_code = session.scalar(sa.select(Patient.province_code).limit(1))
+        ward = session.scalar(sa.select(Patient.ward_code).limit(1))
+        today = local_date(now)
+        first = today - timedelta(days=args.days - 1)
+        province = Area(province_code=province_code)
+
+        def api():
+            items = caseload(session, province, first, today, now=now)
+            return [i.as_dict() for i in items[:100]], items
+
+        def dashboard():
+            totals = today_totals(session, province, now=now)
+            items = caseload(session, province, first, today, now=now)
+            return totals, daily_series(items), ward_table(items)
+
+        a50, a95, (_page, items) = percentiles(api, args.repeat)
+        d50, d95, _ = percentiles(dashboard, args.repeat)
+        w50, w95, _ = percentiles(lambda: caseload(session, Area(province_code, (ward,)), first, today, now=now),
+                                  args.repeat)
+        t50, t95, _ = percentiles(lambda: today_totals(session, province, now=now), args.repeat)
+        t = time.perf_counter()
+        slow = caseload_recount(session, province, first, today, now=now)
+        recount = time.perf_counter() - t
+        patients = session.scalar(sa.select(sa.func.count()).select_from(Patient))
+        active = session.scalar(sa.select(sa.func.count()).where(Patient.status == "active"))
+        session.rollback()
+    same = [i.as_dict() for i in items] == [i.as_dict() for i in slow]
+    print(f"database            {engine.dialect.name} {engine.url.database}")
+    print(f"patients            {patients:,} ({active:,} active now)")
+    print(f"migrate to head     {migrated:.1f} s (fills the rollup when it was not there)")
+    if rebuilt is not None:
+        print(f"rebuild-rollup      {rebuilt:.1f} s ({counts['rows']:,} rows, {counts['days_closed']} days closed)")
+    print(f"close_days          {closing * 1000:.0f} ms ({len(closed)} days)")
+    print(f"API caseload        p50 {a50:.0f} ms, p95 {a95:.0f} ms ({args.days} days x province, "
+          f"{len(items):,} items; {args.repeat} runs)")
+    print(f"dashboard           p50 {d50:.0f} ms, p95 {d95:.0f} ms (today_totals + caseload + series + table)")
+    print(f"caseload one ward   p50 {w50:.0f} ms, p95 {w95:.0f} ms")
+    print(f"today_totals        p50 {t50:.0f} ms, p95 {t95:.0f} ms")
+    print(f"recount (scans)     {recount * 1000:.0f} ms, once; rollup == recount: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=300_000)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--url", default=None)
+    parser.add_argument("--existing", action="store_true", help="time an already loaded database")
+    parser.add_argument("--rebuild", action="store_true", help="with --existing: rebuild the rollup first")
+    parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
+    if args.existing:
+        existing(args)
+        return
     tmp = tempfile.mkdtemp()
     url = args.url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite')}"
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url}, instance_path=tmp)
@@ -139,6 +239,10 @@ def main() -> None:
         now = datetime.now(UTC)
         t0 = time.perf_counter()
         n_reports, n_alerts = load(session, args.patients, now, wards)
+        from f0monitor.services import rollup
+
+        rollup.rebuild(session, now=now)  # loaded with Core: the rollup is built after
+        session.commit()
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(sa.text("VACUUM ANALYZE"))

@@ -70,6 +70,7 @@ def test_a_calm_report_costs_three_statements_whatever_the_history(app, make_pat
     # INSERT report (the key check too), INSERT assessment, UPDATE patient; the ladder's stop
     # costs the report nothing (services.ladder.sweep_reported)
     assert len(few) == len(many) == 3, many
+    assert not any("caseload_days" in s for s in many)  # no tier change: no rollup write
     assert many[0].startswith("INSERT INTO symptom_reports") and "ON CONFLICT" in many[0]
 
 
@@ -78,8 +79,11 @@ def test_a_report_opening_an_alert_costs_four(app, make_patient):
     _history(app, patient.id, 3, {"temperature_c": 37.0, "spo2": 98})
     outcome, statements = _submit(app, patient.id, SIGNS, key="alert")
     assert outcome.alert_opened
-    assert len(statements) == 4, statements  # and INSERT alert
+    # and INSERT alert, and ONE upsert of the caseload rollup (services.rollup) counting the
+    # alert opened and the tier change together: a calm report writes none
+    assert len(statements) == 5, statements
     assert any(s.startswith("INSERT INTO alerts") for s in statements)
+    assert len([s for s in statements if s.startswith("INSERT INTO caseload_days")]) == 1
     # A second one with the alert still open opens none and reads nothing more.
     again, statements = _submit(app, patient.id, SIGNS, key="again")
     assert not again.alert_opened and again.warning_signs and len(statements) <= 3, statements
@@ -93,7 +97,9 @@ def test_a_feverish_child_reads_a_bounded_history_and_stays_within_five(app, mak
     outcome, statements = _submit(app, child.id, FEVER, key="c2")
     assert "C2" in {r.code for r in outcome.result.warning_signs}  # 48 h of fever: the history was read
     assert outcome.alert_opened
-    assert len(statements) == 5, statements  # and the bounded history read, the alert
+    # and the bounded history read, the alert, and the caseload rollup's one upsert (the alert
+    # opened and the tier change, services.rollup)
+    assert len(statements) == 6, statements
     history = [s for s in statements if s.startswith("SELECT")]
     assert len(history) == 1 and "max(" in history[0].lower()
 

@@ -1,7 +1,7 @@
 """Commands: flask --app f0monitor <command>, or the f0monitor console script.
 
 ``seed-demo``, ``demo-logins``, ``create-user``, ``reset-password``, ``reset-mfa``,
-``reassess`` and ``retention`` (``init-db`` is in
+``reassess``, ``retention``, ``rebuild-rollup`` and ``close-days`` (``init-db`` is in
 ``data.session``); ``demo`` builds the demo caseload through the real services.
 
 May import: any layer (commands are an edge, like the pages, and commit). Nothing imports
@@ -219,11 +219,44 @@ def retention_command(days: int | None, dry_run: bool) -> None:
                f"{result.cutoff.date().isoformat()} ({days} days).")
 
 
+@click.command("rebuild-rollup")
+@with_appcontext
+def rebuild_rollup_command() -> None:
+    """Recompute the department's caseload rollup from patients, assessments, alerts, reports.
+
+    Safe to run at any time and twice: the rollup is replaced in one transaction.
+    """
+    import time
+
+    from ..services.rollup import rebuild
+
+    session = get_session()
+    started = time.perf_counter()
+    counts = rebuild(session, now=utcnow())
+    session.commit()
+    click.echo(f"Rollup rebuilt in {time.perf_counter() - started:.1f} s: {counts['rows']} rows from "
+               f"{counts['patients']} patients and {counts['alerts']} alerts; "
+               f"{counts['days_closed']} past days closed.")
+
+
+@click.command("close-days")
+@with_appcontext
+def close_days_command() -> None:
+    """Count the reporters of the caseload's past days not yet closed (the hourly job does it)."""
+    from ..services.rollup import close_days
+
+    session = get_session()
+    days = close_days(session, now=utcnow())
+    session.commit()
+    click.echo(f"Closed {len(days)} days.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for command in (
         seed_demo_command, demo_logins_command, create_user_command, reset_password_command,
-        reset_mfa_command, reassess_command, retention_command,
+        reset_mfa_command, reassess_command, retention_command, rebuild_rollup_command,
+        close_days_command,
     ):
         app.cli.add_command(command)
 

@@ -183,7 +183,10 @@ class Patient(Base):
         # The queue's "consent withdrawn lately" notice (services.retention.recent_withdrawals)
         # read all 300,000 rows for it without this.
         sa.Index("ix_patients_consent_withdrawn", "consent_withdrawn_at"),
-        sa.Index("ix_patients_status_last_report", "status", "last_report_at"),
+        # The area's columns too, so that the overdue and missing counts by ward (services.
+        # caseload) are index-only scans of the few silent patients, not heap reads.
+        sa.Index("ix_patients_status_last_report", "status", "last_report_at", "province_code",
+                 "ward_code", "registered_at"),
         # Phone rounds read the (few) patients on phone follow-up who have not reported.
         sa.Index("ix_patients_follow_up", "follow_up_channel", "status", "last_report_at"),
     )
@@ -220,10 +223,15 @@ class Patient(Base):
     registered_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(_enum(*PATIENT_STATUSES, name="patient_status"))
+    # active_history: the caseload rollup (services.rollup) reads the value a flush replaces.
+    status: Mapped[str] = mapped_column(
+        _enum(*PATIENT_STATUSES, name="patient_status"), active_history=True
+    )
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    current_tier: Mapped[str | None] = mapped_column(_enum(*TIERS, name="tier"))
-    baseline_tier: Mapped[str | None] = mapped_column(_enum(*TIERS, name="baseline_tier"))
+    current_tier: Mapped[str | None] = mapped_column(_enum(*TIERS, name="tier"), active_history=True)
+    baseline_tier: Mapped[str | None] = mapped_column(
+        _enum(*TIERS, name="baseline_tier"), active_history=True
+    )
     tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     baseline_reasons: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     eligible_home_care: Mapped[bool | None] = mapped_column(sa.Boolean)
@@ -330,7 +338,11 @@ class Alert(Base):
     """Opened on warning signs; acknowledged by a named person; resolved with an outcome."""
 
     __tablename__ = "alerts"
-    __table_args__ = (sa.Index("ix_alerts_state_opened", "state", "opened_at"),)
+    __table_args__ = (
+        sa.Index("ix_alerts_state_opened", "state", "opened_at"),
+        # The caseload's median minutes to acknowledge reads the alerts acknowledged in a range.
+        sa.Index("ix_alerts_acknowledged_at", "acknowledged_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(
@@ -678,3 +690,72 @@ class SmsCheckin(Base):
     outcome: Mapped[str] = mapped_column(_enum(*SMS_OUTCOMES, name="sms_outcome"))
     reply: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The caseload rollup (services.rollup): what services.caseload counts, per local day and ward.
+ROLLUP_COUNTERS = (
+    "new", "recovered", "transferred", "deceased", "withdrawn", "alerts_opened",
+    "d_active", "d_green", "d_yellow", "d_orange", "d_red", "late_new", "late_reporters",
+)
+
+
+class CaseloadDay(Base):
+    """One ward on one local day: counts of that day, and net changes of the caseload.
+
+    Kept in the transaction of the change it counts (services.rollup). ``d_*`` are net changes
+    (+1 when a patient becomes active or enters a tier, -1 when leaving it): the caseload at
+    the end of D is their sum over the days up to D. ``late_new``: registrations of the last
+    12 hours of the day still active at its end (not yet due a report). ``reporters``: the
+    patients counted as having reported in the last 12 hours of the day, taken when the day
+    was closed (``CaseloadClosedDay``) from the reports stored before its end; the reports for
+    that day stored after it are counted in ``late_reporters`` as they come.
+    """
+
+    __tablename__ = "caseload_days"
+    __table_args__ = (sa.Index("ix_caseload_days_province_day", "province_code", "day"),)
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    ward_code: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    province_code: Mapped[int] = mapped_column(sa.Integer)
+    new: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    recovered: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    transferred: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    deceased: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    withdrawn: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    alerts_opened: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    d_active: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    d_green: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    d_yellow: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    d_orange: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    d_red: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    late_new: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    reporters: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    late_reporters: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # The median minutes to acknowledge of the alerts acknowledged that day, set when the day
+    # is closed (an acknowledgement is dated when it is made: a past day gets no more).
+    median_minutes: Mapped[float | None] = mapped_column(sa.Float)
+
+
+class CaseloadClosedDay(Base):
+    """A past day whose ``CaseloadDay.reporters`` were counted (every ward at once)."""
+
+    __tablename__ = "caseload_closed_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseloadAck(Base):
+    """One acknowledged alert, with its patient's area: the caseload's times to acknowledge.
+
+    Kept with the acknowledgement (services.rollup); a median is no sum, so each time is kept.
+    """
+
+    __tablename__ = "caseload_acks"
+    __table_args__ = (sa.Index("ix_caseload_acks_province_at", "province_code", "acknowledged_at"),)
+
+    alert_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    province_code: Mapped[int] = mapped_column(sa.Integer)
+    ward_code: Mapped[int] = mapped_column(sa.Integer)
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float] = mapped_column(sa.Float)

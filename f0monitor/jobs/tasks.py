@@ -32,6 +32,18 @@ class Jobs:
     send_due: Any
     dispatch: Any
     periodic_ladder: Any
+    close_days: Any = None
+
+
+def run_close_days(app: Flask, now: datetime | None = None) -> list[str]:
+    """Count the reporters of the caseload's past days not yet closed (services.rollup)."""
+    from ..services import rollup
+
+    with app.app_context():
+        session = get_session()
+        days = rollup.close_days(session, now=now or utcnow())
+        session.commit()
+        return [d.isoformat() for d in days]
 
 
 def adapters_of(app: Flask) -> Mapping[str, channels.Channel]:
@@ -117,4 +129,10 @@ def register(huey: Huey, app: Flask) -> Jobs:
         for _ in range(fanout):
             send_due(50.0)
 
-    return Jobs(ladder_tick, send_due, dispatch, periodic_ladder)
+    @huey.periodic_task(crontab(minute="7"), name="close_days")
+    def close_days() -> list[str]:
+        # Hourly: the day that ended at midnight (Vietnam) is closed within the hour; a day
+        # not closed yet is counted from the reports by the caseload itself.
+        return run_close_days(app)
+
+    return Jobs(ladder_tick, send_due, dispatch, periodic_ladder, close_days)

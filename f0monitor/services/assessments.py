@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..data.models import Alert, Patient, RiskAssessment, SymptomReport
 from ..domain import covid as risk
 from ..domain import vitals
+from . import rollup  # noqa: F401  (its flush hook keeps the caseload rollup)
 
 # C2 needs the reports of the last 48 hours and the latest one before that; batch
 # re-assessment (services.reassess) reads this window. One report reads `earlier_reports`.

@@ -24,8 +24,19 @@ What the figures mean:
 - ``alerts_opened``: alerts opened during D. ``median_minutes_to_acknowledge``: median of the
   alerts acknowledged during D (``None`` when none was).
 
-Cost: two queries per day (active by tier, overdue) plus four for the whole range, each a
-scan or an indexed probe of the patients of the scope, whatever the number of wards.
+Where the figures come from: ``caseload`` reads the per-day per-ward rollup kept by
+``services.rollup`` in the transaction of every change it counts (one grouped query over the
+days before the range, one over the range, the closed days); the time-dependent figures come
+from indexed queries: today's overdue from the active patients' last report, a past day's
+overdue from the reporters counted when the day was closed (or, for a day not closed yet,
+from its afternoon reports), the medians from the acknowledgements the rollup keeps with their area
+(``CaseloadAck``: a narrow index range, no join). ``caseload_recount`` is the former computation by scans
+(seconds at a province's size), kept as the reference the rollup is tested against.
+
+Two readings of the history differ where the recount approximates: it reads one tier change
+back (the latest, at ``tier_since``), and none after the end of its range or for a range of
+one day; the rollup counts each change on its own day. On the last days of a range ending
+today, with at most one change per patient since, they agree (tests/test_rollup.py).
 """
 
 from __future__ import annotations
@@ -34,7 +45,6 @@ import csv
 import io
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -42,12 +52,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..data.models import TIERS, Alert, Patient, RiskAssessment, SymptomReport
+from ..data.models import (
+    ROLLUP_COUNTERS,
+    TIERS,
+    Alert,
+    CaseloadAck,
+    CaseloadDay,
+    Patient,
+    RiskAssessment,
+    SymptomReport,
+)
 from ..data.types import UTCDateTime
 from ..domain import covid as risk
 from ..domain.clock import VN_TZ, local_date
 from ..domain.states import PatientStatus
-from . import DomainError, areas
+from . import DomainError, areas, rollup
 from .scope import OutOfScope
 
 MAX_DAYS = 366
@@ -122,11 +141,7 @@ def _bucket(column: Any, starts: list[datetime]) -> sa.Case[Any]:
     return sa.case(*[(column < boundary, i) for i, boundary in enumerate(starts[1:])], else_=None)
 
 
-def _median_minutes(seconds: Iterable[float]) -> float | None:
-    values = list(seconds)
-    if not values:
-        return None
-    return round(statistics.median(values) / 60, 1)
+_median_minutes = rollup.median_minutes
 
 
 def _at(moment: datetime) -> Any:
@@ -134,7 +149,7 @@ def _at(moment: datetime) -> Any:
     return sa.literal(moment, UTCDateTime())
 
 
-def caseload(
+def caseload_recount(
     session: Session,
     area: Area,
     first: date,
@@ -142,11 +157,10 @@ def caseload(
     *,
     now: datetime,
 ) -> list[DayWard]:
-    """Return one item per day (first..last, local days) and ward, ordered by day then ward.
+    """Return what ``caseload`` returns, counted again from patients, assessments and alerts.
 
-    Wards appear when they have any figure in the range (or when one ward is asked for); each
-    of them then has an item for every day, so that series have no holes. Days after today
-    are left out.
+    The reference recount (scans; seconds at a province's size): the rollup-based
+    ``caseload`` must agree with it (tests/test_rollup.py).
     """
     last = min(last, local_date(now))
     if first > last:
@@ -267,21 +281,7 @@ def caseload(
             if i != today_i:
                 cell(i, ward).overdue = max(0, count - reporters.get((i, ward), 0))
     if today_i is not None:
-        # Today, as of now: the triage queue's rule on the patients' last report.
-        silent = now - risk.OVERDUE_AFTER
-        rows = session.execute(
-            sa.select(Patient.ward_code, sa.func.count())
-            .where(
-                where,
-                Patient.status == PatientStatus.ACTIVE,
-                sa.or_(
-                    Patient.last_report_at <= silent,
-                    sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= silent),
-                ),
-            )
-            .group_by(Patient.ward_code)
-        )
-        for ward, count in rows:
+        for ward, count in _overdue_now(session, where, now).items():
             cell(today_i, ward).overdue = count
 
     # 3. Alerts opened per day.
@@ -296,17 +296,8 @@ def caseload(
         cell(i, ward).alerts_opened = count
 
     # 4. Times to acknowledge, per day of acknowledgement (the median is taken in Python).
-    bucket = _bucket(Alert.acknowledged_at, starts).label("day")
-    rows = session.execute(
-        sa.select(Patient.ward_code, bucket, Alert.opened_at, Alert.acknowledged_at)
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(where, Alert.acknowledged_at >= range_start, Alert.acknowledged_at < range_end)
-    )
-    waits: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for ward, i, opened, acked in rows:
-        waits[(i, ward)].append(max(0.0, (acked - opened).total_seconds()))
-    for (i, ward), seconds in waits.items():
-        cell(i, ward).median_minutes_to_acknowledge = _median_minutes(seconds)
+    for (i, ward), median in _ack_medians(session, where, starts).items():
+        cell(i, ward).median_minutes_to_acknowledge = median
 
     named = set(area.ward_codes) if len(area.ward_codes) == 1 else set()
     wards = {ward for _i, ward in cells} | named
@@ -314,6 +305,166 @@ def caseload(
         cells.get((i, ward)) or DayWard(date=days[i], ward_code=ward)
         for i in range(n)
         for ward in sorted(wards)
+    ]
+
+
+def _silent(session: Session, where: Any, cutoff: datetime) -> dict[int, int]:
+    """Return {ward: active patients with no report since `cutoff`} (from registration).
+
+    Two index ranges of ix_patients_status_last_report (it holds the area's columns), one for
+    those who reported before `cutoff` and one for those who never did, without an OR: each
+    is an index-only scan of the silent patients.
+    """
+    reported = sa.select(Patient.ward_code).where(
+        where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at <= cutoff)
+    never = sa.select(Patient.ward_code).where(
+        where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at.is_(None),
+        Patient.registered_at <= cutoff)
+    both = sa.union_all(reported, never).subquery()
+    rows = session.execute(sa.select(both.c.ward_code, sa.func.count()).group_by(both.c.ward_code))
+    return dict(rows.all())
+
+
+def _overdue_now(session: Session, where: Any, now: datetime) -> dict[int, int]:
+    """Return {ward: patients overdue now}: the triage queue's rule on the last report."""
+    return _silent(session, where, now - risk.OVERDUE_AFTER)
+
+
+def _alert_ward(where: Any) -> Any:
+    """Return the ward of an alert's patient when in the area (else NULL), as a subquery.
+
+    One probe of the patients' primary key per alert: a join let PostgreSQL hash the whole
+    patients table for a few thousand alerts.
+    """
+    return sa.select(Patient.ward_code).where(Patient.id == Alert.patient_id, where).scalar_subquery()
+
+
+def _ack_medians_kept(session: Session, area: Area, starts: list[datetime]) -> dict[tuple[int, int], float | None]:
+    """Return ``_ack_medians`` from the acknowledgements kept by the rollup (CaseloadAck)."""
+    A = CaseloadAck
+    bucket = _bucket(A.acknowledged_at, starts).label("day")
+    rows = session.execute(
+        sa.select(A.ward_code, bucket, A.seconds)
+        .where(area.clause(A), A.acknowledged_at >= starts[0], A.acknowledged_at < starts[-1])
+    )
+    waits: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for ward, i, seconds in rows:
+        waits[(i, ward)].append(seconds)
+    return {key: _median_minutes(seconds) for key, seconds in waits.items()}
+
+
+def _ack_medians(session: Session, where: Any, starts: list[datetime]) -> dict[tuple[int, int], float | None]:
+    """Return {(day index, ward): median minutes} of the alerts acknowledged on each day.
+
+    The alerts acknowledged in the range are read by their index (ix_alerts_acknowledged_at)
+    and each one's ward by the patient's key (``_alert_ward``).
+    """
+    bucket = _bucket(Alert.acknowledged_at, starts).label("day")
+    ward = _alert_ward(where).label("ward")
+    rows = session.execute(
+        sa.select(ward, bucket, Alert.opened_at, Alert.acknowledged_at)
+        .where(Alert.acknowledged_at >= starts[0], Alert.acknowledged_at < starts[-1])
+    )
+    waits: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for ward_code, i, opened, acked in rows:
+        if ward_code is not None:  # None: outside the area
+            waits[(i, ward_code)].append(max(0.0, (acked - opened).total_seconds()))
+    return {key: _median_minutes(seconds) for key, seconds in waits.items()}
+
+
+_SUMS = ("d_active", *(f"d_{t}" for t in TIERS))
+
+
+def caseload(
+    session: Session,
+    area: Area,
+    first: date,
+    last: date,
+    *,
+    now: datetime,
+) -> list[DayWard]:
+    """Return one item per day (first..last, local days) and ward, ordered by day then ward.
+
+    Wards appear when they have any figure in the range (or when one ward is asked for); each
+    of them then has an item for every day, so that series have no holes. Days after today
+    are left out.
+
+    Read from the rollup (services.rollup): the sums of the net changes before the range,
+    the rows of the range, the closed days; the overdue of the days not yet closed and of
+    today, and the times to acknowledge, from indexed queries. No scan of the patients.
+    """
+    last = min(last, local_date(now))
+    if first > last:
+        return []
+    days = days_between(first, last)
+    n = len(days)
+    index = {day: i for i, day in enumerate(days)}
+    starts = [day_start(d) for d in days] + [day_start(last + timedelta(days=1))]
+    R = CaseloadDay
+    where = area.clause(R)
+    before: dict[int, list[int]] = {
+        ward: [int(v or 0) for v in sums]
+        for ward, *sums in session.execute(
+            sa.select(R.ward_code, *(sa.func.sum(getattr(R, c)) for c in _SUMS))
+            .where(where, R.day < first)
+            .group_by(R.ward_code)
+        )
+    }
+    names = (*ROLLUP_COUNTERS, "reporters", "median_minutes")
+    rows: dict[tuple[int, int], dict[str, int]] = {}
+    for day, ward, *values in session.execute(
+        sa.select(R.day, R.ward_code, *(getattr(R, c) for c in names))
+        .where(where, R.day >= first, R.day <= last)
+    ):
+        rows[(index[day], ward)] = dict(zip(names, values, strict=True))
+    today_i = n - 1 if days[-1] == local_date(now) else None
+    past = [days[i] for i in range(n) if i != today_i]
+    closed = rollup.closed_days(session, past[0], past[-1]) if past else set()
+    live = rollup.reporters_by_day(session, [d for d in past if d not in closed], area.clause())
+    overdue_now = _overdue_now(session, area.clause(), now) if today_i is not None else {}
+    # The medians of the closed days are in their rows; the others' from the acknowledgements.
+    open_i = [i for i in range(n) if i == today_i or days[i] not in closed]
+    medians = (_ack_medians_kept(session, area, [starts[i] for i in range(open_i[0], n + 1)])
+               if open_i else {})
+    medians = {(i + open_i[0], ward): m for (i, ward), m in medians.items()
+               if i + open_i[0] == today_i or days[i + open_i[0]] not in closed} if open_i else {}
+    for (i, ward), row in rows.items():
+        if days[i] in closed and i != today_i and row["median_minutes"] is not None:
+            medians[(i, ward)] = row["median_minutes"]
+
+    named = set(area.ward_codes) if len(area.ward_codes) == 1 else set()
+    wards = sorted(set(before) | {ward for _i, ward in rows} | {ward for _i, ward in medians} | named)
+    zero = dict.fromkeys(names, 0)
+    cells: dict[tuple[int, int], DayWard] = {}
+    shown = set(named)
+    for ward in wards:
+        sums = list(before.get(ward, [0] * len(_SUMS)))
+        for i, day in enumerate(days):
+            row = rows.get((i, ward), zero)
+            for k, name in enumerate(_SUMS):
+                sums[k] += row[name]
+            item = DayWard(date=day, ward_code=ward, active=sums[0], new=row["new"],
+                           recovered=row["recovered"], transferred=row["transferred"],
+                           deceased=row["deceased"], alerts_opened=row["alerts_opened"],
+                           median_minutes_to_acknowledge=medians.get((i, ward)))
+            item.by_tier = {tier: sums[1 + k] for k, tier in enumerate(TIERS)}
+            if i == today_i:
+                item.overdue = overdue_now.get(ward, 0)
+            elif item.active:
+                eligible = item.active - row["late_new"]
+                if day in closed:
+                    reported = row["reporters"] + row["late_reporters"]
+                else:
+                    reported = live.get((day, ward), (0, 0))[0]
+                item.overdue = max(0, eligible - reported)
+            cells[(i, ward)] = item
+            if (item.active or item.new or item.recovered or item.transferred or item.deceased
+                    or item.alerts_opened or item.overdue or item.median_minutes_to_acknowledge is not None):
+                shown.add(ward)
+    return [
+        cells.get((i, ward)) or DayWard(date=days[i], ward_code=ward)
+        for i in range(n)
+        for ward in sorted(shown)
     ]
 
 
@@ -334,55 +485,42 @@ class Today:
 
 
 def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
-    """Return the area's figures now: caseload by tier, new today, reporting, alerts."""
-    where = sa.and_(area.clause(), Patient.status == PatientStatus.ACTIVE)
+    """Return the area's figures now: caseload by tier, new today, reporting, alerts.
+
+    The caseload by tier and the registrations of today are the rollup's (the sums of all its
+    net changes: the state now); reporting and alerts come from indexed queries.
+    """
     out = Today()
-    for tier, count in session.execute(
-        sa.select(Patient.current_tier, sa.func.count()).where(where).group_by(Patient.current_tier)
-    ):
-        out.active += count
-        if tier in out.by_tier:
-            out.by_tier[tier] = count
-        else:
-            out.unassessed += count
-    out.new_today = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Patient)
-        .where(area.clause(), Patient.registered_at >= day_start(local_date(now)))
-    ) or 0
+    R = CaseloadDay
+    sums = session.execute(
+        sa.select(*(sa.func.coalesce(sa.func.sum(getattr(R, c)), 0) for c in _SUMS),
+                  sa.func.coalesce(sa.func.sum(sa.case((R.day >= local_date(now), R.new), else_=0)), 0))
+        .where(area.clause(R))
+    ).one()
+    out.active = int(sums[0])
+    for k, tier in enumerate(TIERS):
+        out.by_tier[tier] = int(sums[1 + k])
+    out.unassessed = out.active - sum(out.by_tier.values())
+    out.new_today = int(sums[-1])
 
     def silent_since(cutoff: datetime) -> int:
-        return session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Patient)
-            .where(
-                where,
-                sa.or_(
-                    Patient.last_report_at <= cutoff,
-                    sa.and_(Patient.last_report_at.is_(None), Patient.registered_at <= cutoff),
-                ),
-            )
-        ) or 0
+        return sum(_silent(session, area.clause(), cutoff).values())
 
     out.overdue = silent_since(now - risk.OVERDUE_AFTER)
     out.missing = silent_since(now - risk.MISSING_AFTER)
     for state, count in session.execute(
         sa.select(Alert.state, sa.func.count())
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(area.clause(), Alert.state != "resolved")
+        .where(_alert_ward(area.clause()).is_not(None),
+               Alert.state.in_(("open", "acknowledged")))  # ix_alerts_state_opened
         .group_by(Alert.state)
     ):
         out.open_alerts += count
         if state == "open":
             out.unacknowledged_alerts = count
-    waits = [
-        max(0.0, (acked - opened).total_seconds())
-        for opened, acked in session.execute(
-            sa.select(Alert.opened_at, Alert.acknowledged_at)
-            .join(Patient, Patient.id == Alert.patient_id)
-            .where(area.clause(), Alert.acknowledged_at >= now - timedelta(days=7))
-        )
-    ]
+    waits = list(session.scalars(
+        sa.select(CaseloadAck.seconds)
+        .where(area.clause(CaseloadAck), CaseloadAck.acknowledged_at >= now - timedelta(days=7))
+    ))
     out.acknowledged_7d = len(waits)
     out.median_minutes_7d = _median_minutes(waits)
     return out

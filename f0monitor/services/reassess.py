@@ -21,6 +21,7 @@ from ..data.models import Patient, SymptomReport
 from ..domain import covid as risk
 from ..domain import vitals
 from ..domain.states import PatientStatus
+from . import rollup
 from .assessments import (
     HISTORY_WINDOW,
     assessment_values,
@@ -43,6 +44,9 @@ _PROFILE_COLUMNS = (
     Patient.weight_kg,
     Patient.positive_test_date,
     Patient.news2_scale,
+    Patient.ward_code,
+    Patient.province_code,
+    Patient.baseline_tier,
 )
 _REPORT_COLUMNS = (
     SymptomReport.id,
@@ -94,7 +98,7 @@ def reassess_all(
 
     def finish(scored: tuple[Prepared, Counter, int]) -> None:
         prepared, changes, count = scored
-        _write(session, prepared)
+        _write(session, prepared, now)
         session.commit()
         summary.changes.update(changes)
         summary.patients += count
@@ -152,6 +156,7 @@ def score_batch(
     changed: list[dict] = []
     same: list[dict] = []
     changes: Counter = Counter()
+    moves: list[tuple] = []  # (ward, province, old tier, new tier): the caseload rollup's
     for patient in patients:
         mine = reports.get(patient.id, [])
         profile = to_profile(patient)
@@ -170,12 +175,16 @@ def score_batch(
         if patient.current_tier != values["current_tier"]:
             changes[(patient.current_tier, values["current_tier"])] += 1
             changed.append({**values, "tier_since": now, "id": patient.id})
+            moves.append((patient.ward_code, patient.province_code,
+                          rollup.effective_tier(patient.current_tier, patient.baseline_tier),
+                          rollup.effective_tier(values["current_tier"], values["baseline_tier"])))
         else:
             same.append({**values, "id": patient.id})
     prepared = {
         "risk_assessments": _params(assessments, dialect),
         "patients:changed": _params(changed, dialect),
         "patients:same": _params(same, dialect),
+        ROLLUP: ([], moves),
     }
     return prepared, changes, len(patients)
 
@@ -248,7 +257,10 @@ _JSON_COLUMNS = frozenset(
 )
 
 
-def _write(session: Session, prepared: Prepared) -> None:
+ROLLUP = "rollup:tier_moves"
+
+
+def _write(session: Session, prepared: Prepared, now: datetime) -> None:
     """Apply the new verdicts with executemany UPDATEs straight on the driver.
 
     SQLAlchemy's per-row parameter processing cost more than the rules themselves here, so
@@ -258,6 +270,9 @@ def _write(session: Session, prepared: Prepared) -> None:
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     for name, (cols, params) in prepared.items():
         if not params:
+            continue
+        if name == ROLLUP:  # the tier changes, in the caseload rollup (same transaction)
+            rollup.tier_moves(session, params, at=now)
             continue
         table = name.split(":")[0]
         key = cols[-1]

@@ -43,6 +43,7 @@ from ..domain import vitals
 from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
 from ..domain.text import Msg
+from . import rollup
 from .assessments import history_for, store_assessment, to_profile, to_risk_report
 from .inputs import ReportInput, check_reported_at
 
@@ -169,6 +170,8 @@ def submit_report(
     history = history_for(session, patient, scored, exclude_id=report.id)
     result = risk.assess(to_profile(patient), scored, history)
     row, alert = store_assessment(session, patient, report, result, now=now, new_report=True)
+    # A report stored after its day was over counts among that day's reporters (rare).
+    rollup.late_report(session, patient, report, now=now)
     # The ladder stops now with no statement here: see services.ladder.sweep_reported.
     session.flush()
     return Submitted(Outcome.STORED, report, row, result, alert_opened=alert is not None)
