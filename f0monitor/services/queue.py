@@ -269,7 +269,7 @@ def alert_order(row: Any) -> tuple[Any, ...]:
 
 
 SEGMENTS: tuple[str | None, ...] = (*sorted(TIER_RANK, key=TIER_RANK.get), None)
-SEARCH_AT_HAND = 500
+SEARCH_AT_HAND = 2000
 
 
 def _search_ids(session: Session, conds: list[sa.ColumnElement[bool]], alerted: set[int]) -> list[int] | None:
