@@ -125,8 +125,33 @@ def test_escalation_is_stored_and_listed_for_coordinators(app, make_patient, mak
         rows = escalated_alerts(session, session.merge(coordinator), now=utcnow())
         assert [a.id for a in rows] == [alert.id]
         assert rows[0].escalated_at == alert.opened_at + timedelta(minutes=15)
+        session.commit()  # the escalation is written at once (one UPDATE); end it like a request
         other = make_user("coordinator", province_code=1)
         assert escalated_alerts(session, session.merge(other), now=utcnow()) == []
+
+
+def test_two_queues_seeing_one_escalation_at_once_both_answer(app, make_patient, make_user):
+    """Two coordinators' pages read the same newly escalated alert before either commits: both
+    store it (the same value), neither fails. The ORM's versioned update made the second one
+    a StaleDataError, a 500 (bench/load.py, eight connections on one queue)."""
+    from f0monitor.services.alerts import record_escalations
+
+    patient = make_patient()
+    first_user = make_user("coordinator")
+    alert = report(app, patient.id, when=utcnow() - timedelta(minutes=16), **WARNING)
+    factory = app.extensions["f0monitor.sessionmaker"]
+    now = utcnow()
+    with factory() as one, factory() as two:
+        seen_one = escalated_alerts(one, one.get(User, first_user.id), now=now)
+        seen_two = two.scalars(sa.select(Alert).where(Alert.id == alert.id)).all()
+        one.commit()
+        assert record_escalations(two, seen_two, now=now) == 1  # it saw it unescalated
+        two.commit()
+        assert [a.escalated_at for a in seen_one] == [alert.opened_at + timedelta(minutes=15)]
+    with app.app_context():
+        stored = get_session().get(Alert, alert.id)
+        assert stored.escalated_at == alert.opened_at + timedelta(minutes=15)
+        assert stored.version == alert.version  # write-once, outside the version counter
 
 
 def test_assignment_cap_and_roles(app, client, make_patient, make_user):

@@ -17,7 +17,7 @@ from ...http.access import STAFF, access
 from ...http.labels import FLAG_LABELS, warning_short
 from ...http.queryargs import filters_from
 from ...services import NotAllowed, areas
-from ...services.alerts import escalated_alerts, mark_escalated
+from ...services.alerts import escalated_alerts, record_escalations
 from ...services.assignment import (
     ASSIGNABLE_ROLES,
     BadAssignee,
@@ -53,7 +53,7 @@ def _live_context() -> dict[str, Any]:
     filters = filters_from(request.args, session_store.get(SEARCH_KEY))
     page = triage_queue(session, current_user, filters, now=now,
                         counts=current_app.extensions["f0monitor.queue_counts"])
-    changed = any(mark_escalated(i.open_alert, now=now) for i in page.items if i.escalated)
+    changed = record_escalations(session, [i.open_alert for i in page.items if i.escalated], now=now) > 0
     escalated = []
     if current_user.role in COORDINATING:
         escalated = escalated_alerts(session, current_user, now=now, limit=20)
