@@ -31,6 +31,7 @@ department can configure another.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,23 +88,42 @@ def gamma_cdf(x: float, shape: float, scale: float) -> float:
     return _gamma_p(shape, x / scale) if x > 0 else 0.0
 
 
+def gamma_pdf(x: float, shape: float, scale: float) -> float:
+    """Return the density at x of the gamma distribution of this shape and scale."""
+    if x <= 0.0:
+        return 0.0
+    return math.exp((shape - 1.0) * math.log(x) - x / scale - math.lgamma(shape) - shape * math.log(scale))
+
+
 def gamma_quantile(p: float, shape: float, scale: float) -> float:
-    """Return the p-quantile of the gamma distribution (bisection on the CDF, to 1e-12)."""
+    """Return the p-quantile of the gamma distribution, to 1e-12.
+
+    Newton's method on the CDF from the Wilson–Hilferty approximation, kept inside a bracket
+    that each step narrows (a step leaving it bisects instead): five or six CDF evaluations
+    where bisection took forty-five (the department's page computes 36 quantiles).
+    """
     if not 0.0 < p < 1.0:
         raise ValueError("p must be strictly between 0 and 1")
-    mean = shape * scale
-    lo, hi = 0.0, max(mean, scale)
+    lo, hi = 0.0, max(shape * scale, scale)
     while gamma_cdf(hi, shape, scale) < p:
-        hi *= 2.0
+        lo, hi = hi, hi * 2.0
+    z = statistics.NormalDist().inv_cdf(p)
+    guess = shape * scale * max(0.0, 1.0 - 1.0 / (9.0 * shape) + z * math.sqrt(1.0 / (9.0 * shape))) ** 3
+    x = guess if lo < guess < hi else (lo + hi) / 2.0
     for _ in range(200):
-        mid = (lo + hi) / 2.0
-        if gamma_cdf(mid, shape, scale) < p:
-            lo = mid
+        error = gamma_cdf(x, shape, scale) - p
+        if error < 0.0:
+            lo = x
         else:
-            hi = mid
-        if hi - lo <= 1e-12 * max(1.0, hi):
-            break
-    return (lo + hi) / 2.0
+            hi = x
+        density = gamma_pdf(x, shape, scale)
+        step = x - error / density if density > 0.0 else (lo + hi) / 2.0
+        if not lo < step < hi:
+            step = (lo + hi) / 2.0
+        if abs(step - x) <= 1e-12 * max(1.0, x) or hi - lo <= 1e-12 * max(1.0, hi):
+            return step
+        x = step
+    return x
 
 
 # -- serial interval and incidence ---------------------------------------------------------
