@@ -89,6 +89,7 @@ def test_report_made_offline_is_kept_then_stored_once_with_its_time(app, session
         assert _reports(session, patient.id) == []  # nothing reached the server
 
         page.goto(base + "/home")  # another page, still offline: the kept report is there too
+        page.locator("#pending-list li").first.wait_for()  # listed once IndexedDB has answered
         assert "chưa gửi được" in page.locator("#pending").inner_text()
         time.sleep(2)  # the report must keep the time it was made, not the time it was sent
         assert _reports(session, patient.id) == []
