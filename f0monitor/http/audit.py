@@ -52,15 +52,7 @@ def audit_export(session: Session, first: date, last: date, area: Any, *, public
         detail += " publication"
     if fmt != "csv":
         detail += f" format={fmt}"
-    audit.record(
-        session,
-        user_id=current_user.id,
-        patient_id=None,
-        action=action,
-        now=utcnow(),
-        ip=_ip(),
-        detail=detail[:255],
-    )
+    _record_download(session, action, detail)
 
 
 def audit_line_list(session: Session, action: str, filters: str, fmt: str) -> None:
@@ -69,12 +61,10 @@ def audit_line_list(session: Session, action: str, filters: str, fmt: str) -> No
     Recorded once, when the download starts: how many rows it holds is not known then. The
     detail names the filters and the format, never a patient.
     """
-    audit.record(
-        session,
-        user_id=current_user.id,
-        patient_id=None,
-        action=action,
-        now=utcnow(),
-        ip=_ip(),
-        detail=f"{filters} format={fmt}"[:255],
-    )
+    _record_download(session, action, f"{filters} format={fmt}")
+
+
+def _record_download(session: Session, action: str, detail: str) -> None:
+    """An audit row of the current user's download, naming no patient."""
+    audit.record(session, user_id=current_user.id, patient_id=None, action=action, now=utcnow(), ip=_ip(),
+                 detail=detail[:255])
