@@ -232,3 +232,17 @@ def api_token(client: FlaskClient, phone: str, password: str = PASSWORD) -> dict
     response = client.post("/api/v1/tokens", json={"phone": phone, "password": password})
     assert response.status_code == 201, response.get_json()
     return {"Authorization": "Bearer " + response.get_json()["token"]}
+
+
+# The department's fixtures (tests/test_department.py, tests/test_exports.py).
+
+@pytest.fixture
+def dept(make_user):
+    return make_user("department", full_name="Sở Y tế")
+
+
+@pytest.fixture
+def caseload_data(make_patient):
+    now = utcnow()
+    make_patient(now=now - timedelta(days=2))
+    make_patient(now=now - timedelta(days=1), ward_code=_other_ward())

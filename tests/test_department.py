@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +12,7 @@ from f0monitor.data.models import AuditEvent
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import local_date, utcnow
 
-from .conftest import AN_GIANG, LONG_XUYEN, _other_ward, api_token, login
+from .conftest import AN_GIANG, LONG_XUYEN, api_token, login
 from .staff_helpers import sign_in
 
 FIELDS = {"date", "ward_code", "active", "new", "recovered", "transferred", "deceased", "by_tier",
@@ -22,17 +21,6 @@ CSV_COLUMNS = ["date", "ward_code", "active", "new", "recovered", "transferred",
                "by_tier_green", "by_tier_yellow", "by_tier_orange", "by_tier_red",
                "overdue", "alerts_opened", "median_minutes_to_acknowledge"]
 
-
-@pytest.fixture
-def dept(make_user):
-    return make_user("department", full_name="Sở Y tế")
-
-
-@pytest.fixture
-def caseload_data(make_patient):
-    now = utcnow()
-    make_patient(now=now - timedelta(days=2))
-    make_patient(now=now - timedelta(days=1), ward_code=_other_ward())
 
 
 def _exports(app) -> list[AuditEvent]:

@@ -14,7 +14,6 @@ import os
 import re
 import tempfile
 import zipfile
-from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -364,17 +363,6 @@ def test_reports_line_list_has_a_row_per_report_and_no_names(app, client, make_u
 
 # --- the caseload ----------------------------------------------------------------------------
 
-
-@pytest.fixture
-def dept(make_user):
-    return make_user("department", full_name="Sở Y tế")
-
-
-@pytest.fixture
-def caseload_data(make_patient):
-    now = utcnow()
-    make_patient(now=now - timedelta(days=2))
-    make_patient(now=now - timedelta(days=1), ward_code=_other_ward())
 
 
 def test_caseload_csv_is_streamed_with_a_bom(client, dept, caseload_data):

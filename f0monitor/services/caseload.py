@@ -59,7 +59,6 @@ from ..data.models import (
     CaseloadAck,
     CaseloadDay,
     Patient,
-    RiskAssessment,
     SymptomReport,
 )
 from ..data.types import UTCDateTime
@@ -206,13 +205,7 @@ def caseload_recount(
         (changed_late, _bucket(Patient.tier_since, starts)) if n > 1 else (sa.false(), 0),
         else_=None,
     )
-    previous = (
-        sa.select(RiskAssessment.tier)
-        .where(RiskAssessment.patient_id == Patient.id, RiskAssessment.assessed_at < Patient.tier_since)
-        .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    previous = rollup.tier_before_change()
     before = sa.case(
         (changed_late, sa.func.coalesce(previous, Patient.baseline_tier)) if n > 1 else (sa.false(), None),
         else_=None,

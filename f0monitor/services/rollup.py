@@ -251,16 +251,20 @@ def _insert(dialect: str) -> Any:
     return (postgresql if dialect == "postgresql" else sqlite).insert(TABLE)
 
 
-def _increment_statement(dialect: str) -> Any:
-    """INSERT a row of deltas, or add them to the row there (the statement is built once)."""
-    key = (dialect, "increment")
+def _upsert(dialect: str, name: str, columns: Any) -> Any:
+    """INSERT a (day, ward) row, or update the row there with ``columns(excluded)``; each
+    statement is built once per dialect."""
+    key = (dialect, name)
     if key not in _STATEMENTS:
         stmt = _insert(dialect)
         _STATEMENTS[key] = stmt.on_conflict_do_update(
-            index_elements=[TABLE.c.day, TABLE.c.ward_code],
-            set_={name: TABLE.c[name] + stmt.excluded[name] for name in ROLLUP_COUNTERS},
-        )
+            index_elements=[TABLE.c.day, TABLE.c.ward_code], set_=columns(stmt.excluded))
     return _STATEMENTS[key]
+
+
+def _increment_statement(dialect: str) -> Any:
+    """INSERT a row of deltas, or add them to the row there."""
+    return _upsert(dialect, "increment", lambda new: {n: TABLE.c[n] + new[n] for n in ROLLUP_COUNTERS})
 
 
 def write(connection: sa.Connection, deltas: Deltas) -> None:
@@ -359,14 +363,20 @@ def _at(moment: datetime) -> Any:
 
 
 def _set_reporters_statement(dialect: str) -> Any:
-    key = (dialect, "reporters")
-    if key not in _STATEMENTS:
-        stmt = _insert(dialect)
-        _STATEMENTS[key] = stmt.on_conflict_do_update(
-            index_elements=[TABLE.c.day, TABLE.c.ward_code],
-            set_={"reporters": stmt.excluded.reporters, "median_minutes": stmt.excluded.median_minutes},
-        )
-    return _STATEMENTS[key]
+    return _upsert(dialect, "reporters",
+                   lambda new: {"reporters": new.reporters, "median_minutes": new.median_minutes})
+
+
+def tier_before_change() -> Any:
+    """The tier a patient had before ``tier_since``: their latest assessment before it (a
+    correlated scalar subquery over ``Patient``; NULL when there is none)."""
+    return (
+        sa.select(RiskAssessment.tier)
+        .where(RiskAssessment.patient_id == Patient.id, RiskAssessment.assessed_at < Patient.tier_since)
+        .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def median_minutes(seconds: Iterable[float]) -> float | None:
@@ -441,13 +451,7 @@ def rebuild(session: Session, *, now: datetime | None = None, chunk: int = 20_00
     connection.execute(TABLE.delete())
     deltas: Deltas = {}
     changed = sa.and_(Patient.tier_since.is_not(None), Patient.tier_since > Patient.registered_at)
-    previous = (
-        sa.select(RiskAssessment.tier)
-        .where(RiskAssessment.patient_id == Patient.id, RiskAssessment.assessed_at < Patient.tier_since)
-        .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    previous = tier_before_change()
     before = sa.case((changed, sa.func.coalesce(previous, Patient.baseline_tier)), else_=None)
     query = sa.select(
         Patient.ward_code, Patient.province_code, Patient.registered_at, Patient.status,
