@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, current_app, request, session
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask import Flask, current_app, g, request, session
+from flask_babel import format_datetime, format_decimal, get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from .._catalogs import missing_catalogs
 from ..domain.clock import VN_TZ
@@ -30,6 +34,72 @@ def select_locale() -> str:
     # Pages default to Vietnamese: a browser set to English on a shared phone should not
     # switch an older patient's screen; the switcher is one tap away.
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def request_translations():
+    """Return the request's translations, found once per locale.
+
+    Flask-Babel's own look-up walks half a dozen context proxies for every string, and a
+    queue or patient page asks for about 500 of them. The translations are kept on
+    Flask-Babel's request namespace with the locale they were found for: a change of locale
+    (``force_locale``, which sets a new one and restores the old) finds them again.
+    """
+    try:
+        ns = g.get("_flask_babel")
+    except RuntimeError:  # no application context: Flask-Babel's answer (no translation)
+        return get_translations()
+    if ns is not None:
+        memo = getattr(ns, "f0_translations", None)
+        if memo is not None and memo[0] is getattr(ns, "babel_locale", None):
+            return memo[1]
+    translations = get_translations()  # chooses the locale if not done yet
+    ns = g.get("_flask_babel")
+    if ns is not None:
+        ns.f0_translations = (getattr(ns, "babel_locale", None), translations)
+    return translations
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's ``gettext`` (same answer), with the translations found once a request."""
+    rv = request_translations().ugettext(string)
+    return rv % variables if variables else rv
+
+
+@lru_cache(maxsize=8192)
+def _translated(translations: Any, string: str, markup: bool) -> str:
+    rv = translations.ugettext(string)
+    return (Markup(rv) if markup else rv) % {}
+
+
+@pass_context
+def _jinja_gettext(context: Any, string: str, **variables: Any) -> str:
+    markup = context.eval_ctx.autoescape
+    if not variables:  # most labels: the same answer for the same catalog and string
+        return _translated(request_translations(), string, markup)
+    rv = request_translations().ugettext(string)
+    return (Markup(rv) if markup else rv) % variables
+
+
+@pass_context
+def _jinja_ngettext(context: Any, singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    rv = request_translations().ungettext(singular, plural, num)
+    return (Markup(rv) if context.eval_ctx.autoescape else rv) % variables
+
+
+@pass_context
+def _jinja_pgettext(context: Any, ctx: str, string: str, **variables: Any) -> str:
+    variables.setdefault("context", ctx)
+    rv = request_translations().upgettext(ctx, string)
+    return (Markup(rv) if context.eval_ctx.autoescape else rv) % variables
+
+
+@pass_context
+def _jinja_npgettext(context: Any, ctx: str, singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("context", ctx)
+    variables.setdefault("num", num)
+    rv = request_translations().unpgettext(ctx, singular, plural, num)
+    return (Markup(rv) if context.eval_ctx.autoescape else rv) % variables
 
 
 def current_lang() -> str:
@@ -111,6 +181,10 @@ def init_app(app: Flask) -> None:
             )
         app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(folder)
     babel.init_app(app, locale_selector=select_locale)
+    # Jinja's new-style gettext as Jinja defines it (the string is always a format string,
+    # Markup under autoescape), with the request's translations found once (see above).
+    app.jinja_env.globals.update(gettext=_jinja_gettext, _=_jinja_gettext, ngettext=_jinja_ngettext,
+                                 pgettext=_jinja_pgettext, npgettext=_jinja_npgettext)
     app.jinja_env.filters["dt"] = fmt_datetime
     app.jinja_env.filters["d"] = fmt_date
     app.jinja_env.filters["hm"] = fmt_time

@@ -19,13 +19,13 @@ from typing import Any
 
 from babel.numbers import get_decimal_symbol
 from flask_babel import force_locale, get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..domain import covid as risk
 from ..domain.states import BedType
 from ..domain.text import Msg
 from .i18n import current_lang
+from .i18n import gettext as _
 
 STATE_LABELS = {
     "requested": _l("requested"),

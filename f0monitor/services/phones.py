@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -26,6 +28,7 @@ def normalize_phone(text: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)  # a queue page shows a number per row: parsing them took 3 ms a page
 def display_phone(e164: str) -> str:
     """Return a stored number the way Vietnamese write it (0912 345 678)."""
     try:
