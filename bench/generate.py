@@ -206,8 +206,8 @@ class Province:
         """Return every row of one patient, by table."""
         rng = self.rng
         out: dict[str, list[dict]] = {k: [] for k in (
-            "users", "patients", "symptom_reports", "risk_assessments", "alerts", "contact_logs",
-            "transfers", "transfer_events")}
+            "users", "patients", "patient_names", "symptom_reports", "risk_assessments", "alerts",
+            "contact_logs", "transfers", "transfer_events")}
         # Most were registered in the first two days of the window, the rest over it.
         span = 2 * 24 if rng.random() < 0.75 else (self.days - 1) * 24
         registered = self.start + timedelta(hours=rng.uniform(0, span))
@@ -304,8 +304,9 @@ class Province:
         values["current_tier"] = tier
         if status == "transferred":
             self._transfer(out, pid, registered, changed)
+        out["patient_names"].append({"patient_id": pid, "name_search": fold(name)})
         out["patients"].append({
-            "id": pid, "user_id": uid, "full_name": name, "name_search": fold(name),
+            "id": pid, "user_id": uid, "full_name": name,
             "date_of_birth": dob, "sex": sex, "phone": phone, "national_id": f"0{pid:011d}",
             "province_code": self.province, "ward_code": ward,
             "address": f"{rng.randint(1, 300)} {rng.choice(STREETS)}",
@@ -380,8 +381,8 @@ class Province:
             })
 
 
-ORDER = ("users", "patients", "symptom_reports", "risk_assessments", "alerts", "contact_logs",
-         "transfers", "transfer_events")
+ORDER = ("users", "patients", "patient_names", "symptom_reports", "risk_assessments", "alerts",
+         "contact_logs", "transfers", "transfer_events")
 
 
 def create_database(url: str) -> None:

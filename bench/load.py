@@ -269,6 +269,8 @@ def main() -> None:
     parser.add_argument("--label", default="")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
+    parser.add_argument("--worker-threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--connections", default="8,32")
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=2)
@@ -286,6 +288,7 @@ def main() -> None:
     env = {**os.environ, "BENCH_DATABASE_URL": args.url, "BENCH_SECRET_KEY": SECRET}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
+         "--worker-class", args.worker_class, "--threads", str(args.worker_threads),
          "--chdir", str(ROOT / "bench"), "--timeout", "120", "--log-level", "warning", "load_app:application"],
         env=env, cwd=ROOT,
     )

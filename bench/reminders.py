@@ -43,7 +43,7 @@ import sqlalchemy as sa  # noqa: E402
 from huey.exceptions import TaskException  # noqa: E402
 
 from f0monitor import create_app  # noqa: E402
-from f0monitor.data.models import OutboxMessage, Patient, User  # noqa: E402
+from f0monitor.data.models import OutboxMessage, Patient, PatientName, User  # noqa: E402
 from f0monitor.data.session import get_session, upgrade_db  # noqa: E402
 from f0monitor.domain.clock import VN_TZ  # noqa: E402
 from f0monitor.http.auth import issue_token  # noqa: E402
@@ -70,7 +70,7 @@ def load_patients(app, n: int) -> list[str]:
         chunk = 20_000
         for start_id in range(0, n + LOADERS, chunk):
             rows = [{
-                "id": i + 1, "full_name": f"Bệnh nhân {i}", "name_search": f"benh nhan {i}",
+                "id": i + 1, "full_name": f"Bệnh nhân {i}",
                 "date_of_birth": date(1950 + i % 60, 1 + i % 12, 1 + i % 28),
                 "sex": "female" if i % 2 else "male", "phone": f"+8491{i:07d}", "province_code": 91,
                 "ward_code": 30307, "address": "x", "positive_test_date": reg.date(), "test_type": "pcr",
@@ -81,6 +81,8 @@ def load_patients(app, n: int) -> list[str]:
                 "eligibility_reasons": [],
             } for i in range(start_id, min(n + LOADERS, start_id + chunk))]
             conn.execute(sa.insert(Patient.__table__), rows)
+            conn.execute(sa.insert(PatientName.__table__),
+                         [{"patient_id": r["id"], "name_search": f"benh nhan {r['id'] - 1}"} for r in rows])
         session.commit()
         tokens = []
         now = datetime.now(UTC)

@@ -22,7 +22,7 @@ from .submission import report_body_or_retry, submission_response
 def own_patient() -> Patient:
     from flask_login import current_user
 
-    patient = get_session().scalar(sa.select(Patient).where(Patient.user_id == current_user.id))
+    patient = current_user.patient  # loaded with the token (services.credentials.live_token)
     if patient is None:
         abort(404)
     return patient

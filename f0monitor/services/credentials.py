@@ -106,7 +106,9 @@ def live_token(session: Session, token: str | None, *, now: datetime) -> ApiToke
         return None
     row = session.scalar(
         sa.select(ApiToken)
-        .options(joinedload(ApiToken.user))  # the caller's user comes in the same statement
+        # the caller's user, and a patient's own record, come in the same statement: a
+        # patient's token is there to send reports (api/me.py reads the record from it)
+        .options(joinedload(ApiToken.user).joinedload(User.patient))
         .where(ApiToken.token_hash == digest(token))
     )
     if row is None or row.revoked_at is not None or row.expires_at <= now:

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from ..data.models import TIERS, Alert, Patient, RiskAssessment, User
+from ..data.models import TIERS, Alert, Patient, PatientName, RiskAssessment, User
 from ..domain import alerts as lc
 from ..domain import covid as risk
 from ..domain.states import FollowUpChannel, PatientStatus
@@ -143,7 +143,11 @@ def _search_condition(q: str | None) -> sa.ColumnElement[bool] | None:
     # Every word typed must appear in the folded name, in any order ("nguyen lan" finds
     # "Nguyễn Thị Lan").
     words = fold(q).split()[:6]
-    return sa.and_(*(Patient.name_search.like(f"%{_escape_like(w)}%", escape="\\") for w in words))
+    return Patient.id.in_(
+        sa.select(PatientName.patient_id).where(
+            *(PatientName.name_search.like(f"%{_escape_like(w)}%", escape="\\") for w in words)
+        )
+    )
 
 
 def _escape_like(text: str) -> str:

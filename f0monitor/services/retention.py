@@ -41,7 +41,7 @@ from .scope import scope_clause
 
 DEFAULT_RETENTION_DAYS = 180
 # Columns never handed out, even to their owner: secrets stored as hashes.
-SECRET_COLUMNS = {"password_hash", "claim_code_hash", "token_hash", "name_search"}
+SECRET_COLUMNS = {"password_hash", "claim_code_hash", "token_hash"}
 
 
 def initials(full_name: str) -> str:
