@@ -90,18 +90,41 @@ def test_a_report_opening_an_alert_costs_four(app, make_patient):
 
 
 def test_a_feverish_child_reads_a_bounded_history_and_stays_within_five(app, make_patient):
-    """C2 reads the reports since the latest one at least 48 h old: one statement more."""
+    """C2 reads the reports since the latest one at least 48 h old: the INSERT returns them."""
     child = make_patient(date_of_birth=date.today() - timedelta(days=365 * 8))
     # Fever since the report 48 h ago (none of the earlier ones lasted 48 h).
     _history(app, child.id, 14, {"temperature_c": 37.0, "spo2": 98}, fever_from=4)
     outcome, statements = _submit(app, child.id, FEVER, key="c2")
-    assert "C2" in {r.code for r in outcome.result.warning_signs}  # 48 h of fever: the history was read
+    c2 = [r for r in outcome.result.warning_signs if r.code == "C2"]
+    assert c2 and dict(c2[0].params).get("fever_hours") == 48  # the history was read
     assert outcome.alert_opened
-    # and the bounded history read, the alert, and the caseload rollup's one upsert (the alert
-    # opened and the tier change, services.rollup)
-    assert len(statements) == 6, statements
-    history = [s for s in statements if s.startswith("SELECT")]
-    assert len(history) == 1 and "max(" in history[0].lower()
+    # INSERT report (returning the bounded history), INSERT assessment, UPDATE patient,
+    # INSERT alert, and the caseload rollup's one upsert (the alert and the tier change)
+    assert len(statements) == 5, statements
+    assert not any(s.startswith("SELECT") for s in statements)
+    assert statements[0].startswith("INSERT INTO symptom_reports") and "max(" in statements[0].lower()
+
+
+def test_the_history_returned_with_the_insert_is_the_one_read_apart(app, make_patient):
+    """The INSERT's history column gives the rules the rows `earlier_reports` reads."""
+    from f0monitor.data.session import get_session
+    from f0monitor.services.assessments import earlier_reports
+
+    child = make_patient(date_of_birth=date.today() - timedelta(days=365 * 8))
+    _history(app, child.id, 5, {"temperature_c": 37.0, "spo2": 98}, fever_from=5)
+    report(app, child.id, when=utcnow() - timedelta(hours=30), spo2=97)  # no temperature: not read
+    outcome, _ = _submit(app, child.id, FEVER, key="h")
+    with app.app_context():
+        expected = earlier_reports(get_session(), child.id, outcome.report.reported_at, exclude_id=outcome.report.id)
+    assert len(expected) >= 4
+    # Scoring the same report on the rows read apart gives the same verdict, hours included.
+    from f0monitor.domain import covid as risk
+    from f0monitor.services.assessments import to_profile, to_risk_report
+
+    with app.app_context():
+        patient = get_session().get(Patient, child.id)
+        again = risk.assess(to_profile(patient), to_risk_report(outcome.report), expected)
+    assert again.warning_signs == outcome.result.warning_signs
 
 
 def test_a_retry_is_answered_from_the_insert(app, make_patient):

@@ -8,6 +8,7 @@ the key is lost by the INSERT ... ON CONFLICT DO NOTHING and answered "duplicate
 from __future__ import annotations
 
 import threading
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -177,7 +178,11 @@ def test_lost_race_answers_the_winner(app, session, make_patient):
 
 
 def test_other_integrity_errors_are_not_taken_for_a_race(session):
-    ghost = SimpleNamespace(id=987654, status=PatientStatus.ACTIVE)  # no such patient: the foreign key breaks
+    # no such patient: the foreign key breaks
+    ghost = SimpleNamespace(id=987654, status=PatientStatus.ACTIVE, date_of_birth=date(1980, 1, 1), sex="male",
+                            comorbidities=[], comorbidities_stable=True, pregnant=False, postpartum=False,
+                            fully_vaccinated=True, height_cm=None, weight_kg=None, positive_test_date=None,
+                            news2_scale=1)
     with pytest.raises(sa.exc.IntegrityError):
         submit_report(session, ghost, CALM, now=utcnow(), channel="self", key="fk")
     session.rollback()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..data.models import Alert, Patient, RiskAssessment, SymptomReport
 from ..domain import covid as risk
@@ -76,6 +77,44 @@ def earlier_reports(
         *measured, SymptomReport.reported_at < before, SymptomReport.reported_at >= anchor
     )
     return [risk.Report(reported_at=at, temperature_c=temp) for at, temp in session.execute(stmt)]
+
+
+def history_column(dialect: str, patient_id: int, before: datetime) -> sa.ScalarSelect[Any]:
+    """The rows `earlier_reports` reads, as one JSON value ``[[reported_at, temperature], …]``.
+
+    A column of the report's own INSERT ... RETURNING (services.reports.insert_once): the
+    feverish child's report, the one report whose verdict reads history, then costs no
+    statement more than any other. The rows are those of `earlier_reports`, on an alias of
+    the table (the INSERT's own table would be correlated away).
+    """
+    earlier = aliased(SymptomReport)
+    older = aliased(SymptomReport)
+    cutoff = before - risk.HISTORY_SPAN
+    anchor = (
+        sa.select(sa.func.max(older.reported_at))
+        .where(older.patient_id == patient_id, older.temperature_c.is_not(None), older.reported_at <= cutoff)
+        .scalar_subquery()
+    )
+    if dialect == "postgresql":
+        rows = sa.func.json_agg(sa.func.json_build_array(earlier.reported_at, earlier.temperature_c))
+    else:
+        rows = sa.func.json_group_array(sa.func.json_array(earlier.reported_at, earlier.temperature_c))
+    return (
+        sa.select(sa.type_coerce(rows, sa.JSON))
+        .where(earlier.patient_id == patient_id, earlier.temperature_c.is_not(None),
+               earlier.reported_at < before, earlier.reported_at >= anchor)
+        .scalar_subquery()
+    )
+
+
+def history_of(value: Any) -> list[risk.Report]:
+    """Read the value of `history_column` back as reports (naive UTC times, as stored)."""
+    if isinstance(value, str):  # a driver that hands JSON over as text
+        value = json.loads(value)
+    return [
+        risk.Report(reported_at=datetime.fromisoformat(at).replace(tzinfo=UTC), temperature_c=temp)
+        for at, temp in value or ()
+    ]
 
 
 def history_for(

@@ -17,9 +17,10 @@ rounds, offline sync) will too. It decides, in this order, and in this one place
 5. the report is scored (assessment, tier, alert) in the same transaction: ``stored``.
 
 A stored report costs at most five statements (tests/test_statements.py counts them): the
-INSERT of the report, the bounded history read (only when a rule reads history: a feverish
-child), the INSERTs of its assessment and of an alert (when one opens) and the UPDATE of
-the patient, whose row holds the current state (tier, last report, open alert).
+INSERT of the report (which also returns the bounded history when a rule reads it: a
+feverish child), the INSERTs of its assessment and of an alert (when one opens), the UPDATE
+of the patient, whose row holds the current state (tier, last report, open alert), and the
+caseload rollup's upsert when the tier changes or an alert opens.
 
 Callers only translate the `Submitted` outcome into a page or JSON; they commit.
 """
@@ -44,7 +45,7 @@ from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
 from ..domain.text import Msg
 from . import rollup
-from .assessments import history_for, store_assessment, to_profile, to_risk_report
+from .assessments import history_column, history_of, store_assessment, to_profile, to_risk_report
 from .inputs import ReportInput, check_reported_at
 
 KEY_LENGTH = 64  # SymptomReport.client_key is String(64)
@@ -162,13 +163,15 @@ def submit_report(
         client_key=data.client_key or None,
         created_at=now,
     )
-    report = insert_once(session, values)
-    if report is None:  # the key was stored meanwhile (a race with a retry): the first counts
+    profile = to_profile(patient)
+    # The earlier reports a rule reads (C2, a feverish child) come back with the INSERT.
+    reads_history = risk.history_needed(profile, risk.Report(reported_at=reported_at, temperature_c=data.temperature_c))
+    inserted = insert_once(session, values, history_before=reported_at if reads_history else None)
+    if inserted is None:  # the key was stored meanwhile (a race with a retry): the first counts
         winner = find_by_key(session, patient.id, key)
         return Submitted(Outcome.DUPLICATE, winner, winner.assessment if winner else None)
-    scored = to_risk_report(report)
-    history = history_for(session, patient, scored, exclude_id=report.id)
-    result = risk.assess(to_profile(patient), scored, history)
+    report, history = inserted
+    result = risk.assess(profile, to_risk_report(report), history)
     row, alert = store_assessment(session, patient, report, result, now=now, new_report=True)
     # A report stored after its day was over counts among that day's reporters (rare).
     rollup.late_report(session, patient, report, now=now)
@@ -177,7 +180,9 @@ def submit_report(
     return Submitted(Outcome.STORED, report, row, result, alert_opened=alert is not None)
 
 
-def insert_once(session: Session, values: dict) -> SymptomReport | None:
+def insert_once(
+    session: Session, values: dict, *, history_before: datetime | None = None
+) -> tuple[SymptomReport, list[risk.Report]] | None:
     """Insert a report unless its submission key is stored: one statement, no savepoint.
 
     ``INSERT ... ON CONFLICT (patient_id, client_key) DO NOTHING RETURNING`` is both the
@@ -185,12 +190,23 @@ def insert_once(session: Session, values: dict) -> SymptomReport | None:
     the loser wait for the winner's commit and then inserts nothing (SQLite has one writer at
     a time): None means "already stored". A report without a key never conflicts (NULLs are
     distinct in the unique key). Pending changes are flushed first (ORM autoflush).
+
+    ``history_before``: also return, from the same statement, the patient's earlier reports
+    that the rules read for a report made then (`assessments.history_column`); else [].
     """
-    stmt = _insert_once_statement(session.get_bind().dialect.name)
-    report = session.scalars(stmt, [values]).one_or_none()
-    if report is not None:
-        set_committed_value(report, "assessment", None)  # new: no assessment to look up
-    return report
+    dialect = session.get_bind().dialect.name
+    stmt = _insert_once_statement(dialect)
+    if history_before is None:
+        report = session.scalars(stmt, [values]).one_or_none()
+        history: list[risk.Report] = []
+    else:
+        column = history_column(dialect, values["patient_id"], history_before)
+        row = session.execute(stmt.returning(column), [values]).one_or_none()
+        report, history = (None, []) if row is None else (row[0], history_of(row[1]))
+    if report is None:
+        return None
+    set_committed_value(report, "assessment", None)  # new: no assessment to look up
+    return report, history
 
 
 @cache
