@@ -143,23 +143,27 @@ def auto_assign(session: Session, patient: Patient, *, now: datetime) -> User | 
     return chosen
 
 
-def assignable_staff(session: Session, patient: Patient) -> list[tuple[User, int]]:
-    """Return the active staff who may follow the patient, with their current load."""
-    staff = [
-        u
-        for u in session.scalars(
-            sa.select(User)
-            .where(
-                User.role.in_(ASSIGNABLE_ROLES),
-                User.is_active_account.is_(True),
-                User.province_code == patient.province_code,
-            )
-            .order_by(User.full_name)
+def assignable_staff(session: Session, patient: Patient, counts: Any = None) -> list[tuple[Any, int]]:
+    """Return the active staff who may follow the patient, with their current load.
+
+    Each member is a row with ``id``, ``full_name``, ``role``, ``max_patients``, ``province_code``
+    and ``ward_codes`` (a province's hundreds of staff are read as rows, not accounts). The
+    loads only label the choices (a cap is checked afresh when assigning, `_check_cap`):
+    ``counts`` (services.queue.CountCache) may keep them a few seconds.
+    """
+    rows = session.execute(
+        sa.select(User.id, User.full_name, User.role, User.max_patients, User.province_code, User.ward_codes)
+        .where(
+            User.role.in_(ASSIGNABLE_ROLES),
+            User.is_active_account.is_(True),
+            User.province_code == patient.province_code,
         )
-        if covers(u, patient)
-    ]
-    loads = load_of(session, [u.id for u in staff])
-    return [(u, loads[u.id]) for u in staff]
+        .order_by(User.full_name)
+    ).all()
+    staff = [u for u in rows if covers(u, patient)]
+    ids = [u.id for u in staff]
+    loads = counts.get(("loads", *ids), lambda: load_of(session, ids)) if counts is not None else load_of(session, ids)
+    return [(u, loads.get(u.id, 0)) for u in staff]
 
 
 @dataclass

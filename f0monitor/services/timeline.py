@@ -35,8 +35,17 @@ def _newest(session: Session, model: Any, column: Any, patient_id: int, limit: i
     return list(session.scalars(q.limit(limit)))
 
 
-def timeline(session: Session, patient_id: int, *, page: int = 1, per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
-    """One page of the patient's timeline and the total number of items."""
+def timeline(
+    session: Session, patient_id: int, *, page: int = 1, per_page: int = 50,
+    reports: list[SymptomReport] | None = None, all_reports: bool = False, count: bool = True,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of the patient's timeline and the total number of items.
+
+    ``reports``: the patient's newest reports with their assessments, newest first, when the
+    caller has them already (the staff page reads 60 for its charts); used when they reach
+    the page or are all there are (``all_reports``). ``count=False`` skips the total (None
+    then), which a page without paging does not show.
+    """
     need = page * per_page
     items: list[dict[str, Any]] = []
     users: dict[int, User | None] = {}
@@ -48,8 +57,10 @@ def timeline(session: Session, patient_id: int, *, page: int = 1, per_page: int 
             users[uid] = session.get(User, uid)
         return _person(users[uid])
 
-    for r in _newest(session, SymptomReport, SymptomReport.reported_at, patient_id, need,
-                     selectinload(SymptomReport.assessment)):
+    if reports is None or (len(reports) < need and not all_reports):
+        reports = _newest(session, SymptomReport, SymptomReport.reported_at, patient_id, need,
+                          selectinload(SymptomReport.assessment))
+    for r in reports[:need]:
         items.append({"at": r.reported_at, "kind": "report", "id": r.id, "channel": r.channel,
                       "slot": r.slot, "entered_by": user(r.entered_by_id),
                       "values": {k: v for k, v in vitals.values_of(r).items() if v is not None},
@@ -81,18 +92,20 @@ def timeline(session: Session, patient_id: int, *, page: int = 1, per_page: int 
                       "outcome": n.outcome, "text": n.text, "by": user(n.staff_id)})
     # Same instant: what followed from a report (its assessment, the alert, the advice) first.
     items.sort(key=lambda i: (i["at"], KINDS.index(i["kind"]), i["id"]), reverse=True)
-    total = _total(session, patient_id)
+    total = _total(session, patient_id) if count else None
     start = (page - 1) * per_page
     return items[start : start + per_page], total
 
 
 def _total(session: Session, patient_id: int) -> int:
-    def count(model: Any, *where: Any) -> int:
-        return session.scalar(
-            sa.select(sa.func.count()).select_from(model).where(model.patient_id == patient_id, *where)
-        ) or 0
-
+    """The number of items on the whole timeline: one statement of seven counts."""
     from ..data.models import RiskAssessment
 
-    return (count(SymptomReport) + count(RiskAssessment) + count(Alert) + count(OutboxMessage)
-            + count(CallTask) + count(Transfer) + count(ContactLog))
+    counts = [
+        sa.select(sa.func.count()).select_from(model).where(model.patient_id == patient_id).scalar_subquery()
+        for model in (SymptomReport, RiskAssessment, Alert, OutboxMessage, CallTask, Transfer, ContactLog)
+    ]
+    total = counts[0]
+    for more in counts[1:]:
+        total = total + more
+    return session.scalar(sa.select(total)) or 0

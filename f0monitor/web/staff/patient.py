@@ -6,7 +6,7 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +70,9 @@ from .forms import (
 )
 
 
+REPORTS_SHOWN = 60  # the charts' and the table's reports (30 days of two a day)
+
+
 def _figures(reports: list, patient: Patient, now) -> list[dict[str, str]]:
     thresholds = chart_lines(risk.chart_thresholds(to_profile(patient), local_date(now)))
     return report_figures(reports, thresholds)
@@ -80,7 +83,7 @@ def _assign_form(patient: Patient, form: AssignForm | None = None) -> AssignForm
     session = get_session()
     form.staff_id.choices = [("", _("— nobody —"))] + [
         (str(u.id), f"{u.full_name} ({load}{'/' + str(u.max_patients) if u.max_patients else ''})")
-        for u, load in assignable_staff(session, patient)
+        for u, load in assignable_staff(session, patient, counts=current_app.extensions["f0monitor.queue_counts"])
     ]
     if form.staff_id.data is None and patient.assigned_to_id:
         form.staff_id.data = str(patient.assigned_to_id)
@@ -91,7 +94,7 @@ def render_patient(patient: Patient, *, status: int = 200, **forms: Any):
     """Render the staff view of a patient, with any forms that came back with errors."""
     session = get_session()
     now = utcnow()
-    reports = recent_reports(session, patient.id, limit=60)
+    reports = recent_reports(session, patient.id, limit=REPORTS_SHOWN)
     alerts = patient_alerts(session, patient.id)
     open_alert = next((a for a in alerts if a.state != "resolved"), None)
     report_form = forms.get("report_form") or ReportForm(formdata=None)
@@ -136,7 +139,8 @@ def render_patient(patient: Patient, *, status: int = 200, **forms: Any):
         "ward_name": areas.ward_name(patient.ward_code),
         "province_name": areas.province_name(patient.province_code),
         "claim_code": forms.get("claim_code"),
-        "timeline": timeline(session, patient.id, per_page=40)[0],
+        "timeline": timeline(session, patient.id, per_page=40, reports=reports,
+                             all_reports=len(reports) < REPORTS_SHOWN, count=False)[0],
         "tl_labels": {
             "kind": TIMELINE_KIND_LABELS, "purpose": MESSAGE_PURPOSE_LABELS,
             "status": MESSAGE_STATUS_LABELS, "channel": MESSAGE_CHANNEL_LABELS,

@@ -9,6 +9,11 @@ update of a patient took 1.7 ms, without it 0.7 ms (pgbench, 300,000 patients). 
 The upgrade copies the names, builds the trigram index there (PostgreSQL, where pg_trgm can
 be created) and drops the column and its two indexes from ``patients``.
 
+``ix_patients_assigned_to_id`` becomes ``ix_patients_assigned_status`` (assigned_to_id,
+status): a staff member's load, the active patients assigned to them, is counted from the
+index alone (38 ms for a ward's three staff at 300,000 patients before, with a table page
+read for each patient's status).
+
 Revision ID: 0005_patient_names
 Revises: 0003_rollup
 """
@@ -54,10 +59,14 @@ def upgrade() -> None:
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.drop_index("ix_patients_name_search")
         batch_op.drop_column("name_search")
+        batch_op.create_index("ix_patients_assigned_status", ["assigned_to_id", "status"], unique=False)
+        batch_op.drop_index("ix_patients_assigned_to_id")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("patients", schema=None) as batch_op:
+        batch_op.create_index("ix_patients_assigned_to_id", ["assigned_to_id"], unique=False)
+        batch_op.drop_index("ix_patients_assigned_status")
         batch_op.add_column(sa.Column("name_search", sa.String(length=120), nullable=True))
         batch_op.create_index("ix_patients_name_search", ["name_search"], unique=False)
     op.execute("UPDATE patients SET name_search = (SELECT n.name_search FROM patient_names n "
