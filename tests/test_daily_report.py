@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -57,6 +57,39 @@ def test_figures_match_a_hand_count(app, known):
     by_ward = {w.ward_code: w for w in report.wards}
     assert by_ward[LONG_XUYEN].total == 3 and by_ward[known["other"]].total == 1
     assert {w.ward_code for w in report.growing_wards} == {LONG_XUYEN, known["other"]}
+
+
+def test_acknowledgements_fall_in_their_local_day(app, make_patient):
+    """An alert acknowledged at 23:59:59 in Vietnam (16:59:59 UTC) counts on that day, one at
+    00:00 local the next; those just outside the range are left out."""
+    now = utcnow()
+    today = local_date(now)
+    first, last = today - timedelta(days=4), today - timedelta(days=1)
+    patient = make_patient(now=now - timedelta(days=6))
+    second = timedelta(seconds=1)
+    moments = {
+        "before the range": day_start(first) - second,
+        "first, 00:00": day_start(first),
+        "first, 23:59:59": day_start(first + timedelta(days=1)) - second,
+        "second, 00:00": day_start(first + timedelta(days=1)),
+        "last, 23:59:59": day_start(last + timedelta(days=1)) - second,
+        "after the range": day_start(last + timedelta(days=1)),
+    }
+    with app.app_context():
+        session = get_session()
+        for k, at in enumerate(moments.values()):
+            minutes = 10 * (k + 1)
+            session.add(Alert(patient_id=patient.id, state="acknowledged", reason_codes=["W1"],
+                              opened_at=at - timedelta(minutes=minutes, seconds=0.6), acknowledged_at=at,
+                              seconds_to_acknowledge=minutes * 60))
+        session.commit()
+        report = daily_report(session, Area(province_code=AN_GIANG), first, last)
+        elsewhere = daily_report(session, Area(province_code=AN_GIANG + 1), first, last)
+    assert moments["first, 23:59:59"].astimezone(UTC).strftime("%H:%M:%S") == "16:59:59"
+    assert report.acknowledged == [2, 1, 0, 1]
+    assert report.median_minutes == [25.0, 40.0, None, 50.0]  # whole seconds: 0.6 s dropped
+    assert report.overall_median == 35.0
+    assert elsewhere.acknowledged == [0, 0, 0, 0]
 
 
 def test_percentile():

@@ -28,8 +28,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..data.models import Alert, Patient
+from ..data.models import CaseloadAck, Patient
 from ..domain import epi
+from ..domain.clock import local_date
 from . import areas
 from .caseload import Area, day_start, days_between
 
@@ -112,6 +113,24 @@ def _round_minutes(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def _minutes_by_day(session: Session, area: Area, first: date, last: date) -> list[list[float]]:
+    """Return the minutes to acknowledge of the alerts acknowledged on each day, first..last.
+
+    Read from the acknowledgements the rollup keeps with their area (``CaseloadAck``, index
+    (province, acknowledged_at): no join of alerts to patients); each falls in the local day
+    of its acknowledgement, found from its date, not by a search of the days. Whole seconds,
+    as ``Alert.seconds_to_acknowledge`` counts them.
+    """
+    minutes: list[list[float]] = [[] for _ in range((last - first).days + 1)]
+    for at, seconds in session.execute(
+        sa.select(CaseloadAck.acknowledged_at, CaseloadAck.seconds)
+        .where(area.clause(CaseloadAck), CaseloadAck.acknowledged_at >= day_start(first),
+               CaseloadAck.acknowledged_at < day_start(last + timedelta(days=1)))
+    ):
+        minutes[(local_date(at) - first).days].append(int(seconds) / 60.0)
+    return minutes
+
+
 def daily_report(session: Session, area: Area, first: date, last: date,
                  settings: EpiSettings | None = None) -> DailyReport:
     """Return the epidemic curve, R_t and response times of the area from `first` to `last`."""
@@ -138,22 +157,8 @@ def daily_report(session: Session, area: Area, first: date, last: date,
     avg = epi.moving_average(total)
     cut = lookback  # index of `first` in span
 
-    acked = session.execute(
-        sa.select(Alert.acknowledged_at, Alert.seconds_to_acknowledge)
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(area.clause(), Alert.acknowledged_at >= day_start(first),
-               Alert.acknowledged_at < day_start(last + timedelta(days=1)),
-               Alert.seconds_to_acknowledge.is_not(None))
-    ).all()
-    minutes: dict[date, list[float]] = defaultdict(list)
-    starts = [day_start(d) for d in days] + [day_start(last + timedelta(days=1))]
-    for at, seconds in acked:
-        for i, day in enumerate(days):
-            if starts[i] <= at < starts[i + 1]:
-                minutes[day].append(seconds / 60.0)
-                break
-
-    everything = [m for d in days for m in minutes[d]]
+    minutes = _minutes_by_day(session, area, first, last)
+    everything = [m for day_minutes in minutes for m in day_minutes]
     wards = []
     ward_list = area.ward_codes or tuple(by_ward)
     for ward in ward_list:
@@ -169,9 +174,9 @@ def daily_report(session: Session, area: Area, first: date, last: date,
         new_cases=total[cut:],
         average7=[None if a is None else round(a, 1) for a in avg[cut:]],
         rt=rt[cut:],
-        acknowledged=[len(minutes[d]) for d in days],
-        median_minutes=[_round_minutes(statistics.median(minutes[d])) if minutes[d] else None for d in days],
-        p90_minutes=[_round_minutes(percentile(minutes[d], 0.9)) for d in days],
+        acknowledged=[len(m) for m in minutes],
+        median_minutes=[_round_minutes(statistics.median(m)) if m else None for m in minutes],
+        p90_minutes=[_round_minutes(percentile(m, 0.9)) for m in minutes],
         wards=wards,
         settings=settings,
         overall_median=_round_minutes(statistics.median(everything)) if everything else None,
