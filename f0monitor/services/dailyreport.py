@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..data.models import CaseloadAck, Patient
+from ..data.models import CaseloadAck, CaseloadDay
 from ..domain import epi
 from ..domain.clock import local_date
 from . import areas
@@ -140,10 +140,12 @@ def daily_report(session: Session, area: Area, first: date, last: date,
     lookback = min(LOOKBACK_DAYS, len(w) + settings.window)
     start = first - timedelta(days=lookback)
 
+    # The curve from the rollup (patients by day of positive test and ward, kept at
+    # registration): a row per day and ward, however many patients.
+    R = CaseloadDay
     counts = session.execute(
-        sa.select(Patient.ward_code, Patient.positive_test_date, sa.func.count())
-        .where(area.clause(), Patient.positive_test_date >= start, Patient.positive_test_date <= last)
-        .group_by(Patient.ward_code, Patient.positive_test_date)
+        sa.select(R.ward_code, R.day, R.positive_tests)
+        .where(area.clause(R), R.day >= start, R.day <= last, R.positive_tests != 0)
     ).all()
     span = days_between(start, last)
     index = {d: i for i, d in enumerate(span)}
