@@ -30,9 +30,8 @@ from sqlalchemy.orm import Session
 
 from ..data.models import CaseloadAck, CaseloadDay
 from ..domain import epi
-from ..domain.clock import local_date
 from . import areas
-from .caseload import Area, day_start, days_between
+from .caseload import Area, _bucket, day_start, days_between
 
 LOOKBACK_DAYS = 30
 
@@ -117,17 +116,22 @@ def _minutes_by_day(session: Session, area: Area, first: date, last: date) -> li
     """Return the minutes to acknowledge of the alerts acknowledged on each day, first..last.
 
     Read from the acknowledgements the rollup keeps with their area (``CaseloadAck``, index
-    (province, acknowledged_at): no join of alerts to patients); each falls in the local day
-    of its acknowledgement, found from its date, not by a search of the days. Whole seconds,
-    as ``Alert.seconds_to_acknowledge`` counts them.
+    (province, acknowledged_at): no join of alerts to patients). Each falls in the local day
+    of its acknowledgement, given by the statement as the day's index (the caseload's CASE
+    over the days' UTC bounds): no datetime is built per row, no search of the days. Whole
+    seconds, as ``Alert.seconds_to_acknowledge`` counts them.
     """
-    minutes: list[list[float]] = [[] for _ in range((last - first).days + 1)]
-    for at, seconds in session.execute(
-        sa.select(CaseloadAck.acknowledged_at, CaseloadAck.seconds)
-        .where(area.clause(CaseloadAck), CaseloadAck.acknowledged_at >= day_start(first),
-               CaseloadAck.acknowledged_at < day_start(last + timedelta(days=1)))
+    days = days_between(first, last)
+    if not days:
+        return []
+    starts = [day_start(d) for d in days] + [day_start(last + timedelta(days=1))]
+    minutes: list[list[float]] = [[] for _ in days]
+    for i, seconds in session.execute(
+        sa.select(_bucket(CaseloadAck.acknowledged_at, starts), CaseloadAck.seconds)
+        .where(area.clause(CaseloadAck), CaseloadAck.acknowledged_at >= starts[0],
+               CaseloadAck.acknowledged_at < starts[-1])
     ):
-        minutes[(local_date(at) - first).days].append(int(seconds) / 60.0)
+        minutes[i].append(int(seconds) / 60.0)
     return minutes
 
 
