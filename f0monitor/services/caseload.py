@@ -302,20 +302,32 @@ def caseload_recount(
 
 
 def _silent(session: Session, where: Any, cutoff: datetime) -> dict[int, int]:
-    """Return {ward: active patients with no report since `cutoff`} (from registration).
+    """Return {ward: active patients with no report since `cutoff`} (from registration)."""
+    return _silent_counts(session, where, [cutoff])[0]
+
+
+def _silent_counts(session: Session, where: Any, cutoffs: list[datetime]) -> list[dict[int, int]]:
+    """Return, for each cutoff, {ward: active patients with no report since it} (from
+    registration when they never reported), in one statement.
 
     Two index ranges of ix_patients_status_last_report (it holds the area's columns), one for
-    those who reported before `cutoff` and one for those who never did, without an OR: each
-    is an index-only scan of the silent patients.
+    those who reported before the latest cutoff and one for those who never did, without an
+    OR: each is an index-only scan of the silent patients; each cutoff is a FILTER of them.
     """
-    reported = sa.select(Patient.ward_code).where(
-        where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at <= cutoff)
-    never = sa.select(Patient.ward_code).where(
+    latest = max(cutoffs)
+    reported = sa.select(Patient.ward_code, Patient.last_report_at.label("since")).where(
+        where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at <= latest)
+    never = sa.select(Patient.ward_code, Patient.registered_at.label("since")).where(
         where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at.is_(None),
-        Patient.registered_at <= cutoff)
+        Patient.registered_at <= latest)
     both = sa.union_all(reported, never).subquery()
-    rows = session.execute(sa.select(both.c.ward_code, sa.func.count()).group_by(both.c.ward_code))
-    return dict(rows.all())
+    counts = [sa.func.count().filter(both.c.since <= _at(cutoff)) for cutoff in cutoffs]
+    out: list[dict[int, int]] = [{} for _ in cutoffs]
+    for ward, *numbers in session.execute(sa.select(both.c.ward_code, *counts).group_by(both.c.ward_code)):
+        for k, number in enumerate(numbers):
+            if number:
+                out[k][ward] = number
+    return out
 
 
 def _overdue_now(session: Session, where: Any, now: datetime) -> dict[int, int]:
@@ -496,11 +508,9 @@ def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
     out.unassessed = out.active - sum(out.by_tier.values())
     out.new_today = int(sums[-1])
 
-    def silent_since(cutoff: datetime) -> int:
-        return sum(_silent(session, area.clause(), cutoff).values())
-
-    out.overdue = silent_since(now - risk.OVERDUE_AFTER)
-    out.missing = silent_since(now - risk.MISSING_AFTER)
+    overdue, missing = _silent_counts(session, area.clause(), [now - risk.OVERDUE_AFTER, now - risk.MISSING_AFTER])
+    out.overdue = sum(overdue.values())
+    out.missing = sum(missing.values())
     for state, count in session.execute(
         sa.select(Alert.state, sa.func.count())
         .where(_alert_ward(area.clause()).is_not(None),
