@@ -10,7 +10,7 @@ from f0monitor.data.models import Alert
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import local_date, utcnow
 from f0monitor.services.caseload import Area, day_start
-from f0monitor.services.dailyreport import daily_report, percentile, ward_totals
+from f0monitor.services.dailyreport import daily_report, percentile, response_times, ward_totals
 
 from .conftest import AN_GIANG, LONG_XUYEN, _other_ward
 from .staff_helpers import sign_in
@@ -90,6 +90,37 @@ def test_acknowledgements_fall_in_their_local_day(app, make_patient):
     assert report.median_minutes == [25.0, 40.0, None, 50.0]  # whole seconds: 0.6 s dropped
     assert report.overall_median == 35.0
     assert elsewhere.acknowledged == [0, 0, 0, 0]
+
+
+def test_response_times_in_the_database_and_in_python_agree(app, make_patient):
+    """The same medians and 90th percentiles whether PostgreSQL computes them (percentile_cont)
+    or Python does (``percentile``), per day and over the range, in whole seconds."""
+    now = utcnow()
+    today = local_date(now)
+    first, last = today - timedelta(days=3), today - timedelta(days=1)
+    patient = make_patient(now=now - timedelta(days=5))
+    waits = {0: [61.9, 125, 7, 3600, 30.5], 2: [10, 20, 30, 100, 17, 93, 45.2, 600]}  # none on day 1
+    with app.app_context():
+        session = get_session()
+        for i, seconds_list in waits.items():
+            noon = day_start(first + timedelta(days=i)) + timedelta(hours=12)
+            for seconds in seconds_list:
+                session.add(Alert(patient_id=patient.id, state="acknowledged", reason_codes=["W1"],
+                                  opened_at=noon - timedelta(seconds=seconds), acknowledged_at=noon,
+                                  seconds_to_acknowledge=int(seconds)))
+        session.commit()
+        area = Area(province_code=AN_GIANG)
+        python = response_times(session, area, first, last, in_database=False)
+        if session.get_bind().dialect.name == "postgresql":
+            assert response_times(session, area, first, last) == python
+        empty = response_times(session, Area(province_code=AN_GIANG + 1), first, last)
+    whole = {i: [int(s) for s in v] for i, v in waits.items()}
+    assert python.acknowledged == [5, 0, 8]
+    assert python.median_minutes == [round(61 / 60, 1), None, round((30 + 45) / 2 / 60, 1)]
+    assert python.p90_minutes == [round(percentile(whole[0], 0.9) / 60, 1), None,
+                                  round(percentile(whole[2], 0.9) / 60, 1)]
+    assert python.overall_median == round(percentile(whole[0] + whole[2], 0.5) / 60, 1)
+    assert empty.acknowledged == [0, 0, 0] and empty.overall_median is None and empty.p90_minutes == [None] * 3
 
 
 def test_percentile():

@@ -19,7 +19,6 @@ Wards "where it grows" are those whose last-7-day new cases exceed the 7 days be
 from __future__ import annotations
 
 import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -112,27 +111,79 @@ def _round_minutes(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _minutes_by_day(session: Session, area: Area, first: date, last: date) -> list[list[float]]:
-    """Return the minutes to acknowledge of the alerts acknowledged on each day, first..last.
+@dataclass(frozen=True)
+class ResponseTimes:
+    """The alerts acknowledged on each day of a range, and the minutes they waited."""
+
+    acknowledged: list[int]
+    median_minutes: list[float | None]
+    p90_minutes: list[float | None]
+    overall_median: float | None = None
+    overall_p90: float | None = None
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else _round_minutes(seconds / 60.0)
+
+
+def response_times(session: Session, area: Area, first: date, last: date, *,
+                   in_database: bool | None = None) -> ResponseTimes:
+    """Return the alerts acknowledged on each day from `first` to `last`, with the median and
+    90th percentile of their minutes from opening to acknowledgement, and both over the range.
 
     Read from the acknowledgements the rollup keeps with their area (``CaseloadAck``, index
     (province, acknowledged_at): no join of alerts to patients). Each falls in the local day
     of its acknowledgement, given by the statement as the day's index (the caseload's CASE
-    over the days' UTC bounds): no datetime is built per row, no search of the days. Whole
-    seconds, as ``Alert.seconds_to_acknowledge`` counts them.
+    over the days' UTC bounds): no datetime built per row, no search of the days. Waits in
+    whole seconds, as ``Alert.seconds_to_acknowledge`` counts them; percentiles by linear
+    interpolation (``percentile``), in seconds, then in minutes to one decimal.
+
+    On PostgreSQL (``in_database`` by default) the server computes them (``percentile_cont``,
+    the same interpolation, per day and over the range in one GROUPING SETS statement): a
+    row per day instead of one per acknowledgement (7,000 a fortnight at 300,000 patients).
     """
     days = days_between(first, last)
-    if not days:
-        return []
+    n = len(days)
+    if not n:
+        return ResponseTimes([], [], [])
     starts = [day_start(d) for d in days] + [day_start(last + timedelta(days=1))]
-    minutes: list[list[float]] = [[] for _ in days]
-    for i, seconds in session.execute(
-        sa.select(_bucket(CaseloadAck.acknowledged_at, starts), CaseloadAck.seconds)
-        .where(area.clause(CaseloadAck), CaseloadAck.acknowledged_at >= starts[0],
-               CaseloadAck.acknowledged_at < starts[-1])
-    ):
-        minutes[i].append(int(seconds) / 60.0)
-    return minutes
+    A = CaseloadAck
+    waits = (
+        sa.select(_bucket(A.acknowledged_at, starts).label("day"), sa.func.floor(A.seconds).label("seconds"))
+        .where(area.clause(A), A.acknowledged_at >= starts[0], A.acknowledged_at < starts[-1])
+    )
+    if in_database is None:
+        in_database = session.get_bind().dialect.name == "postgresql"
+    counts, medians, p90s = [0] * n, [None] * n, [None] * n
+    overall: tuple[float | None, float | None] = (None, None)
+    if in_database:
+        sub = waits.subquery()
+        stmt = (
+            sa.select(sub.c.day, sa.func.grouping(sub.c.day), sa.func.count(),
+                      sa.func.percentile_cont(0.5).within_group(sub.c.seconds),
+                      sa.func.percentile_cont(0.9).within_group(sub.c.seconds))
+            .group_by(sa.func.grouping_sets(sa.tuple_(sub.c.day), sa.tuple_()))
+        )
+        for i, whole, count, median, p90 in session.execute(stmt):
+            if whole:
+                overall = (median, p90)
+            else:
+                counts[i], medians[i], p90s[i] = count, median, p90
+    else:
+        by_day: list[list[float]] = [[] for _ in days]
+        for i, seconds in session.execute(waits):
+            by_day[i].append(float(seconds))
+        for i, values in enumerate(by_day):
+            counts[i], medians[i], p90s[i] = len(values), percentile(values, 0.5), percentile(values, 0.9)
+        everything = [v for values in by_day for v in values]
+        overall = (percentile(everything, 0.5), percentile(everything, 0.9))
+    return ResponseTimes(
+        acknowledged=counts,
+        median_minutes=[_minutes(v) for v in medians],
+        p90_minutes=[_minutes(v) for v in p90s],
+        overall_median=_minutes(overall[0]),
+        overall_p90=_minutes(overall[1]),
+    )
 
 
 def daily_report(session: Session, area: Area, first: date, last: date,
@@ -163,8 +214,7 @@ def daily_report(session: Session, area: Area, first: date, last: date,
     avg = epi.moving_average(total)
     cut = lookback  # index of `first` in span
 
-    minutes = _minutes_by_day(session, area, first, last)
-    everything = [m for day_minutes in minutes for m in day_minutes]
+    waits = response_times(session, area, first, last)
     wards = []
     ward_list = area.ward_codes or tuple(by_ward)
     for ward in ward_list:
@@ -180,13 +230,13 @@ def daily_report(session: Session, area: Area, first: date, last: date,
         new_cases=total[cut:],
         average7=[None if a is None else round(a, 1) for a in avg[cut:]],
         rt=rt[cut:],
-        acknowledged=[len(m) for m in minutes],
-        median_minutes=[_round_minutes(statistics.median(m)) if m else None for m in minutes],
-        p90_minutes=[_round_minutes(percentile(m, 0.9)) for m in minutes],
+        acknowledged=waits.acknowledged,
+        median_minutes=waits.median_minutes,
+        p90_minutes=waits.p90_minutes,
         wards=wards,
         settings=settings,
-        overall_median=_round_minutes(statistics.median(everything)) if everything else None,
-        overall_p90=_round_minutes(percentile(everything, 0.9)),
+        overall_median=waits.overall_median,
+        overall_p90=waits.overall_p90,
     )
 
 
