@@ -387,6 +387,7 @@ def caseload(
     last: date,
     *,
     now: datetime,
+    overdue_now: dict[int, int] | None = None,
 ) -> list[DayWard]:
     """Return one item per day (first..last, local days) and ward, ordered by day then ward.
 
@@ -397,6 +398,8 @@ def caseload(
     Read from the rollup (services.rollup): the sums of the net changes before the range,
     the rows of the range, the closed days; the overdue of the days not yet closed and of
     today, and the times to acknowledge, from indexed queries. No scan of the patients.
+    ``overdue_now``: today's overdue by ward when the caller has it already, as of the same
+    `now` (``Today.overdue_by_ward``: the dashboard counts them once).
     """
     last = min(last, local_date(now))
     if first > last:
@@ -426,7 +429,10 @@ def caseload(
     past = [days[i] for i in range(n) if i != today_i]
     closed = rollup.closed_days(session, past[0], past[-1]) if past else set()
     live = rollup.reporters_by_day(session, [d for d in past if d not in closed], area.clause())
-    overdue_now = _overdue_now(session, area.clause(), now) if today_i is not None else {}
+    if today_i is None:
+        overdue_now = {}
+    elif overdue_now is None:
+        overdue_now = _overdue_now(session, area.clause(), now)
     # The medians of the closed days are in their rows; the others' from the acknowledgements.
     open_i = [i for i in range(n) if i == today_i or days[i] not in closed]
     medians = (_ack_medians_kept(session, area, [starts[i] for i in range(open_i[0], n + 1)])
@@ -487,6 +493,7 @@ class Today:
     unacknowledged_alerts: int = 0
     median_minutes_7d: float | None = None
     acknowledged_7d: int = 0
+    overdue_by_ward: dict[int, int] = field(default_factory=dict)
 
 
 def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
@@ -510,6 +517,7 @@ def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
 
     overdue, missing = _silent_counts(session, area.clause(), [now - risk.OVERDUE_AFTER, now - risk.MISSING_AFTER])
     out.overdue = sum(overdue.values())
+    out.overdue_by_ward = overdue
     out.missing = sum(missing.values())
     for state, count in session.execute(
         sa.select(Alert.state, sa.func.count())
