@@ -149,19 +149,22 @@ def response_times(session: Session, area: Area, first: date, last: date, *,
     starts = [day_start(d) for d in days] + [day_start(last + timedelta(days=1))]
     A = CaseloadAck
     waits = (
-        sa.select(_bucket(A.acknowledged_at, starts).label("day"), sa.func.floor(A.seconds).label("seconds"))
+        sa.select(_bucket(A.acknowledged_at, starts).label("day"), A.seconds)
         .where(area.clause(A), A.acknowledged_at >= starts[0], A.acknowledged_at < starts[-1])
     )
     if in_database is None:
         in_database = session.get_bind().dialect.name == "postgresql"
-    counts, medians, p90s = [0] * n, [None] * n, [None] * n
+    counts: list[int] = [0] * n
+    medians: list[float | None] = [None] * n
+    p90s: list[float | None] = [None] * n
     overall: tuple[float | None, float | None] = (None, None)
     if in_database:
         sub = waits.subquery()
+        whole_seconds = sa.func.floor(sub.c.seconds)
         stmt = (
             sa.select(sub.c.day, sa.func.grouping(sub.c.day), sa.func.count(),
-                      sa.func.percentile_cont(0.5).within_group(sub.c.seconds),
-                      sa.func.percentile_cont(0.9).within_group(sub.c.seconds))
+                      sa.func.percentile_cont(0.5).within_group(whole_seconds),
+                      sa.func.percentile_cont(0.9).within_group(whole_seconds))
             .group_by(sa.func.grouping_sets(sa.tuple_(sub.c.day), sa.tuple_()))
         )
         for i, whole, count, median, p90 in session.execute(stmt):
@@ -172,7 +175,7 @@ def response_times(session: Session, area: Area, first: date, last: date, *,
     else:
         by_day: list[list[float]] = [[] for _ in days]
         for i, seconds in session.execute(waits):
-            by_day[i].append(float(seconds))
+            by_day[i].append(float(int(seconds)))
         for i, values in enumerate(by_day):
             counts[i], medians[i], p90s[i] = len(values), percentile(values, 0.5), percentile(values, 0.9)
         everything = [v for values in by_day for v in values]
