@@ -109,6 +109,18 @@ def test_today_totals(app, world):
     assert today.new_today == 0
 
 
+def test_the_dashboard_counts_todays_overdue_once(app, world):
+    """Today's overdue by ward from today_totals is what caseload counts for today itself."""
+    area = Area(province_code=AN_GIANG)
+    with app.app_context():
+        session = get_session()
+        today = today_totals(session, area, now=NOW)
+        given = caseload(session, area, D, D + timedelta(days=2), now=NOW, overdue_now=today.overdue_by_ward)
+        counted = caseload(session, area, D, D + timedelta(days=2), now=NOW)
+    assert today.overdue_by_ward == {world["ward1"]: 1}
+    assert [i.as_dict() for i in given] == [i.as_dict() for i in counted]
+
+
 def test_area_for_the_users_scope():
     class U:
         def __init__(self, role, province, wards=()):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from f0monitor.data.models import Alert
 from f0monitor.data.session import get_session
 from f0monitor.domain.clock import local_date, utcnow
 from f0monitor.services.caseload import Area, day_start
-from f0monitor.services.dailyreport import daily_report, percentile, ward_totals
+from f0monitor.services.dailyreport import daily_report, percentile, response_times, ward_totals
 
 from .conftest import AN_GIANG, LONG_XUYEN, _other_ward
 from .staff_helpers import sign_in
@@ -57,6 +57,70 @@ def test_figures_match_a_hand_count(app, known):
     by_ward = {w.ward_code: w for w in report.wards}
     assert by_ward[LONG_XUYEN].total == 3 and by_ward[known["other"]].total == 1
     assert {w.ward_code for w in report.growing_wards} == {LONG_XUYEN, known["other"]}
+
+
+def test_acknowledgements_fall_in_their_local_day(app, make_patient):
+    """An alert acknowledged at 23:59:59 in Vietnam (16:59:59 UTC) counts on that day, one at
+    00:00 local the next; those just outside the range are left out."""
+    now = utcnow()
+    today = local_date(now)
+    first, last = today - timedelta(days=4), today - timedelta(days=1)
+    patient = make_patient(now=now - timedelta(days=6))
+    second = timedelta(seconds=1)
+    moments = {
+        "before the range": day_start(first) - second,
+        "first, 00:00": day_start(first),
+        "first, 23:59:59": day_start(first + timedelta(days=1)) - second,
+        "second, 00:00": day_start(first + timedelta(days=1)),
+        "last, 23:59:59": day_start(last + timedelta(days=1)) - second,
+        "after the range": day_start(last + timedelta(days=1)),
+    }
+    with app.app_context():
+        session = get_session()
+        for k, at in enumerate(moments.values()):
+            minutes = 10 * (k + 1)
+            session.add(Alert(patient_id=patient.id, state="acknowledged", reason_codes=["W1"],
+                              opened_at=at - timedelta(minutes=minutes, seconds=0.6), acknowledged_at=at,
+                              seconds_to_acknowledge=minutes * 60))
+        session.commit()
+        report = daily_report(session, Area(province_code=AN_GIANG), first, last)
+        elsewhere = daily_report(session, Area(province_code=AN_GIANG + 1), first, last)
+    assert moments["first, 23:59:59"].astimezone(UTC).strftime("%H:%M:%S") == "16:59:59"
+    assert report.acknowledged == [2, 1, 0, 1]
+    assert report.median_minutes == [25.0, 40.0, None, 50.0]  # whole seconds: 0.6 s dropped
+    assert report.overall_median == 35.0
+    assert elsewhere.acknowledged == [0, 0, 0, 0]
+
+
+def test_response_times_in_the_database_and_in_python_agree(app, make_patient):
+    """The same medians and 90th percentiles whether PostgreSQL computes them (percentile_cont)
+    or Python does (``percentile``), per day and over the range, in whole seconds."""
+    now = utcnow()
+    today = local_date(now)
+    first, last = today - timedelta(days=3), today - timedelta(days=1)
+    patient = make_patient(now=now - timedelta(days=5))
+    waits = {0: [61.9, 125, 7, 3600, 30.5], 2: [10, 20, 30, 100, 17, 93, 45.2, 600]}  # none on day 1
+    with app.app_context():
+        session = get_session()
+        for i, seconds_list in waits.items():
+            noon = day_start(first + timedelta(days=i)) + timedelta(hours=12)
+            for seconds in seconds_list:
+                session.add(Alert(patient_id=patient.id, state="acknowledged", reason_codes=["W1"],
+                                  opened_at=noon - timedelta(seconds=seconds), acknowledged_at=noon,
+                                  seconds_to_acknowledge=int(seconds)))
+        session.commit()
+        area = Area(province_code=AN_GIANG)
+        python = response_times(session, area, first, last, in_database=False)
+        if session.get_bind().dialect.name == "postgresql":
+            assert response_times(session, area, first, last) == python
+        empty = response_times(session, Area(province_code=AN_GIANG + 1), first, last)
+    whole = {i: [int(s) for s in v] for i, v in waits.items()}
+    assert python.acknowledged == [5, 0, 8]
+    assert python.median_minutes == [round(61 / 60, 1), None, round((30 + 45) / 2 / 60, 1)]
+    assert python.p90_minutes == [round(percentile(whole[0], 0.9) / 60, 1), None,
+                                  round(percentile(whole[2], 0.9) / 60, 1)]
+    assert python.overall_median == round(percentile(whole[0] + whole[2], 0.5) / 60, 1)
+    assert empty.acknowledged == [0, 0, 0] and empty.overall_median is None and empty.p90_minutes == [None] * 3
 
 
 def test_percentile():

@@ -170,6 +170,32 @@ def test_rollup_equals_the_recount(app, week):
     assert by[(day(3), w1)]["overdue"] >= 1  # p0, silent since D+2 16:00
 
 
+def test_positive_tests_equal_the_recount(app, week):
+    """The epidemic curve kept by the rollup (by day of positive test and ward) is the
+    patients grouped again, and the daily report draws it."""
+    from f0monitor.services.dailyreport import daily_report
+
+    first, last = D - timedelta(days=12), D + timedelta(days=4)
+    with app.app_context():
+        session = get_session()
+        kept = {(day, ward): n for day, ward, n in session.execute(
+            sa.select(CaseloadDay.day, CaseloadDay.ward_code, CaseloadDay.positive_tests)
+            .where(CaseloadDay.positive_tests != 0))}
+        recount = {(day, ward): n for day, ward, n in session.execute(
+            sa.select(Patient.positive_test_date, Patient.ward_code, sa.func.count())
+            .group_by(Patient.positive_test_date, Patient.ward_code))}
+        province = dict(session.execute(
+            sa.select(Patient.positive_test_date, sa.func.count())
+            .where(Patient.province_code == AN_GIANG)
+            .group_by(Patient.positive_test_date)).all())
+        report = daily_report(session, Area(province_code=AN_GIANG), first, last)
+    assert kept == recount and sum(kept.values()) == len(week["ids"])
+    assert len({day for day, _ward in kept}) > 1  # more than one day of the curve
+    assert dict(zip(report.days, report.new_cases, strict=True)) == {
+        day: province.get(day, 0) for day in report.days}
+    assert sum(report.new_cases) == 3  # p0, p1, p2, tested on D-12; the others later
+
+
 def test_a_range_inside_the_history_and_one_day(app, week):
     """A range ending before today, and single days, as the recount up to today has them.
 

@@ -723,6 +723,7 @@ class SmsCheckin(Base):
 ROLLUP_COUNTERS = (
     "new", "recovered", "transferred", "deceased", "withdrawn", "alerts_opened",
     "d_active", "d_green", "d_yellow", "d_orange", "d_red", "late_new", "late_reporters",
+    "positive_tests",
 )
 
 
@@ -732,7 +733,9 @@ class CaseloadDay(Base):
     Kept in the transaction of the change it counts (services.rollup). ``d_*`` are net changes
     (+1 when a patient becomes active or enters a tier, -1 when leaving it): the caseload at
     the end of D is their sum over the days up to D. ``late_new``: registrations of the last
-    12 hours of the day still active at its end (not yet due a report). ``reporters``: the
+    12 hours of the day still active at its end (not yet due a report). ``positive_tests``:
+    the patients whose positive test was on that day (their ``positive_test_date``, whatever
+    their status since: the daily report's epidemic curve). ``reporters``: the
     patients counted as having reported in the last 12 hours of the day, taken when the day
     was closed (``CaseloadClosedDay``) from the reports stored before its end; the reports for
     that day stored after it are counted in ``late_reporters`` as they come.
@@ -758,6 +761,7 @@ class CaseloadDay(Base):
     late_new: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     reporters: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     late_reporters: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    positive_tests: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     # The median minutes to acknowledge of the alerts acknowledged that day, set when the day
     # is closed (an acknowledgement is dated when it is made: a past day gets no more).
     median_minutes: Mapped[float | None] = mapped_column(sa.Float)

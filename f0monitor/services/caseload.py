@@ -302,20 +302,32 @@ def caseload_recount(
 
 
 def _silent(session: Session, where: Any, cutoff: datetime) -> dict[int, int]:
-    """Return {ward: active patients with no report since `cutoff`} (from registration).
+    """Return {ward: active patients with no report since `cutoff`} (from registration)."""
+    return _silent_counts(session, where, [cutoff])[0]
+
+
+def _silent_counts(session: Session, where: Any, cutoffs: list[datetime]) -> list[dict[int, int]]:
+    """Return, for each cutoff, {ward: active patients with no report since it} (from
+    registration when they never reported), in one statement.
 
     Two index ranges of ix_patients_status_last_report (it holds the area's columns), one for
-    those who reported before `cutoff` and one for those who never did, without an OR: each
-    is an index-only scan of the silent patients.
+    those who reported before the latest cutoff and one for those who never did, without an
+    OR: each is an index-only scan of the silent patients; each cutoff is a FILTER of them.
     """
-    reported = sa.select(Patient.ward_code).where(
-        where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at <= cutoff)
-    never = sa.select(Patient.ward_code).where(
+    latest = max(cutoffs)
+    reported = sa.select(Patient.ward_code, Patient.last_report_at.label("since")).where(
+        where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at <= latest)
+    never = sa.select(Patient.ward_code, Patient.registered_at.label("since")).where(
         where, Patient.status == PatientStatus.ACTIVE, Patient.last_report_at.is_(None),
-        Patient.registered_at <= cutoff)
+        Patient.registered_at <= latest)
     both = sa.union_all(reported, never).subquery()
-    rows = session.execute(sa.select(both.c.ward_code, sa.func.count()).group_by(both.c.ward_code))
-    return dict(rows.all())
+    counts = [sa.func.count().filter(both.c.since <= _at(cutoff)) for cutoff in cutoffs]
+    out: list[dict[int, int]] = [{} for _ in cutoffs]
+    for ward, *numbers in session.execute(sa.select(both.c.ward_code, *counts).group_by(both.c.ward_code)):
+        for k, number in enumerate(numbers):
+            if number:
+                out[k][ward] = number
+    return out
 
 
 def _overdue_now(session: Session, where: Any, now: datetime) -> dict[int, int]:
@@ -375,6 +387,7 @@ def caseload(
     last: date,
     *,
     now: datetime,
+    overdue_now: dict[int, int] | None = None,
 ) -> list[DayWard]:
     """Return one item per day (first..last, local days) and ward, ordered by day then ward.
 
@@ -385,6 +398,8 @@ def caseload(
     Read from the rollup (services.rollup): the sums of the net changes before the range,
     the rows of the range, the closed days; the overdue of the days not yet closed and of
     today, and the times to acknowledge, from indexed queries. No scan of the patients.
+    ``overdue_now``: today's overdue by ward when the caller has it already, as of the same
+    `now` (``Today.overdue_by_ward``: the dashboard counts them once).
     """
     last = min(last, local_date(now))
     if first > last:
@@ -414,7 +429,10 @@ def caseload(
     past = [days[i] for i in range(n) if i != today_i]
     closed = rollup.closed_days(session, past[0], past[-1]) if past else set()
     live = rollup.reporters_by_day(session, [d for d in past if d not in closed], area.clause())
-    overdue_now = _overdue_now(session, area.clause(), now) if today_i is not None else {}
+    if today_i is None:
+        overdue_now = {}
+    elif overdue_now is None:
+        overdue_now = _overdue_now(session, area.clause(), now)
     # The medians of the closed days are in their rows; the others' from the acknowledgements.
     open_i = [i for i in range(n) if i == today_i or days[i] not in closed]
     medians = (_ack_medians_kept(session, area, [starts[i] for i in range(open_i[0], n + 1)])
@@ -475,6 +493,7 @@ class Today:
     unacknowledged_alerts: int = 0
     median_minutes_7d: float | None = None
     acknowledged_7d: int = 0
+    overdue_by_ward: dict[int, int] = field(default_factory=dict)
 
 
 def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
@@ -496,11 +515,10 @@ def today_totals(session: Session, area: Area, *, now: datetime) -> Today:
     out.unassessed = out.active - sum(out.by_tier.values())
     out.new_today = int(sums[-1])
 
-    def silent_since(cutoff: datetime) -> int:
-        return sum(_silent(session, area.clause(), cutoff).values())
-
-    out.overdue = silent_since(now - risk.OVERDUE_AFTER)
-    out.missing = silent_since(now - risk.MISSING_AFTER)
+    overdue, missing = _silent_counts(session, area.clause(), [now - risk.OVERDUE_AFTER, now - risk.MISSING_AFTER])
+    out.overdue = sum(overdue.values())
+    out.overdue_by_ward = overdue
+    out.missing = sum(missing.values())
     for state, count in session.execute(
         sa.select(Alert.state, sa.func.count())
         .where(_alert_ward(area.clause()).is_not(None),

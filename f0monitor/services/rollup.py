@@ -1,7 +1,8 @@
 """The caseload rollup: what ``services.caseload`` counts, per local day and ward, never stale.
 
 One ``CaseloadDay`` row per (day, ward) holds the counts of that day (registrations, patients
-who recovered / were transferred / died / withdrew, alerts opened) and the net changes of the
+who recovered / were transferred / died / withdrew, alerts opened, patients whose positive test
+was that day: the daily report's epidemic curve) and the net changes of the
 caseload (``d_active`` and one ``d_<tier>`` per tier: +1 when a patient becomes active or
 enters a tier, -1 when leaving it), so that the caseload at the end of D is their sum over the
 days up to D: one grouped query over the days before a range and one over the range answer
@@ -95,7 +96,11 @@ def registered_late(registered_at: datetime) -> bool:
 
 
 def _add(deltas: Deltas, at: datetime | None, ward: int, province: int, **changes: int) -> None:
-    key = (local_date(at or utcnow()), ward, province)
+    _add_on(deltas, local_date(at or utcnow()), ward, province, **changes)
+
+
+def _add_on(deltas: Deltas, day: date, ward: int, province: int, **changes: int) -> None:
+    key = (day, ward, province)
     counter = deltas.setdefault(key, Counter())
     for name, value in changes.items():
         counter[name] += value
@@ -136,6 +141,13 @@ def _move(deltas: Deltas, at: datetime | None, ward: int, province: int,
         _add(deltas, at, ward, province, **changes)
 
 
+def _positive(deltas: Deltas, day: date | None, ward: int, province: int) -> None:
+    """A new patient on the epidemic curve: counted on the day of their positive test (a
+    date, set at registration and never changed since)."""
+    if day is not None:
+        _add_on(deltas, day, ward, province, positive_tests=1)
+
+
 def _registered(deltas: Deltas, patient: Any) -> None:
     """A new patient: counted on the day of registration, active from then on."""
     at = patient.registered_at
@@ -143,6 +155,7 @@ def _registered(deltas: Deltas, patient: Any) -> None:
     if registered_late(at or utcnow()):
         changes["late_new"] = 1
     _add(deltas, at, patient.ward_code, patient.province_code, **changes)
+    _positive(deltas, patient.positive_test_date, patient.ward_code, patient.province_code)
     _enter(deltas, at, patient.ward_code, patient.province_code,
            effective_tier(patient.current_tier, patient.baseline_tier))
     if patient.status != PatientStatus.ACTIVE:
@@ -456,7 +469,7 @@ def rebuild(session: Session, *, now: datetime | None = None, chunk: int = 20_00
     query = sa.select(
         Patient.ward_code, Patient.province_code, Patient.registered_at, Patient.status,
         Patient.status_changed_at, Patient.current_tier, Patient.baseline_tier, Patient.tier_since,
-        changed.label("changed"), before.label("before"),
+        Patient.positive_test_date, changed.label("changed"), before.label("before"),
     ).order_by(Patient.id)
     patients = 0
     for row in session.execute(query.execution_options(yield_per=chunk)):
@@ -467,6 +480,7 @@ def rebuild(session: Session, *, now: datetime | None = None, chunk: int = 20_00
         if registered_late(reg):
             changes["late_new"] = 1
         _add(deltas, reg, ward, province, **changes)
+        _positive(deltas, row.positive_test_date, ward, province)
         tier = row.before if row.changed else tier_now
         _enter(deltas, reg, ward, province, tier)
         active = row.status == PatientStatus.ACTIVE

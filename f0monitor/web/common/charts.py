@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import plotly.graph_objects as go
+from plotly.io.json import to_json_plotly
 
 from ...domain.clock import VN_TZ
 from ...domain.vitals import CHARTED, effective_value
@@ -155,17 +156,33 @@ def _layout(fig: go.Figure, title: str, *, legend: bool) -> None:
     )
 
 
-def tier_series_figure(
-    series: Sequence[Mapping[str, object]], title: str, tier_names: Mapping[str, str]
-) -> str:
-    """Return the JSON of stacked bars: active patients by tier at the end of each day."""
-    days = _day_axis([row["date"] for row in series])
+# The department's figures are built by plotly (and validated) once per language and title
+# set, without their data (``_frame``); a request fills the data into that frame and dumps it
+# with plotly's own encoder: the same JSON as building the figure with its data, without the
+# ~20 ms of validation each figure costs per request (tests/test_charts.py compares both).
+
+
+@lru_cache(maxsize=256)
+def _frame(kind: str, labels: tuple[str, ...]) -> str:
+    return _BUILDERS[kind](*labels).to_json()
+
+
+def _filled(kind: str, labels: tuple[str, ...], traces: Sequence[Mapping[str, object]]) -> str:
+    """Return the JSON of a cached frame with each trace's data put in."""
+    figure = json.loads(_frame(kind, labels))
+    for trace, values in zip(figure["data"], traces, strict=True):
+        trace.update(values)
+    return to_json_plotly(figure)
+
+
+def _tier_frame(title: str, *names: str) -> go.Figure:
+    tier_names = dict(zip(TIER_ORDER, names, strict=True))
     fig = go.Figure()
     for tier in reversed(TIER_ORDER):  # green at the bottom, red on top
         fig.add_trace(
             go.Bar(
-                x=days,
-                y=[row[tier] for row in series],
+                x=[],
+                y=[],
                 name=tier_names[tier],
                 marker={"color": TIER_COLOURS[tier]},
                 hovertemplate="%{y}<extra>" + tier_names[tier] + "</extra>",
@@ -173,36 +190,72 @@ def tier_series_figure(
         )
     _layout(fig, title, legend=True)
     fig.update_layout(barmode="stack", bargap=0.15)
-    return fig.to_json()
+    return fig
 
 
-def new_cases_figure(series: Sequence[Mapping[str, object]], title: str, name: str) -> str:
-    """Return the JSON of a bar chart of new registrations per day."""
+def tier_series_figure(
+    series: Sequence[Mapping[str, object]], title: str, tier_names: Mapping[str, str]
+) -> str:
+    """Return the JSON of stacked bars: active patients by tier at the end of each day."""
+    days = _day_axis([row["date"] for row in series])
+    labels = (title, *(tier_names[tier] for tier in TIER_ORDER))
+    return _filled("tiers", labels, [{"x": days, "y": [row[tier] for row in series]}
+                                     for tier in reversed(TIER_ORDER)])
+
+
+def _new_cases_frame(title: str, name: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
-            x=_day_axis([row["date"] for row in series]),
-            y=[row["new"] for row in series],
+            x=[],
+            y=[],
             name=name,
             marker={"color": "#0b5394"},
             hovertemplate="%{y}<extra>" + name + "</extra>",
         )
     )
     _layout(fig, title, legend=False)
-    return fig.to_json()
+    return fig
+
+
+def new_cases_figure(series: Sequence[Mapping[str, object]], title: str, name: str) -> str:
+    """Return the JSON of a bar chart of new registrations per day."""
+    return _filled("new", (title, name), [{"x": _day_axis([row["date"] for row in series]),
+                                           "y": [row["new"] for row in series]}])
+
+
+def _epidemic_frame(title: str, bars: str, average: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=[], y=[], name=bars,
+                         marker={"color": "#8fb3d9"}, hovertemplate="%{y}<extra>" + bars + "</extra>"))
+    fig.add_trace(go.Scatter(x=[], y=[], name=average,
+                             mode="lines", line={"color": "#0b5394", "width": 3},
+                             hovertemplate="%{y}<extra>" + average + "</extra>"))
+    _layout(fig, title, legend=True)
+    return fig
 
 
 def epidemic_curve_figure(rows: Sequence[Mapping[str, object]], title: str, *, bars: str,
                           average: str) -> str:
     """Return the JSON of the epidemic curve: new cases per day and the trailing 7-day mean."""
     days = _day_axis([row["date"] for row in rows])
+    return _filled("epicurve", (title, bars, average),
+                   [{"x": days, "y": [row["new_cases"] for row in rows]},
+                    {"x": days, "y": [row["average7"] for row in rows]}])
+
+
+def _rt_frame(title: str, estimate: str, interval: str, threshold: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=days, y=[row["new_cases"] for row in rows], name=bars,
-                         marker={"color": "#8fb3d9"}, hovertemplate="%{y}<extra>" + bars + "</extra>"))
-    fig.add_trace(go.Scatter(x=days, y=[row["average7"] for row in rows], name=average,
-                             mode="lines", line={"color": "#0b5394", "width": 3},
-                             hovertemplate="%{y}<extra>" + average + "</extra>"))
+    fig.add_trace(go.Scatter(x=[], y=[],
+                             fill="toself", fillcolor="rgba(11,83,148,0.18)", line={"width": 0}, mode="lines",
+                             name=interval, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[], y=[], name=estimate, mode="lines+markers",
+                             line={"color": "#0b5394", "width": 2},
+                             customdata=[],
+                             hovertemplate="%{y} (%{customdata[0]}–%{customdata[1]})<extra>" + estimate + "</extra>"))
     _layout(fig, title, legend=True)
-    return fig.to_json()
+    fig.add_hline(y=1, line={"color": "#a50e0e", "dash": "dash"}, annotation_text=threshold,
+                  annotation_position="top left")
+    return fig
 
 
 def rt_figure(rows: Sequence[Mapping[str, object]], title: str, *, estimate: str, interval: str,
@@ -210,42 +263,54 @@ def rt_figure(rows: Sequence[Mapping[str, object]], title: str, *, estimate: str
     """Return the JSON of R_t per day with its credible band and the epidemic threshold R = 1."""
     kept = [row for row in rows if row["rt"] is not None]
     days = _day_axis([row["date"] for row in kept])
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=days + days[::-1],
-                             y=[row["rt_upper"] for row in kept] + [row["rt_lower"] for row in kept][::-1],
-                             fill="toself", fillcolor="rgba(11,83,148,0.18)", line={"width": 0}, mode="lines",
-                             name=interval, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=days, y=[row["rt"] for row in kept], name=estimate, mode="lines+markers",
-                             line={"color": "#0b5394", "width": 2},
-                             customdata=[[row["rt_lower"], row["rt_upper"]] for row in kept],
-                             hovertemplate="%{y} (%{customdata[0]}–%{customdata[1]})<extra>" + estimate + "</extra>"))
-    _layout(fig, title, legend=True)
-    fig.add_hline(y=1, line={"color": "#a50e0e", "dash": "dash"}, annotation_text=threshold,
-                  annotation_position="top left")
-    return fig.to_json()
+    band = [row["rt_upper"] for row in kept] + [row["rt_lower"] for row in kept][::-1]
+    return _filled("rt", (title, estimate, interval, threshold),
+                   [{"x": days + days[::-1], "y": band},
+                    {"x": days, "y": [row["rt"] for row in kept],
+                     "customdata": [[row["rt_lower"], row["rt_upper"]] for row in kept]}])
 
 
-def rate_figure(rows: Sequence[Mapping[str, object]], key: str, title: str, name: str) -> str:
-    """Return the JSON of a per-day percentage line (e.g. the overdue rate)."""
-    days = _day_axis([row["date"] for row in rows])
-    fig = go.Figure(go.Scatter(x=days, y=[row[key] for row in rows], name=name, mode="lines+markers",
+def _rate_frame(title: str, name: str) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=[], y=[], name=name, mode="lines+markers",
                                line={"color": "#c25e00", "width": 2},
                                hovertemplate="%{y} %<extra>" + name + "</extra>"))
     _layout(fig, title, legend=False)
     fig.update_yaxes(ticksuffix=" %")
-    return fig.to_json()
+    return fig
+
+
+def rate_figure(rows: Sequence[Mapping[str, object]], key: str, title: str, name: str) -> str:
+    """Return the JSON of a per-day percentage line (e.g. the overdue rate)."""
+    return _filled("rate", (title, name), [{"x": _day_axis([row["date"] for row in rows]),
+                                            "y": [row[key] for row in rows]}])
+
+
+def _response_time_frame(title: str, median: str, p90: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[], y=[], name=median,
+                             mode="lines+markers", line={"color": "#0b5394", "width": 2},
+                             hovertemplate="%{y}<extra>" + median + "</extra>"))
+    fig.add_trace(go.Scatter(x=[], y=[], name=p90,
+                             mode="lines+markers", line={"color": "#a50e0e", "width": 2, "dash": "dot"},
+                             hovertemplate="%{y}<extra>" + p90 + "</extra>"))
+    _layout(fig, title, legend=True)
+    return fig
 
 
 def response_time_figure(rows: Sequence[Mapping[str, object]], title: str, *, median: str,
                          p90: str) -> str:
     """Return the JSON of the median and 90th percentile minutes to acknowledge per day."""
     days = _day_axis([row["date"] for row in rows])
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=days, y=[row["median_minutes"] for row in rows], name=median,
-                             mode="lines+markers", line={"color": "#0b5394", "width": 2},
-                             hovertemplate="%{y}<extra>" + median + "</extra>"))
-    fig.add_trace(go.Scatter(x=days, y=[row["p90_minutes"] for row in rows], name=p90,
-                             mode="lines+markers", line={"color": "#a50e0e", "width": 2, "dash": "dot"},
-                             hovertemplate="%{y}<extra>" + p90 + "</extra>"))
-    _layout(fig, title, legend=True)
-    return fig.to_json()
+    return _filled("ack", (title, median, p90),
+                   [{"x": days, "y": [row["median_minutes"] for row in rows]},
+                    {"x": days, "y": [row["p90_minutes"] for row in rows]}])
+
+
+_BUILDERS = {
+    "tiers": _tier_frame,
+    "new": _new_cases_frame,
+    "epicurve": _epidemic_frame,
+    "rt": _rt_frame,
+    "rate": _rate_frame,
+    "ack": _response_time_frame,
+}

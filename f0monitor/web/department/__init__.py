@@ -98,7 +98,7 @@ def index():
     now = utcnow()
     area, first, last, errors = _area_and_range(request.args)
     today = today_totals(session, area, now=now)
-    items = caseload(session, area, first, last, now=now)
+    items = caseload(session, area, first, last, now=now, overdue_now=today.overdue_by_ward)
     series = daily_series(items)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "active"
     descending = request.args.get("dir", "asc" if sort == "ward" else "desc") != "asc"
