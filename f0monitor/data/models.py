@@ -178,7 +178,7 @@ class PatientName(Base):
     Not a column of ``patients``: every report updates the patient's row, and PostgreSQL
     writes a new entry in every index of a row it updates (the report's columns are indexed
     for the queue, so the update cannot be HOT). The name's trigram index on ``patients``
-    made that update 1.7 ms instead of 0.7 (pgbench at 300,000 patients; migration 0011).
+    made that update 1.7 ms instead of 0.7 (pgbench at 300,000 patients; migration 0012).
     Here it is written when the name is.
     """
 

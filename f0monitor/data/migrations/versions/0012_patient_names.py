@@ -15,14 +15,14 @@ index alone (38 ms for a ward's three staff at 300,000 patients before, with a t
 read for each patient's status).
 
 Revision ID: 0005_patient_names
-Revises: 0003_rollup
+Revises: 0004_dashboard
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_patient_names"
-down_revision = "0003_rollup"
+down_revision = "0004_dashboard"
 branch_labels = None
 depends_on = None
 
