@@ -45,6 +45,20 @@ def test_order_alert_then_tier_then_longest_without_report(app, make_patient, ma
     assert page.total == 5
 
 
+def test_among_alerts_of_one_tier_more_warning_signs_come_first(app, make_patient, make_user):
+    """The queue reads the number of signs in SQL (json_array_length), not the lists."""
+    now = utcnow()
+    doctor = make_user("doctor")
+    one_sign = make_patient(full_name="Một Dấu")
+    two_signs = make_patient(full_name="Hai Dấu")
+    report(app, one_sign.id, when=now - timedelta(minutes=30), spo2=92, spo2_recheck=92)  # W4 only
+    report(app, two_signs.id, when=now - timedelta(minutes=5), **WARNING)  # W4 and W1, later
+    ids, page = _ids(app, doctor)
+    assert {page.items[0].open_alert.id, page.items[1].open_alert.id} and page.items[0].patient.current_tier == "red"
+    assert len(page.items[0].open_alert.reason_codes) > len(page.items[1].open_alert.reason_codes)
+    assert ids[:2] == [two_signs.id, one_sign.id]
+
+
 def test_flags_computed_from_last_report(app, make_patient, make_user):
     now = utcnow()
     doctor = make_user("doctor")

@@ -34,6 +34,14 @@ def any_of(column: sa.ColumnElement[Any], values: Iterable[Any], dialect: str) -
     return column.in_(values)
 
 
+def none_of(column: sa.ColumnElement[Any], values: Iterable[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """``column NOT IN (values)``: one array parameter on PostgreSQL (``<> ALL``, hashed)."""
+    values = list(values)
+    if dialect == "postgresql":
+        return column != sa.all_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.not_in(values)
+
+
 def insert_ignoring_conflicts(
     connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *,
     conflict: Sequence[str], returning: Sequence[str],

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from ..data.bulk import dialect_of, none_of
 from ..data.models import TIERS, Alert, Patient, PatientName, RiskAssessment, User
 from ..domain import alerts as lc
 from ..domain import covid as risk
@@ -224,7 +225,8 @@ def triage_queue(
     conds = _conditions(user, filters, now)
 
     first = session.execute(
-        sa.select(Patient.id, Patient.current_tier, Alert.reason_codes, Alert.opened_at)
+        # the number of warning signs, not the list: 650 open alerts' JSON was decoded per page
+        sa.select(Patient.id, Patient.current_tier, sa.func.json_array_length(Alert.reason_codes), Alert.opened_at)
         .join(Alert, sa.and_(Alert.patient_id == Patient.id, Alert.state == lc.OPEN))
         .where(*conds)
     ).all()
@@ -254,7 +256,7 @@ def triage_queue(
     ids = alerted_ids[offset : offset + per_page]
     wanted = per_page - len(ids)
     if wanted > 0:
-        ids += _tier_ids(session, conds, max(0, offset - len(alerted_ids)), wanted)
+        ids += _tier_ids(session, conds, max(0, offset - len(alerted_ids)), wanted, alerted_ids)
 
     items = _load_items(session, ids, now)
     return QueuePage(
@@ -267,9 +269,10 @@ def triage_queue(
 
 
 def alert_order(row: Any) -> tuple[Any, ...]:
-    """Sort key of an unacknowledged alert: tier now, then more warning signs, then oldest."""
-    pid, tier, codes, opened_at = row[0], row[1], row[2], row[3]
-    return (TIER_RANK.get(tier, len(TIER_RANK)), -len(codes or ()), opened_at, pid)
+    """Sort key of an unacknowledged alert (patient id, tier, number of warning signs, opened
+    at): tier now, then more warning signs, then oldest."""
+    pid, tier, signs, opened_at = row[0], row[1], row[2], row[3]
+    return (TIER_RANK.get(tier, len(TIER_RANK)), -(signs or 0), opened_at, pid)
 
 
 SEGMENTS: tuple[str | None, ...] = (*sorted(TIER_RANK, key=TIER_RANK.get), None)
@@ -299,7 +302,8 @@ def _search_ids(session: Session, conds: list[sa.ColumnElement[bool]], alerted: 
     )]
 
 
-def _tier_ids(session: Session, conds: list[sa.ColumnElement[bool]], offset: int, take: int) -> list[int]:
+def _tier_ids(session: Session, conds: list[sa.ColumnElement[bool]], offset: int, take: int,
+              alerted: list[int]) -> list[int]:
     """Return the ids of rows ``offset`` to ``offset + take`` of the tier segments, in order.
 
     Each segment (a tier, without unacknowledged alerts, longest without a report first) is
@@ -309,11 +313,16 @@ def _tier_ids(session: Session, conds: list[sa.ColumnElement[bool]], offset: int
     whole, so the concatenation in segment order is exact as far as ``offset + take``.
     """
     need = offset + take
-    unacknowledged = sa.exists().where(Alert.patient_id == Patient.id, Alert.state == lc.OPEN)
+    # The patients with an unacknowledged alert head the queue (`alerted`, read just before
+    # with the same conditions) and are left out of the segments by their ids: a NOT EXISTS on
+    # alerts was planned as a nested loop over every open alert for each row whenever the
+    # alerts' statistics lagged (11 ms a page at 300,000 with 650 open alerts, 1.4 ms after
+    # ANALYZE); a list of ids does not depend on them.
+    not_alerted = none_of(Patient.id, alerted, dialect_of(session))
     parts = []
     for i, tier in enumerate(SEGMENTS):
         tier_cond = Patient.current_tier.is_(None) if tier is None else Patient.current_tier == tier
-        base = [*conds, tier_cond, ~unacknowledged]
+        base = [*conds, tier_cond, not_alerted]
         for since, reported in ((Patient.last_report_at, True), (Patient.registered_at, False)):
             has_reported = Patient.last_report_at.is_not(None) if reported else Patient.last_report_at.is_(None)
             parts.append(
