@@ -19,7 +19,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from f0monitor.data.models import AuditEvent, Facility
 from f0monitor.data.session import get_session
 from f0monitor.domain import vitals
-from f0monitor.domain.clock import utcnow
+from f0monitor.domain.clock import local_date, utcnow
 
 from .conftest import api_token
 from .live import live_server
@@ -174,7 +174,8 @@ def test_search_by_date_last_updated_and_paging(client, feed, make_patient):
     second = _get(client, links["next"].split("localhost", 1)[-1], h)
     seen = {e["resource"]["id"] for e in first["entry"]} | {e["resource"]["id"] for e in second["entry"]}
     assert len(seen) == 4 and "next" not in {link["relation"] for link in second["link"]}
-    future = (utcnow() + timedelta(days=1)).date().isoformat()
+    # A date without a time is a Vietnamese day (from 17:00 UTC the UTC date is a day behind)
+    future = (local_date(utcnow()) + timedelta(days=1)).isoformat()
     assert _get(client, f"/fhir/Patient?_lastUpdated=ge{future}", h)["total"] == 0
     assert _get(client, f"/fhir/Patient?_lastUpdated=lt{future}", h)["total"] == 4
     pid = feed["patient"].id
