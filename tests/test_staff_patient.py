@@ -260,3 +260,18 @@ def test_new_claim_code_from_patient_page(app, client, make_patient, make_user):
     assert response.status_code == 200 and 'class="claim-code"' in response.get_data(as_text=True)
     with_login = make_patient(login=True)
     assert client.post(f"/staff/patients/{with_login.id}/claim-code", data={"csrf_token": token}).status_code == 302
+
+
+def test_the_age_is_counted_in_words_of_the_language(app, client, make_patient, make_user):
+    """"1 year" and "3 years" in English, "1 tuổi" in Vietnamese (ngettext, not one form)."""
+    today = utcnow().date()
+    baby = make_patient(date_of_birth=today.replace(year=today.year - 1) - timedelta(days=30))
+    child = make_patient(date_of_birth=today.replace(year=today.year - 3) - timedelta(days=30))
+    doctor = make_user("doctor", locale="en")
+    sign_in(client, doctor)
+    assert "1 year ·" in client.get(f"/staff/patients/{baby.id}").get_data(as_text=True)
+    assert "3 years ·" in client.get(f"/staff/patients/{child.id}").get_data(as_text=True)
+    with app.app_context():
+        get_session().get(User, doctor.id).locale = "vi"
+        get_session().commit()
+    assert "1 tuổi ·" in client.get(f"/staff/patients/{baby.id}").get_data(as_text=True)

@@ -69,7 +69,6 @@ from .forms import (
     ResolveForm,
 )
 
-
 REPORTS_SHOWN = 60  # the charts' and the table's reports (30 days of two a day)
 
 
