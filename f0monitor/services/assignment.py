@@ -162,7 +162,10 @@ def assignable_staff(session: Session, patient: Patient, counts: Any = None) -> 
     ).all()
     staff = [u for u in rows if covers(u, patient)]
     ids = [u.id for u in staff]
-    loads = counts.get(("loads", *ids), lambda: load_of(session, ids)) if counts is not None else load_of(session, ids)
+    def count() -> dict[int, int]:
+        return load_of(session, ids)
+
+    loads = counts.get(("loads", *ids), count) if counts is not None else count()
     return [(u, loads.get(u.id, 0)) for u in staff]
 
 

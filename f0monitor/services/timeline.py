@@ -105,7 +105,4 @@ def _total(session: Session, patient_id: int) -> int:
         sa.select(sa.func.count()).select_from(model).where(model.patient_id == patient_id).scalar_subquery()
         for model in (SymptomReport, RiskAssessment, Alert, OutboxMessage, CallTask, Transfer, ContactLog)
     ]
-    total = counts[0]
-    for more in counts[1:]:
-        total = total + more
-    return session.scalar(sa.select(total)) or 0
+    return session.scalar(sa.select(sum(counts[1:], start=counts[0]))) or 0
