@@ -124,6 +124,8 @@ class Loader:
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
                 for table in self.counts:
+                    if "id" not in Base.metadata.tables[table].c:
+                        continue  # keyed by another table's id (patient_names): no sequence
                     conn.exec_driver_sql(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
