@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..data.models import Alert, Patient, RiskAssessment, SymptomReport
 from ..domain import covid as risk
 from ..domain import vitals
-from . import rollup  # noqa: F401  (its flush hook keeps the caseload rollup)
+from . import rollup  # its flush hook keeps the caseload rollup
 
 # C2 needs the reports of the last 48 hours and the latest one before that; batch
 # re-assessment (services.reassess) reads this window. One report reads `earlier_reports`.
@@ -133,31 +134,111 @@ def store_assessment(
     result: risk.Assessment,
     *,
     now: datetime,
-    new_report: bool = False,
 ) -> tuple[RiskAssessment, Alert | None]:
-    """Store a verdict on a report and bring the patient's tier and alert state up to date.
+    """Store the verdict on a report just inserted and bring the patient's state up to date.
 
     Returns the assessment row and the alert it opened (None when none, or one was open).
-    ``new_report`` says the report was just inserted, so it has no assessment to look up.
     Nothing is read: the patient's current state (tier, last report, open alert) is on the
-    patient, and the writes go out with the caller's next flush.
+    patient. The assessment's INSERT and the patient's UPDATE are Core statements, not a
+    unit-of-work flush (which cost a report more than both statements): one statement on
+    PostgreSQL (the INSERT in a WITH of the UPDATE), two on SQLite. The loaded objects are
+    then set to what was written (nothing is left pending), and the rollup is told of a tier
+    change here, as the flush hook would have been (`rollup.tier_moves`). An alert opened is
+    an ORM row, counted by the hook when the caller flushes.
     """
-    if new_report:
-        row = RiskAssessment(report=report, patient_id=patient.id)
-        for name, value in assessment_values(result, now=now).items():
-            setattr(row, name, value)
-    else:
-        row = fill_assessment_row(report, patient, result, now=now)
-    session.add(row)
+    values = {"report_id": report.id, "patient_id": patient.id, **assessment_values(result, now=now)}
+    changes: dict[str, Any] = {}
     # The newest in-window report sets the tier: a stored time in the future (a wrong clock,
     # before VN-2022.2 refused them) must not freeze it.
     last = patient.last_report_at
-    is_latest = last is None or report.reported_at >= last or not risk.counts_as_newest(last, now)
-    if is_latest:
-        set_patient_tier(patient, result, now=now)
-        patient.last_report_at = report.reported_at
-    alert = open_alert_once(session, patient, report, result, now=now) if result.alert else None
+    if last is None or report.reported_at >= last or not risk.counts_as_newest(last, now):
+        if patient.current_tier != result.tier.value:
+            changes["tier_since"] = now
+        changes.update(patient_tier_values(result))
+        changes["last_report_at"] = report.reported_at
+    opens_alert = result.alert and not patient.has_open_alert
+    if opens_alert:
+        changes["has_open_alert"] = True
+        changes["alert_opened_at"] = now
+    changes = {name: value for name, value in changes.items() if getattr(patient, name) != value}
+    connection = session.connection()
+    assessment_id = _write(connection, values, patient.id, changes)
+    old_tier = rollup.effective_tier(patient.current_tier, patient.baseline_tier)
+    for name, value in changes.items():
+        set_committed_value(patient, name, value)
+    new_tier = rollup.effective_tier(patient.current_tier, patient.baseline_tier)
+    row = _loaded(session, RiskAssessment, assessment_id, values)
+    set_committed_value(report, "assessment", row)
+    set_committed_value(row, "report", report)
+    alert = None
+    if opens_alert:
+        alert_values = {**_NO_ALERT_YET, "patient_id": patient.id, "report_id": report.id, "state": "open",
+                        "reason_codes": [r.code for r in result.warning_signs], "opened_at": now}
+        alert_id = connection.execute(_alert_insert(), alert_values).scalar_one()
+        alert = _loaded(session, Alert, alert_id, alert_values)
+    # The tier change and the alert opened: one upsert of the rollup, none for a calm report.
+    rollup.report_stored(session, patient, tier_moved=(old_tier, new_tier), alert=alert)
     return row, alert
+
+
+_NO_ALERT_YET = {
+    "acknowledged_at": None, "acknowledged_by_id": None, "seconds_to_acknowledge": None, "escalated_at": None,
+    "resolved_at": None, "resolved_by_id": None, "outcome": None, "note": None, "version": 1,
+}
+
+
+def _loaded(session: Session, model: type, ident: int, values: dict[str, Any]) -> Any:
+    """The object of a row written with Core, in the session as if loaded (nothing pending)."""
+    obj = model(id=ident, **values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def _alert_insert() -> Any:
+    if "alert" not in _WRITES:
+        _WRITES["alert"] = sa.insert(Alert.__table__).returning(Alert.__table__.c.id)
+    return _WRITES["alert"]
+
+
+_WRITES: dict[Any, Any] = {}
+
+
+def _write(connection: sa.Connection, values: dict[str, Any], patient_id: int, changes: dict[str, Any]) -> int:
+    """INSERT the assessment and UPDATE the patient's changed columns; return the assessment's id."""
+    dialect = connection.dialect.name
+    key = (dialect, frozenset(changes))
+    if key not in _WRITES:
+        _WRITES[key] = _write_statements(dialect, sorted(changes))
+    statements = _WRITES[key]
+    params = {f"a_{name}": value for name, value in values.items()}
+    params |= {f"p_{name}": value for name, value in changes.items()}
+    params["p_id"] = patient_id
+    if len(statements) == 1:
+        assessment_id = connection.execute(statements[0], params).scalar_one()
+    else:
+        insert, update = statements
+        assessment_id = connection.execute(insert, params).scalar_one()
+        if update is not None:
+            connection.execute(update, params)
+    return assessment_id
+
+
+def _write_statements(dialect: str, changed: list[str]) -> tuple[Any, ...]:
+    """The assessment's INSERT and the patient's UPDATE, as one statement where the dialect can."""
+    table, patients = RiskAssessment.__table__, Patient.__table__
+    insert = sa.insert(table).values(
+        {c.name: sa.bindparam(f"a_{c.name}", type_=c.type) for c in table.c if c.name != "id"}
+    ).returning(table.c.id)
+    if not changed:
+        return (insert,)
+    update = sa.update(patients).where(patients.c.id == sa.bindparam("p_id")).values(
+        {name: sa.bindparam(f"p_{name}", type_=patients.c[name].type) for name in changed}
+    )
+    if dialect == "postgresql":  # a data-modifying WITH: both in one round trip
+        written = insert.cte("written")
+        return (update.add_cte(written).returning(sa.select(written.c.id).scalar_subquery()),)
+    return insert, update
 
 
 def set_patient_tier(patient: Patient, result: risk.Assessment, *, now: datetime) -> None:
@@ -166,34 +247,6 @@ def set_patient_tier(patient: Patient, result: risk.Assessment, *, now: datetime
         patient.tier_since = now
     for name, value in patient_tier_values(result).items():
         setattr(patient, name, value)
-
-
-def open_alert_once(
-    session: Session,
-    patient: Patient,
-    report: SymptomReport | None,
-    result: risk.Assessment,
-    *,
-    now: datetime,
-) -> Alert | None:
-    """Open an alert for warning signs unless one is already open for the patient.
-
-    ``patient.has_open_alert`` is the patient's current alert state (set here, cleared when
-    the alert is resolved or the patient discharged): no query is needed to know it.
-    """
-    if patient.has_open_alert:
-        return None
-    alert = Alert(
-        patient_id=patient.id,
-        report_id=report.id if report is not None else None,
-        state="open",
-        reason_codes=[r.code for r in result.warning_signs],
-        opened_at=now,
-    )
-    session.add(alert)
-    patient.has_open_alert = True
-    patient.alert_opened_at = now
-    return alert
 
 
 def rescore_profile(session: Session, patient: Patient, *, now: datetime) -> risk.Assessment:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -104,16 +105,22 @@ def live_token(session: Session, token: str | None, *, now: datetime) -> ApiToke
     """Return the valid token row for a bearer token, or None."""
     if not token:
         return None
-    row = session.scalar(
+    row = session.scalar(_live_token_statement(), {"token_hash": digest(token)})
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+@cache
+def _live_token_statement() -> sa.Select:
+    """The token's row by its hash, built once (every API request runs it)."""
+    return (
         sa.select(ApiToken)
         # the caller's user, and a patient's own record, come in the same statement: a
         # patient's token is there to send reports (api/me.py reads the record from it)
         .options(joinedload(ApiToken.user).joinedload(User.patient))
-        .where(ApiToken.token_hash == digest(token))
+        .where(ApiToken.token_hash == sa.bindparam("token_hash"))
     )
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return None
-    return row
 
 
 def tokens_of(session: Session, user: User, *, now: datetime) -> list[ApiToken]:

@@ -35,7 +35,7 @@ from functools import cache
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..data.models import Patient, RiskAssessment, SymptomReport, User
@@ -172,7 +172,7 @@ def submit_report(
         return Submitted(Outcome.DUPLICATE, winner, winner.assessment if winner else None)
     report, history = inserted
     result = risk.assess(profile, to_risk_report(report), history)
-    row, alert = store_assessment(session, patient, report, result, now=now, new_report=True)
+    row, alert = store_assessment(session, patient, report, result, now=now)
     # A report stored after its day was over counts among that day's reporters (rare).
     rollup.late_report(session, patient, report, now=now)
     # The ladder stops now with no statement here: see services.ladder.sweep_reported.
@@ -194,18 +194,24 @@ def insert_once(
     ``history_before``: also return, from the same statement, the patient's earlier reports
     that the rules read for a report made then (`assessments.history_column`); else [].
     """
-    dialect = session.get_bind().dialect.name
+    session.flush()  # what is pending goes first (a Core statement does not autoflush)
+    connection = session.connection()
+    dialect = connection.dialect.name
     stmt = _insert_once_statement(dialect)
-    if history_before is None:
-        report = session.scalars(stmt, [values]).one_or_none()
-        history: list[risk.Report] = []
-    else:
-        column = history_column(dialect, values["patient_id"], history_before)
-        row = session.execute(stmt.returning(column), [values]).one_or_none()
-        report, history = (None, []) if row is None else (row[0], history_of(row[1]))
-    if report is None:
+    history: list[risk.Report] = []
+    if history_before is not None:
+        stmt = stmt.returning(history_column(dialect, values["patient_id"], history_before).label("history"))
+    row = connection.execute(stmt, values).one_or_none()
+    if row is None:
         return None
-    set_committed_value(report, "assessment", None)  # new: no assessment to look up
+    columns = row._asdict()
+    if history_before is not None:
+        history = history_of(columns.pop("history"))
+    # The new report as if loaded (a Core INSERT: no unit of work), with no assessment yet.
+    report = SymptomReport(**columns)
+    make_transient_to_detached(report)
+    session.add(report)
+    set_committed_value(report, "assessment", None)
     return report, history
 
 
@@ -213,11 +219,8 @@ def insert_once(
 def _insert_once_statement(dialect: str):
     """The INSERT of `insert_once`, built once per dialect (values are passed as parameters)."""
     insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
-    return (
-        insert(SymptomReport)
-        .on_conflict_do_nothing(index_elements=["patient_id", "client_key"])
-        .returning(SymptomReport)
-    )
+    table = SymptomReport.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["patient_id", "client_key"]).returning(*table.c)
 
 
 def recent_reports(session: Session, patient_id: int, limit: int = 60) -> list[SymptomReport]:

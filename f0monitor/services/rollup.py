@@ -303,6 +303,20 @@ def tier_moves(session: Session, moves: Iterable[tuple[int, int, str | None, str
         write(session.connection(), deltas)
 
 
+def report_stored(session: Session, patient: Patient, *, tier_moved: tuple[str | None, str | None],
+                  alert: Alert | None) -> None:
+    """Count what a stored report changed without the ORM (services.assessments): the patient's
+    move between tiers, dated by ``tier_since``, and the alert it opened; one upsert at most."""
+    deltas: Deltas = {}
+    old, new = tier_moved
+    if old != new and patient.status == PatientStatus.ACTIVE:
+        _move(deltas, patient.tier_since, patient.ward_code, patient.province_code, old, new)
+    if alert is not None:
+        _add(deltas, alert.opened_at, patient.ward_code, patient.province_code, alerts_opened=1)
+    if deltas:
+        write(session.connection(), deltas)
+
+
 def late_report(session: Session, patient: Patient, report: SymptomReport, *, now: datetime) -> None:
     """Count a report stored after the end of its day among that day's reporters.
 
