@@ -20,7 +20,9 @@ A stored report costs at most five statements (tests/test_statements.py counts t
 INSERT of the report (which also returns the bounded history when a rule reads it: a
 feverish child), the INSERTs of its assessment and of an alert (when one opens), the UPDATE
 of the patient, whose row holds the current state (tier, last report, open alert), and the
-caseload rollup's upsert when the tier changes or an alert opens.
+caseload rollup's upsert when the tier changes or an alert opens. On PostgreSQL the
+assessment's INSERT and the patient's UPDATE are one statement (a WITH): a calm report is two.
+They are Core statements, not an ORM flush (`assessments.store_assessment` says why).
 
 Callers only translate the `Submitted` outcome into a page or JSON; they commit.
 """
@@ -189,7 +191,8 @@ def insert_once(
     idempotency check and the insert. When two requests with one key race, PostgreSQL makes
     the loser wait for the winner's commit and then inserts nothing (SQLite has one writer at
     a time): None means "already stored". A report without a key never conflicts (NULLs are
-    distinct in the unique key). Pending changes are flushed first (ORM autoflush).
+    distinct in the unique key). Pending changes are flushed first. The report comes back
+    as a loaded object (Core RETURNING every column; no unit of work).
 
     ``history_before``: also return, from the same statement, the patient's earlier reports
     that the rules read for a report made then (`assessments.history_column`); else [].

@@ -11,15 +11,16 @@ the department's figures, whatever the number of patients.
 Where it is kept: in the transaction of the change it counts, by the session's ``after_flush``
 hook below (registered when this module is imported, which ``services.assessments`` does).
 Every service that changes a counted column through the ORM is thereby counted, in the flush
-that writes the change: registration (a new ``Patient``), report submission and the tier it
-sets, re-scoring after a profile correction, discharge, transfer admission, death, consent
-withdrawal (``Patient.status``, ``current_tier``, ``baseline_tier``), a new ``Alert``. The
-day of a change is the local day of the column that dates it (``registered_at``,
-``status_changed_at``, ``tier_since``, ``opened_at``), as the reference recount
-(``caseload.caseload_recount``) buckets them. Writes that bypass the ORM call this module
-themselves: the batch re-assessment (``tier_moves``). All the changes of one flush go out as
-ONE executemany of one ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``: two
-workers never lose a count, and a calm report (no tier change, no alert) writes nothing here.
+that writes the change: registration (a new ``Patient``), re-scoring after a profile
+correction, discharge, transfer admission, death, consent withdrawal (``Patient.status``,
+``current_tier``, ``baseline_tier``), a new ``Alert``. The day of a change is the local day
+of the column that dates it (``registered_at``, ``status_changed_at``, ``tier_since``,
+``opened_at``), as the reference recount (``caseload.caseload_recount``) buckets them.
+Writes that bypass the ORM call this module themselves: the batch re-assessment
+(``tier_moves``) and report submission, whose writes are Core statements (``report_stored``:
+the tier a report sets and the alert it opens). All the changes of one flush go out as ONE
+executemany of one ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``: two workers
+never lose a count, and a calm report (no tier change, no alert) writes nothing here.
 
 The times to acknowledge are no sums: each acknowledged alert is kept in ``CaseloadAck`` with
 its patient's area (in the flush that acknowledges it), so that the medians read a narrow
