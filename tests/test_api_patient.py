@@ -216,3 +216,20 @@ def test_api_never_answers_html(client):
     assert response.get_json()["error"]["code"] == "not_found"
     assert client.put("/api/v1/assess", json={}).get_json()["error"]["code"] == "method_not_allowed"
     _ = PASSWORD
+
+
+def test_each_report_is_checked_against_its_own_patients_birth(client, make_patient):
+    """The report schema is reused by a worker's thread (api.schemas.report_in): the window of
+    §1 must still be each patient's own, whatever was loaded before."""
+    from datetime import UTC, datetime
+
+    older = make_patient(login=True, phone="+84912000401")
+    newborn = make_patient(login=True, phone="+84912000402", date_of_birth=today_local() - timedelta(days=1))
+    at = (datetime.now(UTC) - timedelta(hours=40)).isoformat()  # before the newborn's birth, in the window
+    answers = []
+    for patient in (older, newborn, older):
+        headers = api_token(client, patient.phone)
+        answers.append(client.post("/api/v1/me/reports", json={"temperature_c": 37.0, "spo2": 98, "reported_at": at},
+                                   headers=headers))
+    assert [a.status_code for a in answers] == [201, 422, 201], [a.get_json() for a in answers]
+    assert "reported_at" in answers[1].get_json()["error"]["fields"]

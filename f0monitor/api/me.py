@@ -14,7 +14,15 @@ from ..services import preferences
 from ..services.reports import submit_report
 from ..services.summary import patient_summary
 from . import bp, documented, page_args
-from .schemas import MeOut, ReportIn, ReportOut, ReportWithAssessmentOut, SubmissionOut, iso_z
+from .schemas import (
+    MeOut,
+    ReportIn,
+    ReportOut,
+    ReportWithAssessmentOut,
+    SubmissionOut,
+    iso_z,
+    report_in,
+)
 from .serialize import assessment_dict, report_dict, transfer_dict
 from .submission import report_body_or_retry, submission_response
 
@@ -57,7 +65,7 @@ def create_own_report():
     session = get_session()
     key = request.headers.get("Idempotency-Key")
     now = utcnow()
-    schema = ReportIn(date_of_birth=patient.date_of_birth, now=now)  # §1's window for this patient
+    schema = report_in(patient.date_of_birth, now)  # §1's window for this patient
     data, answered = report_body_or_retry(session, patient, key, schema)
     if answered is None:
         answered = submit_report(session, patient, data, now=now, channel="api", key=key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -173,6 +174,20 @@ class ProfileIn(StrictSchema):
             positive_test_date=data.get("positive_test_date"),
             news2_scale=data["news2_scale"],
         )
+
+
+_THREAD = threading.local()
+
+
+def report_in(date_of_birth: date | None, now: datetime) -> ReportIn:
+    """A `ReportIn` with §1's window for this patient and time: one instance per thread, reused
+    (building a schema deep-copies its fields: a twentieth of a report's time). The window is
+    the only state it keeps, set here before each load."""
+    schema = getattr(_THREAD, "report_in", None)
+    if schema is None:
+        schema = _THREAD.report_in = ReportIn()
+    schema.time_rule = (date_of_birth, now)
+    return schema
 
 
 class CalcReportIn(ReportIn):

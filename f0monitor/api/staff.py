@@ -49,6 +49,7 @@ from .schemas import (
     ReportIn,
     StrictSchema,
     SubmissionOut,
+    report_in,
 )
 from .serialize import assessment_dict, report_dict
 from .submission import report_body_or_retry, submission_response
@@ -197,7 +198,7 @@ def staff_report(patient_id: int):
     patient = get_patient_in_scope(session, current_user, patient_id)  # outside the area: 404 (api errorhandler)
     key = request.headers.get("Idempotency-Key")
     now = utcnow()
-    schema = ReportIn(date_of_birth=patient.date_of_birth, now=now)  # §1's window for this patient
+    schema = report_in(patient.date_of_birth, now)  # §1's window for this patient
     data, answered = report_body_or_retry(session, patient, key, schema)
     if answered is None:
         answered = submit_report(
