@@ -10,16 +10,14 @@ id, the passwords or the bearer token, while it does hold every request of the j
 from __future__ import annotations
 
 import http.cookiejar
-import importlib.util
 import re
-import sys
 import tempfile
 import urllib.parse
 import urllib.request
 import uuid
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "faults.py"
+from .benches import load_bench
+
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NAME = "Hoàng Thị Mỹ Duyên"
 PHONE_FORMS = ("0912 777 345", "0912777345", "912777345", "84912777345", "+84912777345", "%2B84912777345")
@@ -28,11 +26,7 @@ PASSWORD = "correct horse 1"
 
 
 def _faults():
-    spec = importlib.util.spec_from_file_location("f0_bench_faults", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("faults")
 
 
 class Browser:

@@ -8,25 +8,13 @@ binaries are installed.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "faults.py"
+from .benches import load_bench
 
-
-def load_faults():
-    spec = importlib.util.spec_from_file_location("f0_bench_faults", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-faults = load_faults()
+faults = load_bench("faults")
 
 pytestmark = [
     pytest.mark.skipif(not os.environ.get("F0MONITOR_TEST_DATABASE_URL", "").startswith("postgres"),

@@ -7,29 +7,17 @@ leaves every bench without data.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from f0monitor.data.models import Patient, PatientName, SymptomReport
+from tests.benches import load_bench
 from tests.conftest import api_token
-
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "generate.py"
-
-
-def load_generator():
-    spec = importlib.util.spec_from_file_location("f0_bench_generate", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_generated_caseload_is_complete_and_the_app_writes_after_it(app, client, session, make_patient):
-    generator = load_generator()
+    generator = load_bench("generate")
     now = datetime.now(UTC)
     counts = generator.generate(app.config["DATABASE_URL"], 40, 2, 91, 11, reset=False, now=now, quiet=True)
 
