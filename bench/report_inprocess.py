@@ -56,11 +56,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--reports", type=int, default=600)
+    parser.add_argument("--profile", action="store_true",
+                        help="also print pyinstrument's tree of the reports (pip install pyinstrument)")
     args = parser.parse_args()
     spent: collections.Counter = collections.Counter()
     timed(spent, credentials, "live_token", "token SELECT (live_token)")
     timed(spent, reports, "insert_once", "report INSERT (insert_once)")
     timed(spent, reports, "store_assessment", "assessment and patient (store_assessment)")
+    if hasattr(reports, "store_report"):  # PostgreSQL: the report and its verdict, one statement
+        timed(spent, reports, "store_report", "report, assessment and patient (store_report)")
     timed(spent, reports.risk, "assess", "the rules (risk.assess)")
     timed(spent, me, "submit_report", "submit_report")
     timed(spent, me, "submission_response", "the JSON answer")
@@ -98,6 +102,13 @@ def main() -> None:
     for i in range(args.reports):
         send(i)
     per_report = (time.perf_counter() - started) / args.reports
+    if args.profile:
+        from pyinstrument import Profiler
+
+        with Profiler(interval=0.0001) as profiler:
+            for i in range(args.reports):
+                send(i)
+        print(profiler.output_text(unicode=True, show_all=False))
 
     bare = Flask("yardstick")
     meta = sa.MetaData()

@@ -60,13 +60,29 @@ def _submit(app, patient_id: int, data: ReportInput, key: str | None = None):
         return outcome, statements
 
 
+def _postgresql(app) -> bool:
+    return app.extensions["f0monitor.engine"].dialect.name == "postgresql"
+
+
 def _one_write(app) -> int:
     """The assessment's INSERT and the patient's UPDATE: one statement on PostgreSQL (a WITH),
     two on SQLite (services.assessments.store_assessment)."""
-    return 1 if app.extensions["f0monitor.engine"].dialect.name == "postgresql" else 2
+    return 1 if _postgresql(app) else 2
 
 
-def test_a_calm_report_costs_two_or_three_statements_whatever_the_history(app, make_patient):
+def _stored_with_verdict(app, *, alert: bool = False) -> int:
+    """A report whose verdict reads no history, its assessment, the patient's UPDATE and an
+    alert: one statement on PostgreSQL (services.assessments.store_report), one each on SQLite."""
+    return 1 if _postgresql(app) else 3 + alert
+
+
+def _is_report_insert(statement: str) -> bool:
+    """The statement that inserts the report: alone (SQLite) or heading a WITH (PostgreSQL)."""
+    head = "WITH report AS \n(INSERT INTO symptom_reports" if statement.startswith("WITH") else "INSERT INTO symptom_reports"
+    return statement.startswith(head) and "ON CONFLICT" in statement
+
+
+def test_a_calm_report_costs_one_or_three_statements_whatever_the_history(app, make_patient):
     short = make_patient()
     long = make_patient()
     _history(app, long.id, 14, {"temperature_c": 37.0, "spo2": 98})
@@ -75,21 +91,23 @@ def test_a_calm_report_costs_two_or_three_statements_whatever_the_history(app, m
     assert first.status == later.status == Outcome.STORED
     # INSERT report (the key check too), INSERT assessment, UPDATE patient; the ladder's stop
     # costs the report nothing (services.ladder.sweep_reported)
-    assert len(few) == len(many) == 1 + _one_write(app), many
+    assert len(few) == len(many) == _stored_with_verdict(app), many
     assert not any(s.startswith("SELECT") for s in many)
     assert not any("caseload_days" in s for s in many)  # no tier change: no rollup write
-    assert many[0].startswith("INSERT INTO symptom_reports") and "ON CONFLICT" in many[0]
+    assert _is_report_insert(many[0]), many[0]
+    if _postgresql(app):
+        assert "INSERT INTO risk_assessments" in many[0] and "UPDATE patients" in many[0]
 
 
-def test_a_report_opening_an_alert_costs_four_or_five(app, make_patient):
+def test_a_report_opening_an_alert_costs_two_or_five(app, make_patient):
     patient = make_patient()
     _history(app, patient.id, 3, {"temperature_c": 37.0, "spo2": 98})
     outcome, statements = _submit(app, patient.id, SIGNS, key="alert")
     assert outcome.alert_opened
     # and INSERT alert, and ONE upsert of the caseload rollup (services.rollup) counting the
     # alert opened and the tier change together: a calm report writes none
-    assert len(statements) == 3 + _one_write(app), statements
-    assert any(s.startswith("INSERT INTO alerts") for s in statements)
+    assert len(statements) == 1 + _stored_with_verdict(app, alert=True), statements
+    assert any("INSERT INTO alerts" in s for s in statements)
     assert len([s for s in statements if s.startswith("INSERT INTO caseload_days")]) == 1
     # A second one with the alert still open opens none and reads nothing more.
     again, statements = _submit(app, patient.id, SIGNS, key="again")
@@ -140,7 +158,7 @@ def test_a_retry_is_answered_from_the_insert(app, make_patient):
     retry, statements = _submit(app, patient.id, CALM, key="same")
     assert retry.status == Outcome.DUPLICATE and retry.report.id == first.report.id
     assert retry.assessment is not None
-    assert statements[0].startswith("INSERT INTO symptom_reports") and len(statements) <= 3, statements
+    assert _is_report_insert(statements[0]) and len(statements) <= 3, statements
 
 
 def test_the_api_request_for_a_report_stays_small(app, client, make_patient):
@@ -182,3 +200,23 @@ def test_the_queue_page_costs_the_same_whatever_the_caseload(app, client, make_p
     assert large == small
     second_page = client.get("/staff/?per_page=20&page=2")
     assert second_page.status_code == 200
+
+
+def test_a_retried_alert_report_writes_nothing_more(app, make_patient):
+    """The key already stored: the report's INSERT does nothing, and so nor does anything fed by it
+    (the assessment, the alert, the patient's UPDATE) — on PostgreSQL all one statement."""
+    from f0monitor.data.models import Alert, RiskAssessment
+
+    patient = make_patient()
+    first, _ = _submit(app, patient.id, SIGNS, key="twice")
+    assert first.status == Outcome.STORED and first.alert_opened
+    with app.app_context():
+        before = get_session().get(Patient, patient.id).alert_opened_at
+    retry, _ = _submit(app, patient.id, SIGNS, key="twice")
+    assert retry.status == Outcome.DUPLICATE and retry.report.id == first.report.id
+    with app.app_context():
+        session = get_session()
+        count = lambda model: session.scalar(  # noqa: E731
+            sa.select(sa.func.count()).select_from(model).where(model.patient_id == patient.id))
+        assert count(RiskAssessment) == 1 and count(Alert) == 1
+        assert session.get(Patient, patient.id).alert_opened_at == before

@@ -153,7 +153,8 @@ def test_lost_race_answers_the_winner(app, session, make_patient):
     winner: dict[str, int] = {}
 
     def race(conn, _cursor, statement, _params, _context, _many):
-        if winner or not statement.startswith("INSERT INTO symptom_reports"):
+        # the report's INSERT: alone, or heading the WITH of its verdict (PostgreSQL)
+        if winner or "INSERT INTO symptom_reports" not in statement[:60]:
             return
         winner["id"] = 0  # the other request's own INSERT must not race again
         with factory() as other:  # the other request, committed first
@@ -182,7 +183,10 @@ def test_other_integrity_errors_are_not_taken_for_a_race(session):
     ghost = SimpleNamespace(id=987654, status=PatientStatus.ACTIVE, date_of_birth=date(1980, 1, 1), sex="male",
                             comorbidities=[], comorbidities_stable=True, pregnant=False, postpartum=False,
                             fully_vaccinated=True, height_cm=None, weight_kg=None, positive_test_date=None,
-                            news2_scale=1)
+                            news2_scale=1, last_report_at=None, current_tier=None, baseline_tier=None,
+                            tier_since=None, has_open_alert=False, alert_opened_at=None, baseline_reasons=None,
+                            eligible_home_care=None, eligibility_reasons=None, ward_code="00001",
+                            province_code="01")
     with pytest.raises(sa.exc.IntegrityError):
         submit_report(session, ghost, CALM, now=utcnow(), channel="self", key="fk")
     session.rollback()
@@ -210,7 +214,7 @@ def test_two_requests_with_one_key_store_one_report(app, make_patient):
         results: dict[str, tuple[str, int]] = {}
 
         def ready(_conn, _cursor, statement, _params, _context, _many):
-            if statement.startswith("INSERT INTO symptom_reports") and not getattr(local, "waited", False):
+            if "INSERT INTO symptom_reports" in statement[:60] and not getattr(local, "waited", False):
                 local.waited = True
                 both_ready.wait()  # both INSERTs go out together: neither has committed
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -143,42 +144,141 @@ def store_assessment(
     unit-of-work flush (which cost a report more than both statements): one statement on
     PostgreSQL (the INSERT in a WITH of the UPDATE), two on SQLite. The loaded objects are
     then set to what was written (nothing is left pending), and the rollup is told of a tier
-    change here, as the flush hook would have been (`rollup.tier_moves`). An alert opened is
-    an ORM row, counted by the hook when the caller flushes.
+    change or an alert opened here, as the flush hook would have been (`rollup.tier_moves`).
+    On PostgreSQL a report whose verdict reads no history is stored with its verdict in one
+    statement instead (`store_report`).
     """
-    values = {"report_id": report.id, "patient_id": patient.id, **assessment_values(result, now=now)}
+    plan = _plan(patient, report.id, report.reported_at, result, now=now)
+    connection = session.connection()
+    assessment_id = _write(connection, plan.assessment, patient.id, plan.changes)
+    alert_id = None
+    if plan.alert is not None:
+        alert_id = connection.execute(_alert_insert(), plan.alert).scalar_one()
+    return _written(session, patient, report, plan, assessment_id, alert_id)
+
+
+class _Plan:
+    """What storing one verdict writes: the assessment's columns, the patient's changed
+    columns and, when the verdict opens one, the alert's columns."""
+
+    __slots__ = ("assessment", "changes", "alert")
+
+    def __init__(self, assessment: dict[str, Any], changes: dict[str, Any], alert: dict[str, Any] | None):
+        self.assessment, self.changes, self.alert = assessment, changes, alert
+
+
+def _plan(patient: Patient, report_id: int | None, reported_at: datetime, result: risk.Assessment, *,
+          now: datetime) -> _Plan:
+    """Decide what a verdict on a report made at ``reported_at`` writes (``report_id`` None:
+    the report is inserted by the same statement)."""
+    values = {"report_id": report_id, "patient_id": patient.id, **assessment_values(result, now=now)}
     changes: dict[str, Any] = {}
     # The newest in-window report sets the tier: a stored time in the future (a wrong clock,
     # before VN-2022.2 refused them) must not freeze it.
     last = patient.last_report_at
-    if last is None or report.reported_at >= last or not risk.counts_as_newest(last, now):
+    if last is None or reported_at >= last or not risk.counts_as_newest(last, now):
         if patient.current_tier != result.tier.value:
             changes["tier_since"] = now
         changes.update(patient_tier_values(result))
-        changes["last_report_at"] = report.reported_at
-    opens_alert = result.alert and not patient.has_open_alert
-    if opens_alert:
+        changes["last_report_at"] = reported_at
+    alert = None
+    if result.alert and not patient.has_open_alert:
         changes["has_open_alert"] = True
         changes["alert_opened_at"] = now
+        alert = {**_NO_ALERT_YET, "patient_id": patient.id, "report_id": report_id, "state": "open",
+                 "reason_codes": [r.code for r in result.warning_signs], "opened_at": now}
     changes = {name: value for name, value in changes.items() if getattr(patient, name) != value}
-    connection = session.connection()
-    assessment_id = _write(connection, values, patient.id, changes)
+    return _Plan(values, changes, alert)
+
+
+def _written(session: Session, patient: Patient, report: SymptomReport, plan: _Plan, assessment_id: int,
+             alert_id: int | None) -> tuple[RiskAssessment, Alert | None]:
+    """Set the loaded objects to what a plan wrote, and count it in the rollup."""
     old_tier = rollup.effective_tier(patient.current_tier, patient.baseline_tier)
-    for name, value in changes.items():
+    for name, value in plan.changes.items():
         set_committed_value(patient, name, value)
     new_tier = rollup.effective_tier(patient.current_tier, patient.baseline_tier)
-    row = _loaded(session, RiskAssessment, assessment_id, values)
+    row = _loaded(session, RiskAssessment, assessment_id, {**plan.assessment, "report_id": report.id})
     set_committed_value(report, "assessment", row)
     set_committed_value(row, "report", report)
     alert = None
-    if opens_alert:
-        alert_values = {**_NO_ALERT_YET, "patient_id": patient.id, "report_id": report.id, "state": "open",
-                        "reason_codes": [r.code for r in result.warning_signs], "opened_at": now}
-        alert_id = connection.execute(_alert_insert(), alert_values).scalar_one()
-        alert = _loaded(session, Alert, alert_id, alert_values)
+    if plan.alert is not None:
+        alert = _loaded(session, Alert, alert_id, {**plan.alert, "report_id": report.id})
     # The tier change and the alert opened: one upsert of the rollup, none for a calm report.
     rollup.report_stored(session, patient, tier_moved=(old_tier, new_tier), alert=alert)
     return row, alert
+
+
+def store_report(
+    session: Session, patient: Patient, report_values: dict[str, Any], result: risk.Assessment, *, now: datetime
+) -> tuple[SymptomReport, RiskAssessment, Alert | None] | None:
+    """Insert a report unless its submission key is stored, with its verdict, in one statement.
+
+    PostgreSQL only, and for a verdict that read no history (it is decided before the
+    report exists): ``WITH report AS (INSERT … ON CONFLICT DO NOTHING RETURNING …)`` feeds the
+    assessment's and the alert's ``INSERT … SELECT … FROM report`` and the patient's UPDATE
+    (``WHERE EXISTS (SELECT FROM report)``), so a key already stored writes nothing at all and
+    answers None, as `reports.insert_once` does. A calm report is then one statement, an alert
+    two (with the rollup's upsert). Pending changes are flushed first.
+    """
+    session.flush()  # what is pending goes first (a Core statement does not autoflush)
+    plan = _plan(patient, None, report_values["reported_at"], result, now=now)
+    alert_names = tuple(sorted(n for n in plan.alert if n != "report_id")) if plan.alert is not None else None
+    key = ("report", tuple(sorted(report_values)), tuple(sorted(plan.changes)), alert_names)
+    if key not in _WRITES:
+        _WRITES[key] = _report_statement(*key[1:])
+    params = {f"r_{name}": value for name, value in report_values.items()}
+    params |= {f"a_{name}": value for name, value in plan.assessment.items() if name != "report_id"}
+    params |= {f"p_{name}": value for name, value in plan.changes.items()}
+    params["p_id"] = patient.id
+    if plan.alert is not None:
+        params |= {f"l_{name}": value for name, value in plan.alert.items() if name != "report_id"}
+    row = session.connection().execute(_WRITES[key], params).one_or_none()
+    if row is None:
+        return None
+    columns = row._asdict()
+    assessment_id, alert_id = columns.pop("assessment_id"), columns.pop("alert_id", None)
+    # The new report as if loaded (a Core INSERT: no unit of work).
+    report = SymptomReport(**columns)
+    make_transient_to_detached(report)
+    session.add(report)
+    row_, alert = _written(session, patient, report, plan, assessment_id, alert_id)
+    return report, row_, alert
+
+
+def _report_statement(report_names: tuple[str, ...], changed: tuple[str, ...],
+                      alert_names: tuple[str, ...] | None) -> Any:
+    """The one statement of `store_report` for these columns given (built once for each set)."""
+    reports, assessments, alerts, patients = (
+        SymptomReport.__table__, RiskAssessment.__table__, Alert.__table__, Patient.__table__)
+    inserted = (
+        pg_insert(reports)
+        .values({name: sa.bindparam(f"r_{name}", type_=reports.c[name].type) for name in report_names})
+        .on_conflict_do_nothing(index_elements=["patient_id", "client_key"])
+        .returning(*reports.c)
+        .cte("report")
+    )
+
+    def from_report(table: sa.Table, prefix: str, names: Sequence[str]) -> Any:
+        select = sa.select(inserted.c.id, *(sa.bindparam(f"{prefix}{n}", type_=table.c[n].type) for n in names))
+        return sa.insert(table).from_select(["report_id", *names], select).returning(table.c.id)
+
+    assessment_names = [c.name for c in assessments.c if c.name not in ("id", "report_id")]
+    assessment = from_report(assessments, "a_", assessment_names).cte("assessment")
+    columns = [*inserted.c, sa.select(assessment.c.id).scalar_subquery().label("assessment_id")]
+    ctes = [assessment]
+    if alert_names is not None:
+        alert = from_report(alerts, "l_", alert_names).cte("alert")
+        columns.append(sa.select(alert.c.id).scalar_subquery().label("alert_id"))
+        ctes.append(alert)
+    if changed:
+        update = (
+            sa.update(patients)
+            .where(patients.c.id == sa.bindparam("p_id"), sa.exists(sa.select(inserted.c.id)))
+            .values({name: sa.bindparam(f"p_{name}", type_=patients.c[name].type) for name in changed})
+        )
+        ctes.append(update.cte("patient"))
+    return sa.select(*columns).select_from(inserted).add_cte(*ctes)
 
 
 _NO_ALERT_YET = {

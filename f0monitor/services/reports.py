@@ -20,9 +20,13 @@ A stored report costs at most five statements (tests/test_statements.py counts t
 INSERT of the report (which also returns the bounded history when a rule reads it: a
 feverish child), the INSERTs of its assessment and of an alert (when one opens), the UPDATE
 of the patient, whose row holds the current state (tier, last report, open alert), and the
-caseload rollup's upsert when the tier changes or an alert opens. On PostgreSQL the
-assessment's INSERT and the patient's UPDATE are one statement (a WITH): a calm report is two.
-They are Core statements, not an ORM flush (`assessments.store_assessment` says why).
+caseload rollup's upsert when the tier changes or an alert opens. On PostgreSQL a report
+whose verdict reads no history (nearly all) is scored before it is stored, and the report, its
+assessment, the alert and the patient's UPDATE are one statement (`assessments.store_report`:
+a WITH fed by the INSERT ... ON CONFLICT DO NOTHING, so a key already stored writes nothing): a
+calm report is one statement, an alert two; the feverish child's takes the assessment and the
+UPDATE in one WITH after its INSERT. They are Core statements, not an ORM flush
+(`assessments.store_assessment` says why).
 
 Callers only translate the `Submitted` outcome into a page or JSON; they commit.
 """
@@ -30,7 +34,7 @@ Callers only translate the `Submitted` outcome into a page or JSON; they commit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 
@@ -47,7 +51,14 @@ from ..domain.clock import local_date, slot_of
 from ..domain.states import PatientStatus
 from ..domain.text import Msg
 from . import rollup
-from .assessments import history_column, history_of, store_assessment, to_profile, to_risk_report
+from .assessments import (
+    history_column,
+    history_of,
+    store_assessment,
+    store_report,
+    to_profile,
+    to_risk_report,
+)
 from .inputs import ReportInput, check_reported_at
 
 KEY_LENGTH = 64  # SymptomReport.client_key is String(64)
@@ -150,7 +161,7 @@ def submit_report(
         if refused:
             return Submitted(Outcome.REFUSED, errors=refused)
     data = replace(data, client_key=key)
-    reported_at = data.reported_at or now
+    reported_at = (data.reported_at or now).astimezone(UTC)  # as it comes back from the database
     values = dict(
         patient_id=patient.id,
         reported_at=reported_at,
@@ -168,18 +179,43 @@ def submit_report(
     profile = to_profile(patient)
     # The earlier reports a rule reads (C2, a feverish child) come back with the INSERT.
     reads_history = risk.history_needed(profile, risk.Report(reported_at=reported_at, temperature_c=data.temperature_c))
-    inserted = insert_once(session, values, history_before=reported_at if reads_history else None)
-    if inserted is None:  # the key was stored meanwhile (a race with a retry): the first counts
-        winner = find_by_key(session, patient.id, key)
-        return Submitted(Outcome.DUPLICATE, winner, winner.assessment if winner else None)
-    report, history = inserted
-    result = risk.assess(profile, to_risk_report(report), history)
-    row, alert = store_assessment(session, patient, report, result, now=now)
+    if not reads_history and session.connection().dialect.name == "postgresql":
+        # The verdict needs nothing stored: it is decided first, and the report goes in with it.
+        result = risk.assess(profile, to_risk_report(_Typed(values)))
+        stored = store_report(session, patient, values, result, now=now)
+        if stored is None:
+            return _lost_race(session, patient, key)
+        report, row, alert = stored
+    else:
+        inserted = insert_once(session, values, history_before=reported_at if reads_history else None)
+        if inserted is None:
+            return _lost_race(session, patient, key)
+        report, history = inserted
+        result = risk.assess(profile, to_risk_report(report), history)
+        row, alert = store_assessment(session, patient, report, result, now=now)
     # A report stored after its day was over counts among that day's reporters (rare).
     rollup.late_report(session, patient, report, now=now)
     # The ladder stops now with no statement here: see services.ladder.sweep_reported.
     session.flush()
     return Submitted(Outcome.STORED, report, row, result, alert_opened=alert is not None)
+
+
+class _Typed:
+    """A report's column values read as attributes (what `to_risk_report` reads)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict):
+        self._values = values
+
+    def __getattr__(self, name: str):
+        return self._values.get(name)
+
+
+def _lost_race(session: Session, patient: Patient, key: str | None) -> Submitted:
+    """The key was stored meanwhile (a race with a retry): the first report counts."""
+    winner = find_by_key(session, patient.id, key)
+    return Submitted(Outcome.DUPLICATE, winner, winner.assessment if winner else None)
 
 
 def insert_once(
