@@ -76,10 +76,13 @@ def script_reports(tokens: list[str], run: str) -> str:
     return f"""
 local tokens = {lua_list(tokens)}
 local n = 0
-local tid = 0
 local counter = 0
+-- tid is a global: thread:set() sets the thread's global, which a local of the same name
+-- would hide (every thread then had tid 0, one seed and one sequence of patients and keys:
+-- half the reports were retries of the other thread's)
+tid = 0
 setup = function(thread) thread:set("tid", n); n = n + 1 end
-init = function(args) math.randomseed(os.time() * 1000 + tid) end
+init = function(args) math.randomseed(os.time() * 1000 + tid * 7919) end
 request = function()
   counter = counter + 1
   local body = string.format('{{"temperature_c": %.1f, "spo2": %d, "pulse": %d}}',
@@ -334,6 +337,8 @@ def main() -> None:
                 if result["requests"] == 0:  # nothing answered in time: say so, try once more
                     print(f"warning: {name}: no answer in {args.duration}s, run again", file=sys.stderr)
                     result = run_wrk(port, script + "-- again\n", c, args.duration, args.threads)
+                if name.startswith("API report submission"):  # each answer a new report, not a retry
+                    result["stored"] = stored_reports(args.url, script_key(script))
                 results[name].append(result)
                 drain(port, args.workers)
         rss = worker_rss_mb(server.pid)
@@ -341,6 +346,22 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     print_table(args, results, rss)
+
+
+def script_key(script: str) -> str:
+    """The Idempotency-Key prefix of a report script (keys are ``<prefix>-<thread>-<n>``)."""
+    return script.split('string.format("', 1)[1].split("-%d-%d", 1)[0]
+
+
+def stored_reports(url: str, prefix: str) -> int:
+    """Count the reports stored under one run's keys."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM symptom_reports WHERE client_key LIKE :p"),
+                               {"p": prefix + "-%"})
+    finally:
+        engine.dispose()
 
 
 def print_table(args, results: dict[str, list[dict]], rss: float) -> None:
@@ -366,6 +387,10 @@ def print_table(args, results: dict[str, list[dict]], rss: float) -> None:
     if len(subs) >= 2 and rps[subs[0]]:
         print(f"\nreport submission, c{subs[-1].rsplit('(c', 1)[1][:-1]} ÷ c{subs[0].rsplit('(c', 1)[1][:-1]}: "
               f"{rps[subs[-1]] / rps[subs[0]]:.2f}×")
+    for name in subs:
+        answered = sum(r["requests"] for r in results[name])
+        stored = sum(r.get("stored", 0) for r in results[name])
+        print(f"{name}: {stored:,} reports stored for {answered:,} answers (the rest were retries or cut off)")
     print(f"largest worker RSS after the run: {rss:.0f} MB")
     if args.json:
         Path(args.json).write_text(json.dumps({"label": title, "figures": figures, "rss_mb": rss}, indent=1))

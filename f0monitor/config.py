@@ -18,6 +18,8 @@ class Defaults:
     DATABASE_URL: str | None = None
     # False behind PgBouncer in transaction mode (README "Deployment"): no server-side PREPARE.
     DATABASE_PREPARED_STATEMENTS = True
+    # A pooled connection idle longer than this (seconds) is pinged before use; 0: always.
+    DATABASE_PING_AFTER = 1.0
     # Session cookies: not readable by scripts, not sent cross-site; Secure unless debugging
     # over plain http (the factory switches it off in debug and testing).
     SESSION_COOKIE_HTTPONLY = True

@@ -58,9 +58,60 @@ def test_pages_answer_the_friendly_503_page(down_app):
     assert "busy or restarting" in response.get_data(as_text=True)
 
 
-def test_pool_pre_ping_is_kept(down_app):
-    engine = down_app.extensions["f0monitor.engine"]
-    assert engine.pool._pre_ping is True
+def _postgres_engine(db_url, ping_after: float):
+    import sqlalchemy as sa
+
+    from f0monitor.data.session import make_engine
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (set F0MONITOR_TEST_DATABASE_URL): SQLite opens no server connection")
+    return sa, make_engine(db_url, ping_after=ping_after)
+
+
+@pytest.mark.postgres
+def test_a_connection_killed_while_idle_is_replaced_before_use(db_url):
+    """The server ended the pooled connection (a restart, a firewall): the next request gets a
+    new one instead of an error, because a connection idle past DATABASE_PING_AFTER is pinged."""
+    import time
+
+    sa, engine = _postgres_engine(db_url, ping_after=0.2)
+    try:
+        with engine.connect() as conn:
+            first = conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        with engine.connect() as other:  # a second pooled connection kills the first
+            with engine.connect() as killer:
+                assert killer.scalar(sa.text("SELECT pg_terminate_backend(:p)"), {"p": first}) is True
+            del other
+        time.sleep(0.3)
+        pids = set()
+        for _ in range(2):  # whichever pooled connection comes out, it works
+            with engine.connect() as conn:
+                pids.add(conn.scalar(sa.text("SELECT pg_backend_pid()")))
+        assert first not in pids
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_used_a_moment_ago_is_not_pinged(db_url):
+    """No round trip more per request under load: only a connection idle past the limit is pinged."""
+    import time
+
+    sa, engine = _postgres_engine(db_url, ping_after=0.5)
+    pings = []
+    ping = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda dbapi_connection: pings.append(1) or ping(dbapi_connection)
+    try:
+        for _ in range(5):
+            with engine.connect() as conn:
+                conn.scalar(sa.text("SELECT 1"))
+        assert pings == []  # a new connection, then the same one again and again
+        time.sleep(0.6)
+        with engine.connect() as conn:
+            conn.scalar(sa.text("SELECT 1"))
+        assert pings == [1]
+    finally:
+        engine.dispose()
 
 
 def test_hsts_outside_debug_only_and_configurable(tmp_path, db_url):
