@@ -213,6 +213,10 @@ def scenarios(prep: dict, connections: list[int], run: str) -> list[tuple[str, i
         ("queue first page (c2)", 2, script_get(["/staff/"], staff)),
         ("queue filtered: tier orange (c2)", 2, script_get(["/staff/?tier=orange"], staff)),
         ("queue search by name (c2)", 2, script_get(["/staff/"], {"Cookie": prep["search_cookie"]})),
+        # the same search with pages of 20: full at 10,000 patients too (23 matches there, 742 at
+        # 300,000), so both sizes render as many rows and the ratio is the search's own
+        ("queue search by name, 20 a page (c2)", 2,
+         script_get(["/staff/?per_page=20"], {"Cookie": prep["search_cookie"]})),
         ("staff patient page (c2)", 2, script_get([f"/staff/patients/{p}" for p in prep["patients"]], staff)),
         (f"queue first page (c{c})", c, script_get(["/staff/"], staff)),
         ("department dashboard, 14 days (c2)", 2, script_get(["/department/"], dept)),

@@ -106,7 +106,7 @@ def test_the_app_reuses_the_count_between_polls(app, client, make_patient, make_
 
 
 def test_a_search_orders_its_matches_as_the_queue_does(app, make_patient, make_user, monkeypatch):
-    """A narrow search is read whole and ordered in Python; a broad one (more matches than
+    """A narrow search is ordered and counted in one statement; a broad one (more matches than
     SEARCH_AT_HAND) goes through the segments: both give the queue's order."""
     from f0monitor.services import queue
 
@@ -124,9 +124,14 @@ def test_a_search_orders_its_matches_as_the_queue_does(app, make_patient, make_u
         narrow = triage_queue(session, doctor, QueueFilters(q="nguyen lan", per_page=50), now=now)
         unfiltered = [pid for pid in _ids(triage_queue(session, doctor, QueueFilters(per_page=50), now=now))
                       if pid in ids]
+        # page by page, each page's window ordered and cut in SQL, after the alerted patient
+        narrow_pages = [triage_queue(session, doctor, QueueFilters(q="nguyen lan", page=n, per_page=2), now=now)
+                        for n in (1, 2, 3, 4)]
         monkeypatch.setattr(queue, "SEARCH_AT_HAND", 2)  # now "too many": the segment path
         broad = triage_queue(session, doctor, QueueFilters(q="nguyen lan", per_page=50), now=now)
         paged = [pid for n in (1, 2, 3) for pid in _ids(
             triage_queue(session, doctor, QueueFilters(q="nguyen lan", page=n, per_page=2), now=now))]
     assert _ids(narrow) == unfiltered == _ids(broad) == paged
     assert narrow.total == 6 and _ids(narrow)[0] == ids[4]
+    assert [pid for page in narrow_pages for pid in _ids(page)] == _ids(narrow)
+    assert all(page.total == 6 for page in narrow_pages) and _ids(narrow_pages[3]) == []

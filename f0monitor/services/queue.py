@@ -234,13 +234,14 @@ def triage_queue(
     alerted_ids = list(dict.fromkeys(row[0] for row in first))
 
     if _search_condition(filters.q) is not None:
-        found = _search_ids(session, conds, set(alerted_ids))
-        if found is not None:  # a narrow search: every match at hand, ordered here
-            order = alerted_ids + [pid for pid in found if pid not in set(alerted_ids)]
-            offset = (page - 1) * per_page
+        offset = (page - 1) * per_page
+        found = _search_ids(session, conds, alerted_ids, offset + per_page)
+        if found is not None:  # a narrow search: ordered and counted in one statement
+            head, total = found
+            order = alerted_ids + [pid for pid in head if pid not in set(alerted_ids)]
             return QueuePage(
                 items=_load_items(session, order[offset : offset + per_page], now),
-                total=len(order), page=page, per_page=per_page,
+                total=max(total, len(alerted_ids)), page=page, per_page=per_page,
                 unacknowledged_alert_ids=unacknowledged_alert_ids(session, user),
             )
 
@@ -279,27 +280,38 @@ SEGMENTS: tuple[str | None, ...] = (*sorted(TIER_RANK, key=TIER_RANK.get), None)
 SEARCH_AT_HAND = 2000
 
 
-def _search_ids(session: Session, conds: list[sa.ColumnElement[bool]], alerted: set[int]) -> list[int] | None:
-    """Every patient a search matches, in queue order, or None when there are too many.
+def _search_ids(session: Session, conds: list[sa.ColumnElement[bool]], alerted: list[int],
+                need: int) -> tuple[list[int], int] | None:
+    """The first matches of a search in queue order, enough for ``need`` rows after the
+    patients with alerts (`alerted`, who head it), and the number of matches; or None when
+    there are too many.
 
     A name or phone search usually matches a few patients (the trigram index finds them on
-    PostgreSQL): one statement reads them all and they are ordered here. A word as common as
+    PostgreSQL): one statement reads at most ``SEARCH_AT_HAND`` + 1 of them, orders them as
+    the segments merge them (tier, then the report time, or registration for the
+    never-reported) and counts them (a window), and only the page's ids come back; 742 matches
+    at 300,000 patients were 742 rows fetched and sorted in Python. A word as common as
     "nguyen" matches tens of thousands: then None, and the segments' scans, which stop after
     the page, serve it.
     """
-    rows = session.execute(
+    matches = (
         sa.select(Patient.id, Patient.current_tier, Patient.last_report_at, Patient.registered_at)
-        .where(*conds).limit(SEARCH_AT_HAND + 1)
+        .where(*conds).limit(SEARCH_AT_HAND + 1).subquery("matches")
+    )
+    rank = sa.case(
+        (matches.c.current_tier.is_(None), SEGMENTS.index(None)),
+        *((matches.c.current_tier == tier, i) for i, tier in enumerate(SEGMENTS) if tier is not None),
+        else_=len(SEGMENTS),
+    )
+    rows = session.execute(
+        sa.select(matches.c.id, sa.func.count().over())
+        .order_by(rank, sa.func.coalesce(matches.c.last_report_at, matches.c.registered_at), matches.c.id)
+        .limit(need + len(alerted))  # the alerted among them are dropped by the caller
     ).all()
-    if len(rows) > SEARCH_AT_HAND:
+    total = rows[0][1] if rows else 0
+    if total > SEARCH_AT_HAND:
         return None
-    rank = {tier: i for i, tier in enumerate(SEGMENTS)}
-    return [row.id for row in sorted(
-        (r for r in rows if r.id not in alerted),
-        # as the segments merge them: by the report time, or registration for the never-reported
-        key=lambda r: (rank.get(r.current_tier, len(SEGMENTS)),
-                       r.last_report_at if r.last_report_at is not None else r.registered_at, r.id),
-    )]
+    return [row[0] for row in rows], total
 
 
 def _tier_ids(session: Session, conds: list[sa.ColumnElement[bool]], offset: int, take: int,
