@@ -394,7 +394,8 @@ def print_table(args, results: dict[str, list[dict]], rss: float) -> None:
     for name in subs:
         answered = sum(r["requests"] for r in results[name])
         stored = sum(r.get("stored", 0) for r in results[name])
-        print(f"{name}: {stored:,} reports stored for {answered:,} answers (the rest were retries or cut off)")
+        print(f"{name}: {stored:,} reports stored for {answered:,} answered (a few more in flight when wrk "
+              "stopped are stored, not counted; far fewer stored would mean retries, not new reports)")
     print(f"largest worker RSS after the run: {rss:.0f} MB")
     if args.json:
         Path(args.json).write_text(json.dumps({"label": title, "figures": figures, "rss_mb": rss}, indent=1))
