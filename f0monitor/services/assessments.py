@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -157,14 +158,14 @@ def store_assessment(
     return _written(session, patient, report, plan, assessment_id, alert_id)
 
 
+@dataclass(frozen=True, slots=True)
 class _Plan:
     """What storing one verdict writes: the assessment's columns, the patient's changed
     columns and, when the verdict opens one, the alert's columns."""
 
-    __slots__ = ("assessment", "changes", "alert")
-
-    def __init__(self, assessment: dict[str, Any], changes: dict[str, Any], alert: dict[str, Any] | None):
-        self.assessment, self.changes, self.alert = assessment, changes, alert
+    assessment: dict[str, Any]
+    changes: dict[str, Any]
+    alert: dict[str, Any] | None
 
 
 def _plan(patient: Patient, report_id: int | None, reported_at: datetime, result: risk.Assessment, *,

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -181,7 +182,7 @@ def submit_report(
     reads_history = risk.history_needed(profile, risk.Report(reported_at=reported_at, temperature_c=data.temperature_c))
     if not reads_history and session.connection().dialect.name == "postgresql":
         # The verdict needs nothing stored: it is decided first, and the report goes in with it.
-        result = risk.assess(profile, to_risk_report(_Typed(values)))
+        result = risk.assess(profile, to_risk_report(SimpleNamespace(**values)))  # the columns, read by name
         stored = store_report(session, patient, values, result, now=now)
         if stored is None:
             return _lost_race(session, patient, key)
@@ -198,18 +199,6 @@ def submit_report(
     # The ladder stops now with no statement here: see services.ladder.sweep_reported.
     session.flush()
     return Submitted(Outcome.STORED, report, row, result, alert_opened=alert is not None)
-
-
-class _Typed:
-    """A report's column values read as attributes (what `to_risk_report` reads)."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: dict):
-        self._values = values
-
-    def __getattr__(self, name: str):
-        return self._values.get(name)
 
 
 def _lost_race(session: Session, patient: Patient, key: str | None) -> Submitted:
