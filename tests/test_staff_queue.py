@@ -193,3 +193,25 @@ def test_search_text_never_goes_into_the_url(app, make_patient, make_user):
     assert "Nguyễn Thị Lan" in live and "Trần Văn Bình" not in live
     cleared = client.post("/staff/", data={"csrf_token": csrf_token(client, "/staff/"), "clear": "1"})
     assert "Trần Văn Bình" in client.get(cleared.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_page_past_the_end_shows_the_last_page(app, make_patient, make_user):
+    """A queue open on page 3 that shrank, or a search with fewer matches than that page, shows
+    its last page: never "No patient matches" over patients who are there."""
+    from .conftest import csrf_token, login
+
+    doctor = make_user("doctor")
+    make_patient(full_name="Nguyễn Thị Lan")
+    make_patient(full_name="Trần Văn Bình")
+    client = app.test_client()
+    login(client, doctor.phone)
+    for url in ("/staff/?page=3", "/staff/queue/live?page=3"):
+        html = client.get(url).get_data(as_text=True)
+        assert "Nguyễn Thị Lan" in html and "Trần Văn Bình" in html, url
+        assert "Không có người bệnh nào phù hợp" not in html and "No patient matches" not in html, url
+    client.post("/staff/", data={"csrf_token": csrf_token(client, "/staff/"), "q": "nguyen lan"})
+    html = client.get("/staff/?page=4").get_data(as_text=True)
+    assert "Nguyễn Thị Lan" in html and "Trần Văn Bình" not in html
+    client.post("/staff/", data={"csrf_token": csrf_token(client, "/staff/"), "q": "zzz"})
+    html = client.get("/staff/?page=4").get_data(as_text=True)
+    assert "Nguyễn Thị Lan" not in html and "Không có người bệnh nào phù hợp" in html  # then it is right

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -51,8 +52,13 @@ def _live_context() -> dict[str, Any]:
     session = get_session()
     now = utcnow()
     filters = filters_from(request.args, session_store.get(SEARCH_KEY))
-    page = triage_queue(session, current_user, filters, now=now,
-                        counts=current_app.extensions["f0monitor.queue_counts"])
+    counts = current_app.extensions["f0monitor.queue_counts"]
+    page = triage_queue(session, current_user, filters, now=now, counts=counts)
+    if not page.items and page.total and filters.page > page.pages:
+        # A page past the end (the queue or the search shrank under an open page, or a typed
+        # URL): its last page, not "No patient matches" over patients who are there.
+        filters = replace(filters, page=page.pages)
+        page = triage_queue(session, current_user, filters, now=now, counts=counts)
     changed = record_escalations(session, [i.open_alert for i in page.items if i.escalated], now=now) > 0
     escalated = []
     if current_user.role in COORDINATING:
