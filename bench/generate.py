@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from f0monitor import create_app  # noqa: E402
+from f0monitor.data import name_index  # noqa: E402
 from f0monitor.data.session import upgrade_db  # noqa: E402
 from f0monitor.data.types import Base  # noqa: E402
 from f0monitor.domain import covid as risk  # noqa: E402
@@ -406,6 +407,7 @@ def migrate(url: str, reset: bool) -> sa.Engine:
         engine = app.extensions["f0monitor.engine"]
         if reset:
             with engine.begin() as conn:
+                name_index.execute(conn, create=False)
                 Base.metadata.drop_all(conn)
                 conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
                 conn.execute(sa.text("DROP TABLE IF EXISTS day_ward_rollup"))

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from f0monitor import create_app
-from f0monitor.data import append_only
+from f0monitor.data import append_only, name_index
 from f0monitor.data.models import Patient, User
 from f0monitor.data.session import get_session, make_engine
 from f0monitor.data.types import Base
@@ -64,6 +64,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         engine = app.extensions["f0monitor.engine"]
         with engine.begin() as conn:
             # A leftover schema from an interrupted run must not leak into this one.
+            name_index.execute(conn, create=False)
             Base.metadata.drop_all(conn)
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         from f0monitor.data.session import upgrade_db
@@ -73,6 +74,7 @@ def db_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield app.config["DATABASE_URL"]
     engine = make_engine(app.config["DATABASE_URL"])
     with engine.begin() as conn:
+        name_index.execute(conn, create=False)
         Base.metadata.drop_all(conn)
         conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from ..data import name_index
 from ..data.bulk import dialect_of, none_of
 from ..data.models import TIERS, Alert, Patient, PatientName, RiskAssessment, User
 from ..domain import alerts as lc
@@ -89,7 +90,8 @@ class QueuePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _conditions(user: Any, filters: QueueFilters, now: datetime) -> list[sa.ColumnElement[bool]]:
+def _conditions(user: Any, filters: QueueFilters, now: datetime, *,
+                names_indexed: bool = False) -> list[sa.ColumnElement[bool]]:
     conds: list[sa.ColumnElement[bool]] = [Patient.status == PatientStatus.ACTIVE, scope_clause(user)]
     if filters.tier in TIERS:
         conds.append(Patient.current_tier == filters.tier)
@@ -110,7 +112,7 @@ def _conditions(user: Any, filters: QueueFilters, now: datetime) -> list[sa.Colu
     elif filters.flag == "call_due":
         conds.append(_silent_since(now - risk.OVERDUE_AFTER))
         conds.append(Patient.follow_up_channel == FollowUpChannel.PHONE)
-    search = _search_condition(filters.q)
+    search = _search_condition(filters.q, names_indexed=names_indexed)
     if search is not None:
         conds.append(search)
     return conds
@@ -127,8 +129,12 @@ def _silent_since(cutoff: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-def _search_condition(q: str | None) -> sa.ColumnElement[bool] | None:
-    """Search by phone (any Vietnamese format: exact, indexed) or by a part of the name."""
+def _search_condition(q: str | None, *, names_indexed: bool = False) -> sa.ColumnElement[bool] | None:
+    """Search by phone (any Vietnamese format: exact, indexed) or by a part of the name.
+
+    ``names_indexed``: SQLite's trigram table (``data/name_index.py``) finds the words of three
+    characters or more; shorter ones are still matched with LIKE, among what it found.
+    """
     q = (q or "").strip()[:100]
     if not q:
         return None
@@ -144,11 +150,15 @@ def _search_condition(q: str | None) -> sa.ColumnElement[bool] | None:
     # Every word typed must appear in the folded name, in any order ("nguyen lan" finds
     # "Nguyễn Thị Lan").
     words = fold(q).split()[:6]
-    return Patient.id.in_(
-        sa.select(PatientName.patient_id).where(
-            *(PatientName.name_search.like(f"%{_escape_like(w)}%", escape="\\") for w in words)
-        )
-    )
+    likes = [PatientName.name_search.like(f"%{_escape_like(w)}%", escape="\\") for w in words]
+    indexed = [w for w in words if len(w) >= name_index.SHORTEST] if names_indexed else []
+    if not indexed:
+        return Patient.id.in_(sa.select(PatientName.patient_id).where(*likes))
+    found = Patient.id.in_(name_index.matching(indexed))
+    short = [like for w, like in zip(words, likes, strict=True) if w not in indexed]
+    if not short:
+        return found
+    return sa.and_(found, Patient.id.in_(sa.select(PatientName.patient_id).where(*short)))
 
 
 def _escape_like(text: str) -> str:
@@ -222,7 +232,7 @@ def triage_queue(
     """
     page = max(1, filters.page)
     per_page = min(MAX_PER_PAGE, max(1, filters.per_page))
-    conds = _conditions(user, filters, now)
+    conds = _conditions(user, filters, now, names_indexed=name_index.available(session))
 
     first = session.execute(
         # the number of warning signs, not the list: 650 open alerts' JSON was decoded per page
