@@ -80,25 +80,24 @@ def execute(connection: Any, *, create: bool) -> None:
         connection.execute(sa.text(statement))
 
 
-_AVAILABLE: dict[str, bool] = {}
+INFO_KEY = "f0_names_indexed"
+
+
+def present(dbapi_connection: Any) -> bool:
+    """Whether a SQLite database has the table (asked through the driver's own connection)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,))
+        return cursor.fetchone() is not None
+    finally:
+        cursor.close()
 
 
 def available(session: Any) -> bool:
-    """Whether the database of ``session`` has the table (asked once per database URL)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return False
-    key = str(bind.engine.url)
-    if key not in _AVAILABLE:
-        _AVAILABLE[key] = session.execute(
-            sa.text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": TABLE}
-        ).first() is not None
-    return _AVAILABLE[key]
-
-
-def forget() -> None:
-    """Forget what `available` found (after the table is created or dropped in this process)."""
-    _AVAILABLE.clear()
+    """Whether the session's database has the table: what its connection found when it was
+    opened (``data.session._sqlite_pragmas``; ``upgrade_db`` opens them again)."""
+    connection = session.connection()
+    return connection.dialect.name == "sqlite" and bool(connection.connection.info.get(INFO_KEY))
 
 
 def matching(words: list[str]) -> sa.Select:

@@ -16,17 +16,21 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import name_index
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 PING_AFTER = 1.0  # seconds idle in the pool before a connection is pinged on checkout
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the single writer
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Whether the name search has its index, asked once per connection, not in a request.
+    record.info[name_index.INFO_KEY] = name_index.present(dbapi_connection)
 
 
 def _sqlite_begin_before_savepoint(conn: Any, _name: Any) -> None:
@@ -169,6 +173,9 @@ def upgrade_db(url: str | None = None) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+    # Pooled connections opened before the upgrade hold what they found of the schema then
+    # (the name index, `_sqlite_pragmas`): they are opened again.
+    engine.dispose()
 
 
 @click.command("init-db")

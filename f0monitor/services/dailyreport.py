@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ..data.models import CaseloadAck, CaseloadDay
 from ..domain import epi
 from . import areas
-from .caseload import Area, _bucket, day_start, days_between
+from .caseload import Area, _bucket, day_start, days_between, plain_rows
 
 LOOKBACK_DAYS = 30
 
@@ -174,7 +174,7 @@ def response_times(session: Session, area: Area, first: date, last: date, *,
                 counts[i], medians[i], p90s[i] = count, median, p90
     else:
         by_day: list[list[float]] = [[] for _ in days]
-        for i, seconds in session.execute(waits):
+        for i, seconds in plain_rows(session, waits):
             by_day[i].append(float(int(seconds)))
         for i, values in enumerate(by_day):
             counts[i], medians[i], p90s[i] = len(values), percentile(values, 0.5), percentile(values, 0.9)

@@ -21,9 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     name_index.execute(op.get_bind(), create=True)
-    name_index.forget()
 
 
 def downgrade() -> None:
     name_index.execute(op.get_bind(), create=False)
-    name_index.forget()
