@@ -80,7 +80,7 @@ def execute(connection: Any, *, create: bool) -> None:
         connection.execute(sa.text(statement))
 
 
-INFO_KEY = "f0_names_indexed"
+_FOUND: dict[str, bool] = {}
 
 
 def present(dbapi_connection: Any) -> bool:
@@ -93,11 +93,16 @@ def present(dbapi_connection: Any) -> bool:
         cursor.close()
 
 
+def note(engine: Any, dbapi_connection: Any) -> None:
+    """Record whether the engine's database has the table: each time a connection opens
+    (``data.session.make_engine``), and after ``upgrade_db``."""
+    _FOUND[str(engine.url)] = present(dbapi_connection)
+
+
 def available(session: Any) -> bool:
-    """Whether the session's database has the table: what its connection found when it was
-    opened (``data.session._sqlite_pragmas``; ``upgrade_db`` opens them again)."""
-    connection = session.connection()
-    return connection.dialect.name == "sqlite" and bool(connection.connection.info.get(INFO_KEY))
+    """Whether the session's database has the table, as last found (`note`); no statement."""
+    connection = session.connection()  # opened, so noted
+    return connection.dialect.name == "sqlite" and _FOUND.get(str(connection.engine.url), False)
 
 
 def matching(words: list[str]) -> sa.Select:

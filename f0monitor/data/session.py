@@ -22,15 +22,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 PING_AFTER = 1.0  # seconds idle in the pool before a connection is pinged on checkout
 
 
-def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the single writer
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-    # Whether the name search has its index, asked once per connection, not in a request.
-    record.info[name_index.INFO_KEY] = name_index.present(dbapi_connection)
 
 
 def _sqlite_begin_before_savepoint(conn: Any, _name: Any) -> None:
@@ -74,6 +72,8 @@ def make_engine(url: str, *, prepared_statements: bool = True, ping_after: float
     engine = sa.create_engine(url, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        # whether the name search has its index: asked when a connection opens, not in a request
+        event.listen(engine, "connect", lambda dbapi_connection, _record: name_index.note(engine, dbapi_connection))
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
     else:
         _ping_if_idle(engine, ping_after)
@@ -173,9 +173,8 @@ def upgrade_db(url: str | None = None) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
-    # Pooled connections opened before the upgrade hold what they found of the schema then
-    # (the name index, `_sqlite_pragmas`): they are opened again.
-    engine.dispose()
+        if engine.dialect.name == "sqlite":  # the name index may have come with it
+            name_index.note(engine, connection.connection.dbapi_connection)
 
 
 @click.command("init-db")
