@@ -156,3 +156,38 @@ def test_the_open_alerts_of_a_queue_poll_come_through_their_index(app, make_user
             session.execute(sa.text("DROP TABLE sqlite_stat1"))  # the other tests plan without them
             session.commit()
         assert "USING INDEX ix_alerts_state_opened" in plan and "SCAN alerts" not in plan, plan
+
+
+def test_the_migration_goes_down_and_up_again(tmp_path):
+    """Migration 0013 down: the table and its triggers are gone and names still save; up: the
+    index is rebuilt from the names stored meanwhile."""
+    from alembic import command
+
+    from f0monitor import create_app
+    from f0monitor.data.session import alembic_config, get_engine, upgrade_db
+
+    url = f"sqlite:///{tmp_path / 'updown.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url},
+                     instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        upgrade_db()
+        engine = get_engine()
+
+        def tables() -> set[str]:
+            with engine.connect() as conn:
+                return set(conn.scalars(sa.text("SELECT name FROM sqlite_master WHERE name LIKE 'patient_names%'")))
+
+        assert {name_index.TABLE, f"{name_index.TABLE}_insert"} <= tables()
+        cfg = alembic_config(url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0005_patient_names")
+        assert tables() == {"patient_names"}
+        with engine.begin() as conn:  # a name stored while the index is away
+            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            conn.execute(sa.text("INSERT INTO patient_names (patient_id, name_search) VALUES (7, 'nguyen thi lan')"))
+        upgrade_db()
+        with engine.connect() as conn:
+            found = conn.scalars(name_index.matching(["nguyen", "lan"])).all()
+        assert found == [7]
+        engine.dispose()
