@@ -11,7 +11,7 @@ PORT ?= 5000
 icons:
 	$(PY) scripts/make_icons.py
 
-.PHONY: icons install translations messages assets demo-mfa run test test-sqlite test-postgres lint bench clean
+.PHONY: icons install translations messages assets demo-mfa run test test-clocks test-sqlite test-postgres lint bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("f0monitor needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -80,6 +80,17 @@ run: install translations assets instance/config.py demo-mfa
 
 test: install translations assets
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The tests that use the local calendar again, at three moments of today in Vietnam (UTC+7):
+# a quarter to midnight, just after midnight and before noon (F0MONITOR_TEST_CLOCK, see
+# tests/conftest.py). A test that holds only at some hours fails here, whatever the hour of
+# the run.
+TEST_CLOCKS ?= T16:45:00+00:00 T17:00:30+00:00 T04:50:00+00:00
+test-clocks: install translations assets
+	@day=$$(date -u +%F); for at in $(TEST_CLOCKS); do \
+	  echo "== the calendar's tests at $$day$$at"; \
+	  F0MONITOR_TEST_CLOCK=$$day$$at $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+	done
 
 # ruff, then the layer contracts of setup.cfg ([importlinter]).
 lint: install

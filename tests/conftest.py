@@ -34,6 +34,46 @@ def pytest_sessionstart(session) -> None:
     compile_catalogs()
 
 
+# F0MONITOR_TEST_CLOCK=2026-12-03T16:45:00+00:00 runs the tests that use the local calendar
+# as if it were that moment, the clock going on from there (time-machine: datetime, time and
+# date in this process). A test that holds only at some hours of the day fails then, not on
+# the day CI happens to run at that hour: `make test-clocks` runs them at a minute before
+# midnight, just after it and before noon in Vietnam. Tests that start other processes (a
+# browser, gunicorn, the job consumer) are left out: those keep the real clock.
+TEST_CLOCK = os.environ.get("F0MONITOR_TEST_CLOCK")
+_USES_THE_CALENDAR = re.compile(r"today_local|local_date|VN_TZ|timedelta\(hours")
+_OTHER_PROCESSES = re.compile(r"playwright|chromium|browser|subprocess|Popen|gunicorn|schemathesis")
+
+
+def pytest_configure(config) -> None:
+    if TEST_CLOCK:
+        import time_machine
+
+        config.f0_clock = time_machine.travel(datetime.fromisoformat(TEST_CLOCK), tick=True)
+        config.f0_clock.start()
+
+
+def pytest_unconfigure(config) -> None:
+    if getattr(config, "f0_clock", None) is not None:
+        config.f0_clock.stop()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if not TEST_CLOCK:
+        return
+    sources: dict[str, str] = {}
+    keep, drop = [], []
+    for item in items:
+        path = str(item.path)
+        if path not in sources:
+            sources[path] = item.path.read_text(encoding="utf-8")
+        source = sources[path]
+        wanted = _USES_THE_CALENDAR.search(source) and not _OTHER_PROCESSES.search(source)
+        (keep if wanted else drop).append(item)
+    config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
 PASSWORD = "correct horse 1"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashing is slow: once per run
 AN_GIANG = 91
