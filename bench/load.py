@@ -9,7 +9,9 @@ API tokens and signed-in sessions for generated users, then runs wrk (``apt-get 
 against every scenario in turn, ``--rounds`` times, so that each scenario sees the same
 machine load as its yardstick. Prints one table: requests/s (median of the rounds), p50,
 p95 and p99 latencies (from the last round), non-2xx answers, the ratio of report submission
-to the bare insert, 32 connections to 8, and the largest worker RSS. Asserts nothing.
+to the bare insert, 32 connections to 8, the CPU time a request cost the gunicorn workers and
+(on PostgreSQL) the database server, read from /proc before and after each run (the median of
+the rounds; the server must run on this machine), and the largest worker RSS. Asserts nothing.
 
 The machine is shared: absolute figures move with what else runs; the ratios, measured side by
 side, are what to compare.
@@ -247,6 +249,31 @@ def check_answers(port: int, prep: dict) -> None:
             raise SystemExit(f"{path} answers {status}, not 200: the figures would not be the page's")
 
 
+def _ticks(pid: str | int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def cpu_seconds(master: int) -> tuple[float, float]:
+    """The CPU seconds used so far by the gunicorn workers, and by every PostgreSQL process of
+    this machine (the server must be local, and nothing else should use it meanwhile)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        workers = sum(_ticks(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split())
+    except OSError:
+        workers = 0
+    server = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                    server += _ticks(entry)
+            except OSError:  # gone meanwhile
+                continue
+    return workers / tick, server / tick
+
+
 def run_wrk(port: int, script: str, connections: int, duration: int, threads: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
@@ -337,10 +364,16 @@ def main() -> None:
             order = plan if r % 2 == 0 else list(reversed(plan))
             for name, c, script in order:
                 script = script.replace(f"{run}c", f"{run}r{r}c")
+                before = cpu_seconds(server.pid)
                 result = run_wrk(port, script, c, args.duration, args.threads)
                 if result["requests"] == 0:  # nothing answered in time: say so, try once more
                     print(f"warning: {name}: no answer in {args.duration}s, run again", file=sys.stderr)
+                    before = cpu_seconds(server.pid)
                     result = run_wrk(port, script + "-- again\n", c, args.duration, args.threads)
+                after = cpu_seconds(server.pid)
+                served = max(1, result["requests"])
+                result["worker_cpu_ms"] = (after[0] - before[0]) / served * 1000
+                result["db_cpu_ms"] = (after[1] - before[1]) / served * 1000
                 if name.startswith("API report submission"):  # each answer a new report, not a retry
                     result["stored"] = stored_reports(args.url, script_key(script))
                 results[name].append(result)
@@ -372,8 +405,10 @@ def print_table(args, results: dict[str, list[dict]], rss: float) -> None:
     rps = {name: statistics.median(r["rps"] for r in runs) for name, runs in results.items() if runs}
     title = args.label or args.url
     print(f"\n### {title}: gunicorn {args.workers} sync workers, wrk {args.duration}s × {args.rounds} rounds, interleaved\n")
-    print("| scenario | req/s | p50 ms | p95 ms | p99 ms | non-2xx | vs insert |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    postgres = args.url.startswith("postgresql")
+    print("| scenario | req/s | p50 ms | p95 ms | p99 ms | non-2xx | vs insert | worker CPU ms/req |"
+          + (" PostgreSQL CPU ms/req |" if postgres else ""))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if postgres else ""))
     figures = {}
     for name, runs in results.items():
         if not runs:
@@ -383,10 +418,14 @@ def print_table(args, results: dict[str, list[dict]], rss: float) -> None:
         insert = rps.get(f"yardstick: Core insert (c{c})")
         ratio = f"{rps[name] / insert:.2f}×" if insert and "insert" not in name else ""
         bad = sum(r["bad_status"] + r["socket_errors"] for r in runs)
+        worker_cpu = statistics.median(r["worker_cpu_ms"] for r in runs)
+        db_cpu = statistics.median(r["db_cpu_ms"] for r in runs)
         print(f"| {name} | {rps[name]:,.0f} | {last['p50'] / 1000:.1f} | {last['p95'] / 1000:.1f} | "
-              f"{last['p99'] / 1000:.1f} | {bad} | {ratio} |")
+              f"{last['p99'] / 1000:.1f} | {bad} | {ratio} | {worker_cpu:.2f} |"
+              + (f" {db_cpu:.2f} |" if postgres else ""))
         figures[name] = {"rps": rps[name], "p50_ms": last["p50"] / 1000, "p95_ms": last["p95"] / 1000,
-                         "p99_ms": last["p99"] / 1000, "bad": bad}
+                         "p99_ms": last["p99"] / 1000, "bad": bad, "worker_cpu_ms": worker_cpu,
+                         "db_cpu_ms": db_cpu if postgres else None}
     subs = sorted((n for n in rps if n.startswith("API report submission")), key=lambda n: int(n.rsplit("(c", 1)[1][:-1]))
     if len(subs) >= 2 and rps[subs[0]]:
         print(f"\nreport submission, c{subs[-1].rsplit('(c', 1)[1][:-1]} ÷ c{subs[0].rsplit('(c', 1)[1][:-1]}: "
