@@ -54,6 +54,9 @@ def test_the_index_finds_what_like_finds(app, make_patient):
     folded = ["nguyen", "lan", "thi", "anh", "an", "la", "duc", "o", "ich", "lanh", "thu", "van lam"]
     queries = folded + [" ".join(rng.sample(folded, 2)) for _ in range(20)]
     queries += ['"lan', 'lan"', "an%", "th_", "NGUYỄN lan", "zzz", "ng uy", "'lan'"]
+    # FTS5's own query syntax, typed as text: operators, prefixes, columns, groups, quotes alone
+    queries += ["lan*", "^lan", "-lan", "lan AND thi", "NEAR(lan thi)", "name_search:lan", "(lan)", '"""',
+                "lan OR", "+thi", "*"]
     with app.app_context():
         session = get_session()
         for q in queries:
@@ -191,3 +194,22 @@ def test_the_migration_goes_down_and_up_again(tmp_path):
             found = conn.scalars(name_index.matching(["nguyen", "lan"])).all()
         assert found == [7]
         engine.dispose()
+
+
+def test_search_text_with_query_syntax_is_answered_as_text(app, make_patient, make_user):
+    """What staff type goes to FTS5 as quoted phrases: its operators are plain text, never a 500."""
+    from .conftest import csrf_token, login
+
+    doctor = make_user("doctor")
+    make_patient(full_name="Nguyễn Thị Lan")
+    client = app.test_client()
+    login(client, doctor.phone)
+    for q in ('lan"', 'NEAR(lan thi)', "lan*", "name_search:lan", '"""', "-lan", "lan OR", "%_\\"):
+        posted = client.post("/staff/", data={"csrf_token": csrf_token(client, "/staff/"), "q": q})
+        page = client.get(posted.headers["Location"])
+        assert page.status_code == 200, q
+        live = client.get("/staff/queue/live")
+        assert live.status_code == 200, q
+        with app.app_context():
+            by_like = bool(_found(get_session(), q, indexed=False))  # what LIKE alone finds
+        assert ("Nguyễn Thị Lan" in page.get_data(as_text=True)) == by_like, q
