@@ -20,3 +20,28 @@ def test_a_worker_freezes_what_it_loaded():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout.strip()) > 50_000  # the app's modules, mappers and templates
     assert gc.get_freeze_count() == 0  # this process untouched
+
+
+def test_a_worker_loads_the_heavy_libraries_only_when_it_uses_them():
+    # zxcvbn's lists (11 MB), xlsxwriter (5 MB) and requests with its dependencies (6 MB) were a
+    # fifth of a worker's resident memory at boot; a worker serving reports and pages needs
+    # none of them. Each is imported by the function that uses it, on first use.
+    heavy = ("zxcvbn", "xlsxwriter", "requests")
+    code = (
+        "import sys, f0monitor\n"
+        "app = f0monitor.create_app({'DATABASE_URL': 'sqlite://', 'TESTING': True})\n"
+        "client = app.test_client()\n"
+        "assert client.get('/login').status_code == 200\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+        "from f0monitor.services.passwords import password_problems\n"
+        "password_problems('correct horse battery staple')\n"
+        "from f0monitor.services.exports import xlsx_chunks\n"
+        "b''.join(xlsx_chunks(['a'], [[1]]))\n"
+        "from f0monitor.channels.webhook import WebhookChannel\n"
+        "WebhookChannel(url='http://127.0.0.1:9/')\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    at_boot, after_use = out.stdout.strip().split("\n")
+    assert at_boot == "[]"
+    assert after_use == repr(list(heavy))

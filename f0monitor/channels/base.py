@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import requests
+if TYPE_CHECKING:  # imported when a message is sent: a web worker that sends none does not
+    import requests  # hold it (worker RSS, bench/load.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,5 +84,7 @@ def status_failure(status: int, retry_after: str | None, what: str) -> Sent:
 
 def transport_failure(exc: Exception, what: str) -> Sent:
     """A timeout or a refused connection: always worth retrying."""
+    import requests
+
     kind = "timeout" if isinstance(exc, requests.Timeout) else "connection error"
     return Sent.failure(f"{what} {kind}", retryable=True)

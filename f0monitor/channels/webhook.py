@@ -13,8 +13,10 @@ retried (with ``Retry-After``), other 4xx are not.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import requests
+if TYPE_CHECKING:  # imported by the first channel built (worker RSS, bench/load.py)
+    import requests
 
 from .base import Outgoing, Sent, http_failure, transport_failure
 
@@ -25,7 +27,10 @@ class WebhookChannel:
     def __init__(self, *, url: str, token: str = "", batch: int = 1, timeout: float = 10.0,
                  session: requests.Session | None = None) -> None:
         self.url, self.token, self.batch, self.timeout = url, token, max(1, batch), timeout
+        import requests
+
         self.http = session or requests.Session()
+        self._errors = requests.RequestException
 
     def close(self) -> None:
         self.http.close()
@@ -47,7 +52,7 @@ class WebhookChannel:
                               "locale": m.locale} for m in chunk]}
         try:
             response = self.http.post(self.url, json=body, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
+        except self._errors as exc:
             return [transport_failure(exc, "webhook")] * len(chunk)
         if response.status_code not in (200, 201, 202):
             return [http_failure(response, "webhook")] * len(chunk)

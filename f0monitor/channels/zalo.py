@@ -17,8 +17,10 @@ or a phone without Zalo are reported at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import requests
+if TYPE_CHECKING:  # imported by the first channel built (worker RSS, bench/load.py)
+    import requests
 
 from .base import Outgoing, SendsOneByOne, Sent, http_failure, transport_failure
 
@@ -42,7 +44,10 @@ class ZaloZnsChannel(SendsOneByOne):
                  session: requests.Session | None = None) -> None:
         self.access_token, self.templates, self.timeout = access_token, dict(templates), timeout
         self.url = base_url.rstrip("/") + ENDPOINT
+        import requests
+
         self.http = session or requests.Session()
+        self._errors = requests.RequestException
 
     def close(self) -> None:
         self.http.close()
@@ -60,7 +65,7 @@ class ZaloZnsChannel(SendsOneByOne):
         try:
             response = self.http.post(self.url, json=body, timeout=self.timeout,
                                       headers={"access_token": self.access_token})
-        except requests.RequestException as exc:
+        except self._errors as exc:
             return transport_failure(exc, "Zalo")
         if response.status_code != 200:
             return http_failure(response, "Zalo")

@@ -33,7 +33,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-import xlsxwriter
 from sqlalchemy.orm import Session, aliased
 
 from ..data.models import Patient, RiskAssessment, SymptomReport, User
@@ -105,6 +104,8 @@ def xlsx_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: 
     Rows beyond a worksheet's limit continue on a next sheet ("Sheet (2)"), heading repeated.
     The first chunk comes once the last row is written: the whole export is read first.
     """
+    import xlsxwriter  # here, not at the top: a worker that writes no workbook does not hold it (RSS)
+
     handle, path = tempfile.mkstemp(prefix="f0monitor-export-", suffix=".xlsx")
     os.close(handle)
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from ..domain.text import Msg
 from ..domain.textfold import fold
@@ -72,6 +71,10 @@ def password_problems(
     for text in filter(None, user_inputs):
         for form in {str(text), fold(str(text))}:
             words += [form, *form.split(), form.replace(" ", "")]
+    # Imported on the first password judged: its lists are 11 MB a worker, which a worker that
+    # only serves reports and pages never needs (worker RSS, bench/load.py).
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password[:_ESTIMATE_CHARS], user_inputs=words)
     if result["score"] < (MIN_STAFF_SCORE if staff else MIN_SCORE):
         return [_weakness(result)]
