@@ -73,6 +73,7 @@ def create_app(
     from .services.queue import CountCache
 
     app.extensions["f0monitor.queue_counts"] = CountCache(float(app.config["QUEUE_COUNT_TTL"]))
+    app.extensions["f0monitor.department_counts"] = CountCache(float(app.config["DEPARTMENT_COUNT_TTL"]))
     i18n.init_app(app)
     auth.init_app(app)
     plumbing.init_app(app)

@@ -62,6 +62,9 @@ class Defaults:
     # Seconds a staff member's queue total ("N active patients") may be reused: the counts
     # only label the page, which is exact without them (services.queue.CountCache).
     QUEUE_COUNT_TTL = 10
+    # Seconds the department's count of today's silent patients (overdue, missing) may be
+    # reused for the same area: it reads every silent patient (services.caseload.silent_now).
+    DEPARTMENT_COUNT_TTL = 10
     # A database that is down or restarting: 503 with this Retry-After (seconds).
     DB_RETRY_AFTER = 5
     # Decree 13/2023: personal data of a case is anonymised this many days after its treatment

@@ -144,7 +144,7 @@ def app(db_url: str, tmp_path, app_config) -> Iterator[Flask]:
     # STAFF_MFA: "optional" lets the existing tests log staff in with a password; the tests of
     # the second factor set "required" (the production default) through app_config.
     config = {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": db_url,
-              "STAFF_MFA": "optional", "QUEUE_COUNT_TTL": 0, **app_config}
+              "STAFF_MFA": "optional", "QUEUE_COUNT_TTL": 0, "DEPARTMENT_COUNT_TTL": 0, **app_config}
     app = create_app(config, instance_path=str(tmp_path / "instance"))
     yield app
     engine = app.extensions["f0monitor.engine"]

@@ -144,3 +144,29 @@ def test_area_for_the_users_scope():
     assert area_for(U("department", None)).empty  # a department account without a province
     with pytest.raises(OutOfScope):
         area_for(U("department", AN_GIANG, (LONG_XUYEN,)), None, _other_ward())
+
+
+def test_todays_silent_count_is_reused_for_its_area_within_the_ttl(app, world):
+    """``DEPARTMENT_COUNT_TTL``: the count of today's silent patients (it reads every one of
+    them) is reused for the same area until it is `ttl` seconds old, then counted again."""
+    from f0monitor.services.queue import CountCache
+
+    clock = [100.0]
+    counts = CountCache(30, clock=lambda: clock[0])
+    area = Area(province_code=AN_GIANG)
+
+    def overdue(area=area, counts=counts):
+        with app.app_context():
+            session = get_session()
+            today = today_totals(session, area, now=NOW, counts=counts)
+            items = caseload(session, area, NOW.date(), NOW.date(), now=NOW, counts=counts)
+        return today.overdue, today.missing, sum(i.overdue for i in items)
+
+    assert overdue() == (1, 1, 1)
+    report(app, world["a"], when=NOW - timedelta(hours=1), **NORMAL)  # A is no longer silent
+    clock[0] += 29
+    assert overdue() == (1, 1, 1)  # the same area within the ttl: the count of 29 s ago
+    assert overdue(counts=None) == (0, 0, 0)  # counted now
+    assert overdue(area=Area(province_code=AN_GIANG, ward_codes=(world["ward1"],))) == (0, 0, 0)  # another key
+    clock[0] += 2
+    assert overdue() == (0, 0, 0)  # 31 s: counted again

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, current_app, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -37,7 +37,7 @@ def caseload_list():
     except OutOfScope:
         return api_error(404, _("This page does not exist, or you may not see it."))
     session = get_session()
-    items = caseload(session, area, first, last, now=now)
+    items = caseload(session, area, first, last, now=now, counts=current_app.extensions["f0monitor.department_counts"])
     # ?publication=1: the figures are meant to leave the department, counts of 1–4 become "<5".
     publication = request.args.get("publication") == "1"
     if wants_csv():

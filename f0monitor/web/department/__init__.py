@@ -97,7 +97,7 @@ def index():
     session = get_session()
     now = utcnow()
     area, first, last, errors = _area_and_range(request.args)
-    today = today_totals(session, area, now=now)
+    today = today_totals(session, area, now=now, counts=current_app.extensions["f0monitor.department_counts"])
     items = caseload(session, area, first, last, now=now, overdue_now=today.overdue_by_ward)
     series = daily_series(items)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "active"
