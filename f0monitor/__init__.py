@@ -74,6 +74,9 @@ def create_app(
 
     app.extensions["f0monitor.queue_counts"] = CountCache(float(app.config["QUEUE_COUNT_TTL"]))
     app.extensions["f0monitor.department_counts"] = CountCache(float(app.config["DEPARTMENT_COUNT_TTL"]))
+    from .services.dailyreport import ClosedWaits
+
+    app.extensions["f0monitor.department_waits"] = ClosedWaits()
     i18n.init_app(app)
     auth.init_app(app)
     plumbing.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from f0monitor.data.models import Alert
 from f0monitor.data.session import get_session
@@ -177,3 +178,45 @@ def test_daily_summary_is_for_aggregate_roles_only(client, make_user):
     doctor = make_user("doctor", ward_codes=[LONG_XUYEN])
     sign_in(client, doctor)
     assert client.get("/department/daily").status_code == 403
+
+
+def test_closed_days_waits_are_read_once_and_open_days_every_time(app, make_patient):
+    """``ClosedWaits``: the waits of a day the rollup has closed are read once, then kept; a
+    day not closed (today) is read on every call. The figures are those read without it."""
+    from f0monitor.data.models import CaseloadAck
+    from f0monitor.services import rollup
+    from f0monitor.services.dailyreport import ClosedWaits
+
+    now = utcnow()
+    today = local_date(now)
+    first = today - timedelta(days=2)
+    patient = make_patient(now=now - timedelta(days=5))
+    area = Area(province_code=AN_GIANG)
+
+    def ack(day, seconds):
+        at = min(day_start(day) + timedelta(hours=12), now)
+        session.add(Alert(patient_id=patient.id, state="acknowledged", reason_codes=["W1"],
+                          opened_at=at - timedelta(seconds=seconds), acknowledged_at=at,
+                          seconds_to_acknowledge=seconds))
+        session.commit()
+
+    with app.app_context():
+        session = get_session()
+        for seconds in (60, 120, 600):
+            ack(first, seconds)
+        ack(first + timedelta(days=1), 300)
+        ack(today, 30)
+        rollup.close_days(session, now=now, since=first)  # the two past days
+        session.commit()
+        kept = ClosedWaits()
+        once = response_times(session, area, first, today, closed=kept)
+        assert once == response_times(session, area, first, today)
+        assert once.acknowledged == [3, 1, 1]
+        # Gone from the table after the first read: the kept waits still answer for the
+        # closed days, while today is read again and counts a new acknowledgement.
+        session.execute(sa.delete(CaseloadAck).where(CaseloadAck.acknowledged_at < day_start(today)))
+        ack(today, 90)
+        again = response_times(session, area, first, today, closed=kept)
+        assert again.acknowledged == [3, 1, 2]
+        assert again.median_minutes[:2] == once.median_minutes[:2]
+        assert response_times(session, area, first, today).acknowledged == [0, 0, 2]

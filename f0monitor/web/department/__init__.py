@@ -104,7 +104,8 @@ def index():
     descending = request.args.get("dir", "asc" if sort == "ward" else "desc") != "asc"
     table = _sorted_table(ward_table(items), sort, descending)
     names = _tier_names()
-    report = daily_report(session, area, first, last, _epi_settings())
+    report = daily_report(session, area, first, last, _epi_settings(),
+                          closed=current_app.extensions["f0monitor.department_waits"])
     days = _report_rows(report, series)
     figures = []
     if series:
@@ -201,7 +202,8 @@ def daily():
     first = min(first, last)
     items = caseload(session, area, first, last, now=now)
     series = daily_series(items)
-    report = daily_report(session, area, first, last, _epi_settings())
+    report = daily_report(session, area, first, last, _epi_settings(),
+                          closed=current_app.extensions["f0monitor.department_waits"])
     days = _report_rows(report, series)
     table = _sorted_table(ward_table(items), "ward", False)
     return render_template(
