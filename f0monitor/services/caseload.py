@@ -81,6 +81,11 @@ class Area:
     ward_codes: tuple[int, ...] = ()
     empty: bool = False  # a department account with no province sees nothing
 
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What tells this area from another, for the figures kept per area."""
+        return (self.province_code, self.ward_codes, self.empty)
+
     def clause(self, patient: Any = Patient) -> sa.ColumnElement[bool]:
         """Return the WHERE clause of this area over patients."""
         if self.empty:
@@ -361,9 +366,7 @@ def silent_now(session: Session, area: Area, *, now: datetime,
         overdue, missing = _silent_counts(session, area.clause(), [now - risk.OVERDUE_AFTER, now - risk.MISSING_AFTER])
         return overdue, missing
 
-    if counts is None:
-        return count()
-    return counts.get(("silent", area.province_code, area.ward_codes, area.empty), count)
+    return count() if counts is None else counts.get(("silent", *area.key), count)
 
 
 def _alert_ward(where: Any) -> Any:

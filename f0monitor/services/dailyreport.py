@@ -206,7 +206,7 @@ def response_times(session: Session, area: Area, first: date, last: date, *,
         by_day: list[list[float]] = [[] for _ in days]
         kept: dict[int, list[float]] = {}
         shut: set[date] = set()
-        key = (area.province_code, area.ward_codes, area.empty)
+        key = area.key
         if closed is not None:
             shut = rollup.closed_days(session, first, last)
             for i, day in enumerate(days):

@@ -181,7 +181,8 @@ def flags_for(patient: Patient, now: datetime) -> list[str]:
 
 
 class CountCache:
-    """The queue's per-tier counts of one user's view, kept for ``ttl`` seconds.
+    """The queue's per-tier counts of one user's view (or any count, by its key), kept for
+    ``ttl`` seconds.
 
     The counts only label the page ("N active patients", "page 2 of 40"): which patients a
     page holds never depends on them (see ``triage_queue``), so a total a few seconds old is
@@ -194,7 +195,7 @@ class CountCache:
         self._entries: dict[tuple[Any, ...], tuple[float, dict[str | None, int]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], count: Any) -> dict[str | None, int]:
+    def get(self, key: tuple[Any, ...], count: Any) -> Any:
         if self.ttl <= 0:
             return count()
         moment = self.clock()
@@ -279,10 +280,12 @@ def _alerted_ids(session: Session, conds: list[sa.ColumnElement[bool]], limit: i
     Ordered and cut by the database: with 1,564 alerts open (bench/load.py's reports at 300,000
     patients) every page read them all into Python and sorted them there, for the 50 it shows
     (the queue page in process on SQLite: 30 -> 28 ms). The join of each open alert to its
-    patient's row, for the area, is still read whole (12 ms on PostgreSQL, 1,570 key lookups). A page that goes past the alerts asks for `limit` rows and gets
-    fewer, so it has all of them (the tier segments leave those patients out). A patient with
-    two open alerts (two reports at once) is one row of the queue: when duplicates may have
-    hidden some, they are read again without a limit.
+    patient's row, for the area, is still read whole (12 ms on PostgreSQL, 1,570 key lookups).
+
+    A page that goes past the alerts asks for `limit` rows and gets fewer, so it has all of
+    them (the tier segments leave those patients out). A patient with two open alerts (two
+    reports at once) is one row of the queue: when duplicates may have hidden some, they are
+    read again without a limit.
     """
     rank = sa.case(*((Patient.current_tier == tier, r) for tier, r in TIER_RANK.items()), else_=len(TIER_RANK))
     # the number of warning signs, not the list: 650 open alerts' JSON was decoded per page
