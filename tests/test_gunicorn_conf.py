@@ -45,3 +45,24 @@ def test_a_worker_loads_the_heavy_libraries_only_when_it_uses_them():
     at_boot, after_use = out.stdout.strip().split("\n")
     assert at_boot == "[]"
     assert after_use == repr(list(heavy))
+
+
+def test_a_worker_freezes_again_what_its_first_requests_left_living():
+    # In a fresh interpreter, as above. Served requests leave caches behind (here: a list the
+    # "requests" keep); at the 20th they are collected and frozen, and not again before the 200th.
+    code = (
+        "import gc, types\n"
+        "from f0monitor.gunicorn_conf import REFREEZE_AFTER, post_request\n"
+        "assert REFREEZE_AFTER[0] == 20\n"
+        "worker, kept, counts = types.SimpleNamespace(), [], []\n"
+        "for n in range(1, 41):\n"
+        "    kept.append([{'row': i} for i in range(1000)])\n"
+        "    post_request(worker, None, None, None)\n"
+        "    counts.append(gc.get_freeze_count())\n"
+        "print(counts[18], counts[19], counts[39])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, at_20, at_40 = (int(n) for n in out.stdout.split())
+    assert before == 0
+    assert at_20 > 20_000  # the twenty requests' lists and dicts, now out of the collector's sight
+    assert at_40 == at_20  # nothing more until the 200th

@@ -342,3 +342,37 @@ def test_calculator_page_uses_the_one_label_set(client, make_user) -> None:
     assert "<span>Tăng huyết áp</span>" in page and "<span>Chảy nước mũi, nghẹt mũi</span>" in page
     assert "SpO2 thấp: SpO2 93% (≤ 96%) (đo lại)" in page
     assert re.search(r"Từ 65 tuổi \(\d+ tuổi\) và có bệnh nền: Tăng huyết áp<", page)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_queue_row_words_in_each_language(render, lang: str) -> None:
+    """How long an alert has waited and why it fired, on every alert row of the queue: message
+    ids translated the request's way (http.i18n), the same words as Flask-Babel's own."""
+    from flask_babel import gettext, ngettext
+
+    from f0monitor.web.staff.queue import waited_text
+
+    def words():
+        return [
+            waited_text(12), waited_text(125), waited_text(24 * 60), waited_text(6 * 24 * 60 + 5),
+            labels.warning_short({"code": "W3", "params": {"value": 92}}),
+            labels.warning_short({"code": "W2", "params": {"value": 32}}),
+            labels.warning_short({"code": "W1"}), labels.warning_short({"code": "X9"}),
+        ]
+
+    def babel_words():
+        return [
+            gettext("waiting %(m)s min", m=12), gettext("waiting %(h)s h %(m)s", h=2, m="05"),
+            ngettext("waiting %(num)s day", "waiting %(num)s days", 1),
+            ngettext("waiting %(num)s day", "waiting %(num)s days", 6),
+            gettext("low SpO2") + " 92%", gettext("%(label)s %(value)s/min", label=gettext("breathing rate"), value="32"),
+            gettext("breathing difficulty"), "X9",
+        ]
+
+    got, babel = render(words, lang=lang), render(babel_words, lang=lang)
+    assert got == babel
+    if lang == "en":
+        assert got[:4] == ["waiting 12 min", "waiting 2 h 05", "waiting 1 day", "waiting 6 days"]
+        assert got[4:7] == ["low SpO2 92%", "breathing rate 32/min", "breathing difficulty"]
+    else:
+        assert all(VIETNAMESE.search(w) for w in got[:7]), got

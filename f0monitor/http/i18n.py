@@ -65,6 +65,12 @@ def gettext(string: str, **variables: Any) -> str:
     return rv % variables if variables else rv
 
 
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Flask-Babel's ``ngettext`` (same answer, ``num`` among the variables), found as `gettext`."""
+    variables.setdefault("num", num)
+    return request_translations().ungettext(singular, plural, num) % variables
+
+
 @lru_cache(maxsize=8192)
 def _translated(translations: Any, string: str, markup: bool) -> str:
     rv = translations.ugettext(string)

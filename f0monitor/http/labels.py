@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..domain import covid as risk
 from ..domain.states import BedType
-from ..domain.text import Msg
+from ..domain.text import N_, Msg
 from .i18n import current_lang
 from .i18n import gettext as _
 
@@ -695,21 +695,23 @@ TIMELINE_KIND_LABELS = {
 }
 
 
-# Short labels of the warning signs, for the rows of the triage queue ("why did it fire").
+# Short labels of the warning signs, for the rows of the triage queue ("why did it fire"):
+# message ids, translated where used (a lazy string's str() takes Flask-Babel's slow way, and a
+# queue page at 1,300 open alerts renders a hundred of them).
 WARNING_SHORT_LABELS = {
-    "W1": _l("breathing difficulty"),
-    "W2": _l("breathing rate"),
-    "W3": _l("low SpO2"),
-    "W4": _l("abnormal pulse"),
-    "W5": _l("low blood pressure"),
-    "W6": _l("chest pain"),
-    "W7": _l("altered consciousness"),
-    "W8": _l("cyanosis"),
-    "W9": _l("cannot drink or feed"),
-    "W10": _l("another acute illness"),
-    "W11": _l("asks for help"),
-    "W12": _l("NEWS2 emergency score"),
-    "C2": _l("high or lasting fever"),
+    "W1": N_("breathing difficulty"),
+    "W2": N_("breathing rate"),
+    "W3": N_("low SpO2"),
+    "W4": N_("abnormal pulse"),
+    "W5": N_("low blood pressure"),
+    "W6": N_("chest pain"),
+    "W7": N_("altered consciousness"),
+    "W8": N_("cyanosis"),
+    "W9": N_("cannot drink or feed"),
+    "W10": N_("another acute illness"),
+    "W11": N_("asks for help"),
+    "W12": N_("NEWS2 emergency score"),
+    "C2": N_("high or lasting fever"),
 }
 
 
@@ -717,7 +719,7 @@ def warning_short(reason: Mapping[str, Any]) -> str:
     """Return a warning sign in a few words with its measured value: "low SpO2 92%"."""
     code = str(reason.get("code", ""))
     params = reason.get("params") or {}
-    label = str(WARNING_SHORT_LABELS.get(code, code))
+    label = _(WARNING_SHORT_LABELS[code]) if code in WARNING_SHORT_LABELS else code
     value = params.get("value")
     if code == "W3" and value is not None:
         return f"{label} {_num(value)}%"

@@ -14,6 +14,7 @@ from flask_login import current_user
 from ...data.models import TIERS, User
 from ...data.session import get_session
 from ...domain.clock import utcnow
+from ...http import i18n
 from ...http.access import STAFF, access
 from ...http.labels import FLAG_LABELS, warning_short
 from ...http.queryargs import filters_from
@@ -80,14 +81,17 @@ def _live_context() -> dict[str, Any]:
 
 
 def waited_text(minutes: int | None) -> str:
-    """Say how long an alert has waited: "waiting 12 min", "waiting 2 h 05", "waiting 6 days"."""
+    """Say how long an alert has waited: "waiting 12 min", "waiting 2 h 05", "waiting 6 days".
+
+    Translated the request's way (`http.i18n`): a row of every open alert on the page asks.
+    """
     if minutes is None:
         return ""
     if minutes < 60:
-        return _("waiting %(m)s min", m=minutes)
+        return i18n.gettext("waiting %(m)s min", m=minutes)
     if minutes < 24 * 60:
-        return _("waiting %(h)s h %(m)s", h=minutes // 60, m=f"{minutes % 60:02d}")
-    return ngettext("waiting %(num)s day", "waiting %(num)s days", minutes // (24 * 60))
+        return i18n.gettext("waiting %(h)s h %(m)s", h=minutes // 60, m=f"{minutes % 60:02d}")
+    return i18n.ngettext("waiting %(num)s day", "waiting %(num)s days", minutes // (24 * 60))
 
 
 @bp.route("/", methods=("GET", "POST"))
