@@ -282,6 +282,14 @@ def _alerted_ids(session: Session, conds: list[sa.ColumnElement[bool]], limit: i
     (the queue page in process on SQLite: 30 -> 28 ms). The join of each open alert to its
     patient's row, for the area, is still read whole (12 ms on PostgreSQL, 1,570 key lookups).
 
+    On PostgreSQL, read from the patients with an alert (``has_open_alert``: every patient
+    with an open alert has it; ``ix_patients_open_alert`` holds only them), hashed with the
+    open alerts, not from the alerts with a look-up of each one's patient among all of them:
+    12 ms at 300,000 patients with 1,282 open alerts, 60 ms with a tier filter (PostgreSQL then
+    read every orange patient of the province), against 3-4 ms and 1.4 ms. SQLite keeps the
+    look-ups, which cost it little (0.15 ms), and given the same condition with a tier filter
+    it read the 127,000 orange patients of the province through the segment index (447 ms).
+
     A page that goes past the alerts asks for `limit` rows and gets fewer, so it has all of
     them (the tier segments leave those patients out). A patient with two open alerts (two
     reports at once) is one row of the queue: when duplicates may have hidden some, they are
@@ -293,7 +301,7 @@ def _alerted_ids(session: Session, conds: list[sa.ColumnElement[bool]], limit: i
     statement = (
         sa.select(Patient.id)
         .join(Alert, sa.and_(Alert.patient_id == Patient.id, Alert.state == lc.OPEN))
-        .where(*conds)
+        .where(*conds, *([Patient.has_open_alert] if dialect_of(session) == "postgresql" else []))
         .order_by(rank, signs.desc(), Alert.opened_at, Patient.id)
     )
     rows = session.scalars(statement if limit is None else statement.limit(limit)).all()
@@ -440,7 +448,10 @@ def unacknowledged_alert_ids(session: Session, user: Any, limit: int = 500) -> l
 
     Oldest first, in the order of ``ix_alerts_state_opened``: ordered by id, SQLite read every
     alert ever raised in id order instead (the resolved ones never leave the table), 0.4 ms a
-    queue poll at 300,000 patients with 7,000 alerts, 0.01 ms through the index.
+    queue poll at 300,000 patients with 7,000 alerts, 0.01 ms through the index. Read in that
+    order, each alert's patient is looked up until the limit is reached; the patients with an
+    alert (`_alerted_ids`) are all read and hashed first, which is slower here (4.4 against
+    3.5 ms at 1,657 open alerts; 15.8 against 0.3 ms for the 20 escalated ones).
     """
     return list(
         session.scalars(

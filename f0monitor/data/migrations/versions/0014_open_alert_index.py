@@ -1,0 +1,33 @@
+"""An index of the patients with an open alert, for the head of the triage queue.
+
+The queue starts with the unacknowledged alerts, in the order of each patient's tier now. Read
+from the alerts, each open alert was one look-up of its patient among all of them: 12 ms for
+1,282 open alerts at 300,000 patients on PostgreSQL, and with the tier filter PostgreSQL chose
+instead to read every orange patient of the province and hash them (127,000 rows, 60 ms). The
+patients with an alert (``has_open_alert``, set when an alert opens and cleared when the
+patient's last one is resolved) are a few thousand: this partial index holds just them, with
+the columns the queue filters on, and both the queue's alert queries now read it (3-4 ms; 1.4
+ms with the filter).
+
+Revision ID: 0007_open_alert_index
+Revises: 0006_name_index
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_open_alert_index"
+down_revision = "0006_name_index"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_patients_open_alert", "patients", ["status", "province_code", "ward_code", "current_tier", "id"],
+        unique=False, sqlite_where=sa.text("has_open_alert = 1"), postgresql_where=sa.text("has_open_alert"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_patients_open_alert", table_name="patients")
