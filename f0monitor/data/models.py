@@ -208,10 +208,10 @@ class Patient(Base):
         # Who follows whom, and each one's load (services.assignment.load_of): with the status
         # in the index the count of a volunteer's 2,000 active patients reads no table page.
         sa.Index("ix_patients_assigned_status", "assigned_to_id", "status"),
-        # The few patients with an open alert, who head the triage queue (services.queue;
-        # migration 0014_open_alert_index says why). The queries say ``WHERE has_open_alert``
-        # as the index does, so that SQLite, which matches the terms, uses it too.
-        sa.Index("ix_patients_open_alert", "status", "province_code", "ward_code", "current_tier", "id",
+        # The few patients with an open alert, who head the triage queue: each open alert's
+        # patient is looked up by id in it, with the columns the queue filters on (services.
+        # queue._alerted_ids; migration 0014_open_alert_index says why).
+        sa.Index("ix_patients_open_alert", "id", "status", "province_code", "ward_code", "current_tier",
                  sqlite_where=sa.text("has_open_alert = 1"), postgresql_where=sa.text("has_open_alert")),
     )
 

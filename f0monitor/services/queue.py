@@ -282,28 +282,40 @@ def _alerted_ids(session: Session, conds: list[sa.ColumnElement[bool]], limit: i
     (the queue page in process on SQLite: 30 -> 28 ms). The join of each open alert to its
     patient's row, for the area, is still read whole (12 ms on PostgreSQL, 1,570 key lookups).
 
-    On PostgreSQL, read from the patients with an alert (``has_open_alert``: every patient
-    with an open alert has it; ``ix_patients_open_alert`` holds only them), hashed with the
-    open alerts, not from the alerts with a look-up of each one's patient among all of them:
-    12 ms at 300,000 patients with 1,282 open alerts, 60 ms with a tier filter (PostgreSQL then
-    read every orange patient of the province), against 3-4 ms and 1.4 ms. SQLite keeps the
-    look-ups, which cost it little (0.15 ms), and given the same condition with a tier filter
-    it read the 127,000 orange patients of the province through the segment index (447 ms).
+    On PostgreSQL each open alert's patient is looked up by id among the patients with an
+    alert (``ix_patients_open_alert``, which holds only them: every patient with an open alert
+    has ``has_open_alert``), in a LATERAL subquery that ``OFFSET 0`` keeps from being merged
+    into a join. Looked up among all the patients it took 13 ms with 1,814 open alerts at
+    300,000; 8-9 ms now. Left to plan the join, PostgreSQL hashed the partial index with the
+    alerts when its statistics were fresh (3-4 ms), but read every orange patient of the
+    province with the tier filter (127,000 rows, 60 ms), and with statistics from before the
+    alerts opened it scanned the whole index again for each alert (594 ms at 10,000
+    patients). The look-ups cost the same whatever the statistics say. SQLite keeps the
+    plain join, which costs it little (0.15 ms); given the partial index's condition and a
+    tier filter it read the 127,000 orange patients through the segment index (447 ms).
 
     A page that goes past the alerts asks for `limit` rows and gets fewer, so it has all of
     them (the tier segments leave those patients out). A patient with two open alerts (two
     reports at once) is one row of the queue: when duplicates may have hidden some, they are
     read again without a limit.
     """
-    rank = sa.case(*((Patient.current_tier == tier, r) for tier, r in TIER_RANK.items()), else_=len(TIER_RANK))
     # the number of warning signs, not the list: 650 open alerts' JSON was decoded per page
     signs = sa.func.coalesce(sa.func.json_array_length(Alert.reason_codes), 0)
-    statement = (
-        sa.select(Patient.id)
-        .join(Alert, sa.and_(Alert.patient_id == Patient.id, Alert.state == lc.OPEN))
-        .where(*conds, *([Patient.has_open_alert] if dialect_of(session) == "postgresql" else []))
-        .order_by(rank, signs.desc(), Alert.opened_at, Patient.id)
-    )
+    if dialect_of(session) == "postgresql":
+        patient = (
+            sa.select(Patient.id, Patient.current_tier)
+            .where(Patient.id == Alert.patient_id, Patient.has_open_alert, *conds)
+            .offset(0)  # a fence: one look-up per alert, never a join planned on statistics
+            .lateral("patient")
+        )
+        statement = sa.select(patient.c.id).select_from(Alert).join(patient, sa.true()).where(Alert.state == lc.OPEN)
+        tier, pid = patient.c.current_tier, patient.c.id
+    else:
+        statement = sa.select(Patient.id).join(Alert, sa.and_(Alert.patient_id == Patient.id, Alert.state == lc.OPEN))
+        statement = statement.where(*conds)
+        tier, pid = Patient.current_tier, Patient.id
+    rank = sa.case(*((tier == t, r) for t, r in TIER_RANK.items()), else_=len(TIER_RANK))
+    statement = statement.order_by(rank, signs.desc(), Alert.opened_at, pid)
     rows = session.scalars(statement if limit is None else statement.limit(limit)).all()
     ids = list(dict.fromkeys(rows))
     if limit is not None and len(rows) == limit and len(ids) < limit:
