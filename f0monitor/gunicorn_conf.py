@@ -37,4 +37,3 @@ def post_request(worker, _req, _environ, _resp) -> None:  # noqa: ANN001 (gunico
     if worker.f0_served in REFREEZE_AFTER:
         gc.collect()
         gc.freeze()
-

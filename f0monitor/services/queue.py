@@ -285,14 +285,15 @@ def _alerted_ids(session: Session, conds: list[sa.ColumnElement[bool]], limit: i
     On PostgreSQL each open alert's patient is looked up by id among the patients with an
     alert (``ix_patients_open_alert``, which holds only them: every patient with an open alert
     has ``has_open_alert``), in a LATERAL subquery that ``OFFSET 0`` keeps from being merged
-    into a join. Looked up among all the patients it took 13 ms with 1,814 open alerts at
-    300,000; 8-9 ms now. Left to plan the join, PostgreSQL hashed the partial index with the
-    alerts when its statistics were fresh (3-4 ms), but read every orange patient of the
-    province with the tier filter (127,000 rows, 60 ms), and with statistics from before the
-    alerts opened it scanned the whole index again for each alert (594 ms at 10,000
-    patients). The look-ups cost the same whatever the statistics say. SQLite keeps the
-    plain join, which costs it little (0.15 ms); given the partial index's condition and a
-    tier filter it read the 127,000 orange patients through the segment index (447 ms).
+    into a join. Joined to all the patients, the page's alerts took 12-13 ms with 1,814 open at
+    300,000, but with fresh statistics and the tier filter PostgreSQL read every orange patient
+    of the province instead (127,000 rows, 60 ms). Joined to the partial index, they took 3-4
+    ms on fresh statistics, and on statistics from before the alerts opened PostgreSQL scanned
+    the whole index again for each alert (594 ms at 10,000 patients). The fenced look-ups cost
+    the same whatever the statistics say: 12-16 ms at 300,000 (10-11 ms with the filter), 9-10
+    ms at 10,000. SQLite keeps the plain join, which costs it little (0.15 ms); given the
+    partial index's condition and a tier filter it read the 127,000 orange patients through
+    the segment index (447 ms).
 
     A page that goes past the alerts asks for `limit` rows and gets fewer, so it has all of
     them (the tier segments leave those patients out). A patient with two open alerts (two
@@ -461,9 +462,10 @@ def unacknowledged_alert_ids(session: Session, user: Any, limit: int = 500) -> l
     Oldest first, in the order of ``ix_alerts_state_opened``: ordered by id, SQLite read every
     alert ever raised in id order instead (the resolved ones never leave the table), 0.4 ms a
     queue poll at 300,000 patients with 7,000 alerts, 0.01 ms through the index. Read in that
-    order, each alert's patient is looked up until the limit is reached; the patients with an
-    alert (`_alerted_ids`) are all read and hashed first, which is slower here (4.4 against
-    3.5 ms at 1,657 open alerts; 15.8 against 0.3 ms for the 20 escalated ones).
+    order, each alert's patient is looked up until the limit is reached. Joined instead to the
+    patients with an alert (``ix_patients_open_alert``), PostgreSQL hashed them all first,
+    which was slower here: 4.4 against 3.5 ms at 1,657 open alerts, and 15.8 against 0.3 ms
+    for the 20 escalated ones (`alerts.escalated_alerts`).
     """
     return list(
         session.scalars(
