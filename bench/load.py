@@ -4,7 +4,8 @@
     python bench/load.py --url sqlite:////tmp/f0-10k.sqlite --label "SQLite 10k"
 
 Starts gunicorn (``--workers`` sync workers, default 2) serving bench/load_app.py (f0monitor
-plus the two yardsticks: a constant route and a one-row SQLAlchemy Core insert), prepares
+plus the yardsticks: a constant route, a one-row SQLAlchemy Core insert, and the least an
+authenticated, validated submission does on the same stack), prepares
 API tokens and signed-in sessions for generated users, then runs wrk (``apt-get install wrk``)
 against every scenario in turn, ``--rounds`` times, so that each scenario sees the same
 machine load as its yardstick. Prints one table: requests/s (median of the rounds), p50,
@@ -73,7 +74,7 @@ end
 """ + LUA_DONE
 
 
-def script_reports(tokens: list[str], run: str) -> str:
+def script_reports(tokens: list[str], run: str, path: str = "/api/v1/me/reports") -> str:
     """POST a fresh report (a new Idempotency-Key each time) for a patient picked at random."""
     return f"""
 local tokens = {lua_list(tokens)}
@@ -89,7 +90,7 @@ request = function()
   counter = counter + 1
   local body = string.format('{{"temperature_c": %.1f, "spo2": %d, "pulse": %d}}',
     36.4 + math.random() * 0.9, math.random(95, 99), math.random(64, 96))
-  return wrk.format("POST", "/api/v1/me/reports", {{
+  return wrk.format("POST", "{path}", {{
     ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("{run}-%d-%d", tid, counter)}}, body)
@@ -135,10 +136,11 @@ def prepare(url: str, tokens_wanted: int) -> dict:
     engine = app.extensions["f0monitor.engine"]
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        from load_app import YARDSTICK
+        from load_app import FLOOR, YARDSTICK
 
-        YARDSTICK.drop(conn, checkfirst=True)
-        YARDSTICK.create(conn)
+        for table in (YARDSTICK, FLOOR):
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
         conn.execute(sa.delete(ApiToken))
         patients = conn.execute(
             sa.select(Patient.id, Patient.user_id)
@@ -205,6 +207,8 @@ def scenarios(prep: dict, connections: list[int], run: str) -> list[tuple[str, i
         out += [
             (f"yardstick: constant (c{c})", c, script_get(["/_bench/constant"], {})),
             (f"yardstick: Core insert (c{c})", c, script_post("/_bench/insert")),
+            (f"yardstick: the least a submission does (c{c})", c,
+             script_reports(prep["patient_tokens"], f"{run}c{c}floor", "/_bench/floor")),
             (f"API report submission (c{c})", c, script_reports(prep["patient_tokens"], f"{run}c{c}")),
         ]
     c = connections[0]
@@ -430,6 +434,11 @@ def print_table(args, results: dict[str, list[dict]], rss: float) -> None:
     if len(subs) >= 2 and rps[subs[0]]:
         print(f"\nreport submission, c{subs[-1].rsplit('(c', 1)[1][:-1]} ÷ c{subs[0].rsplit('(c', 1)[1][:-1]}: "
               f"{rps[subs[-1]] / rps[subs[0]]:.2f}×")
+    for name in subs:
+        c = name.rsplit("(c", 1)[1][:-1]
+        least = rps.get(f"yardstick: the least a submission does (c{c})")
+        if least:
+            print(f"{name} ÷ the least a submission does: {rps[name] / least:.2f}×")
     for name in subs:
         answered = sum(r["requests"] for r in results[name])
         stored = sum(r.get("stored", 0) for r in results[name])
