@@ -106,14 +106,16 @@ def test_the_app_reuses_the_count_between_polls(app, client, make_patient, make_
 
 
 def test_a_search_orders_its_matches_as_the_queue_does(app, make_patient, make_user, monkeypatch):
-    """A narrow search is ordered and counted in one statement; a broad one (more matches than
-    SEARCH_AT_HAND) goes through the segments: both give the queue's order."""
+    """A narrow search is ordered among its matches by the database; a broad one (more matches
+    than SEARCH_AT_HAND) goes through the segments: both give the queue's order, and a patient
+    with an alert who does not match is in neither."""
     from f0monitor.services import queue
 
     doctor_id = make_user("doctor").id
     now = utcnow()
     ids = [make_patient(full_name=f"Nguyễn Thị Lan {i}", now=now - timedelta(hours=30)).id for i in range(6)]
-    make_patient(full_name="Trần Văn Bình", now=now - timedelta(hours=30))
+    other = make_patient(full_name="Trần Văn Bình", now=now - timedelta(hours=30)).id
+    report(app, other, **WARNING)  # an alert, but no match: never in the search's head
     for i, pid in enumerate(ids[:4]):
         values = {"spo2": 95, "temperature_c": 38.6} if i % 2 else {"spo2": 98, "temperature_c": 36.8}
         report(app, pid, when=now - timedelta(hours=10 - i), **values)
@@ -132,6 +134,6 @@ def test_a_search_orders_its_matches_as_the_queue_does(app, make_patient, make_u
         paged = [pid for n in (1, 2, 3) for pid in _ids(
             triage_queue(session, doctor, QueueFilters(q="nguyen lan", page=n, per_page=2), now=now))]
     assert _ids(narrow) == unfiltered == _ids(broad) == paged
-    assert narrow.total == 6 and _ids(narrow)[0] == ids[4]
+    assert narrow.total == 6 and _ids(narrow)[0] == ids[4] and other not in _ids(narrow)
     assert [pid for page in narrow_pages for pid in _ids(page)] == _ids(narrow)
     assert all(page.total == 6 for page in narrow_pages) and _ids(narrow_pages[3]) == []
