@@ -17,12 +17,13 @@ import pytest
 from plotly.io.json import to_json_plotly
 
 from f0monitor.web.common import charts
+from f0monitor.web.common.plumbing import _plotly_bundle
 
 from .live import browser
 
 pytestmark = pytest.mark.browser
 
-PLOTLY_JS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "plotly-basic.min.js"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def _figures() -> list[dict]:
@@ -40,7 +41,9 @@ def _figures() -> list[dict]:
 
 def _drawn(page, figures: list[dict]) -> bytes:
     page.set_content("".join(f"<div id='c{i}' style='width:600px'></div>" for i in range(len(figures))))
-    page.add_script_tag(path=str(PLOTLY_JS))
+    # the plotly.js the app serves at /assets/plotly.min.js (the basic bundle once `make` has
+    # fetched it, else the plotly package's own)
+    page.add_script_tag(content=_plotly_bundle(str(STATIC))[0].decode("utf-8"))
     page.evaluate("""figures => Promise.all(figures.map((f, i) =>
         Plotly.newPlot('c' + i, f.data, f.layout, {staticPlot: true})))""", figures)
     return page.screenshot(full_page=True)

@@ -241,7 +241,8 @@ def triage_queue(
         if matched is not None:  # a narrow search: its matches, then only among them
             alerted_ids = _alerted_ids(session, [], None, among=matched) if matched else []
             head = _search_ids(session, matched, alerted_ids, offset + per_page) if matched else []
-            order = alerted_ids + [pid for pid in head if pid not in set(alerted_ids)]
+            heading = set(alerted_ids)
+            order = alerted_ids + [pid for pid in head if pid not in heading]
             return QueuePage(
                 items=_load_items(session, order[offset : offset + per_page], now),
                 total=max(len(matched), len(alerted_ids)), page=page, per_page=per_page,

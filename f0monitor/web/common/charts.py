@@ -24,7 +24,7 @@ def _flat_template() -> go.layout.Template:
     A figure carries its template: plotly's whole default one (colour scales, maps, 3-D scenes,
     polar and ternary axes, twenty trace types) was 7 KB of each chart's JSON, 12 KB once
     escaped into the page's ``data-figure`` attribute, four times on a staff patient page and
-    twelve on the department's. Only these parts change how our charts are drawn.
+    six on the department's. Only these parts change how our charts are drawn.
     """
     full = pio.templates["plotly"]
     layout = ("autotypenumbers", "colorway", "font", "hovermode", "hoverlabel", "paper_bgcolor",
